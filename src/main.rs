@@ -1,1 +1,56 @@
-fn main() {}
+//! The plugin binary Terraform starts.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use cfai::provider::{CfaiProvider, PROVIDER_ADDRESS};
+use cfai::transport::{self, handshake::PluginEnv, Mode};
+
+fn main() -> ExitCode {
+    // Terraform shows a crashed plugin's stack only from a line starting
+    // with "panic: "; Rust's default message would be lost.
+    std::panic::set_hook(Box::new(|info| {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "panic: {info}\n\n{}", std::backtrace::Backtrace::force_capture());
+    }));
+
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--version" || a == "-v") {
+        println!("terraform-provider-cfai {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    let mode = if args.iter().any(|a| a == "--debug" || a == "-debug") {
+        Mode::Debug { provider_address: PROVIDER_ADDRESS.to_string() }
+    } else {
+        match PluginEnv::from_env() {
+            Ok(env) => Mode::Managed(env),
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    cfai::logging::init();
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let managed = matches!(mode, Mode::Managed(_));
+    let result = runtime.block_on(async move {
+        if managed {
+            transport::ignore_interrupts();
+        }
+        transport::serve(CfaiProvider, mode).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("terraform-provider-cfai: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

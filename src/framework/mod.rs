@@ -1,0 +1,119 @@
+//! A small resource framework: what resource, data source and function
+//! authors implement. It knows nothing of protobuf or msgpack; the tfplugin6
+//! server below translates, and applies the plan rules in [`plan`] to every
+//! resource so that each one does not have to.
+
+pub mod diagnostics;
+pub mod plan;
+pub mod schema;
+
+use async_trait::async_trait;
+
+pub use diagnostics::{AttrPath, Diagnostic, Diagnostics, Severity};
+pub use plan::PlanChange;
+pub use schema::{Attribute, DescriptionKind, Nesting, Schema};
+
+use crate::cty::{json, Type, Value};
+
+/// What the provider block becomes once configured; handed to every call.
+#[async_trait]
+pub trait ProviderDef: Send + Sync + 'static {
+    type Data: Send + Sync + 'static;
+
+    fn schema(&self) -> Schema;
+
+    /// Static checks; values may be unknown.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    async fn configure(&self, config: &Value, terraform_version: &str, diags: &mut Diagnostics) -> Option<Self::Data>;
+
+    fn resources(&self) -> Vec<Box<dyn Resource<Self::Data>>>;
+    fn data_sources(&self) -> Vec<Box<dyn DataSource<Self::Data>>>;
+    fn functions(&self) -> Vec<Box<dyn Function>>;
+}
+
+/// A managed resource. The server has already applied the common plan rules
+/// (see [`plan::apply_plan_rules`]) before `plan` is called.
+#[async_trait]
+pub trait Resource<D>: Send + Sync {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    async fn plan(&self, _data: &D, _change: &mut PlanChange, _diags: &mut Diagnostics) {}
+
+    /// Returns the new state; `None` only when nothing was created.
+    async fn create(&self, data: &D, planned: &Value, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
+
+    /// `None` when the object no longer exists.
+    async fn read(&self, data: &D, state: &Value, diags: &mut Diagnostics) -> Option<Value>;
+
+    async fn update(
+        &self,
+        data: &D,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value>;
+
+    async fn delete(&self, data: &D, state: &Value, diags: &mut Diagnostics);
+
+    /// A skeleton state from an import id; Terraform reads it right after.
+    async fn import(&self, data: &D, id: &str, diags: &mut Diagnostics) -> Option<Value>;
+
+    /// State stored by an older schema version. The default reads it with
+    /// the current schema, dropping attributes that no longer exist.
+    fn upgrade_state(&self, _version: i64, raw: &[u8], diags: &mut Diagnostics) -> Option<Value> {
+        match json::decode(raw, &self.schema().cty_type(), json::UnknownKeys::Drop) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                diags.error("Stored state could not be read", format!("The state of this resource is not valid for its schema: {e}."));
+                None
+            }
+        }
+    }
+}
+
+#[async_trait]
+pub trait DataSource<D>: Send + Sync {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+    async fn read(&self, data: &D, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
+}
+
+pub struct Parameter {
+    pub name: &'static str,
+    pub ty: Type,
+    pub description: &'static str,
+}
+
+pub struct FunctionDef {
+    pub parameters: Vec<Parameter>,
+    pub return_type: Type,
+    pub summary: &'static str,
+    pub description: &'static str,
+}
+
+/// A function error, optionally blaming one argument (0-based).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionError {
+    pub text: String,
+    pub argument: Option<usize>,
+}
+
+impl FunctionError {
+    pub fn argument(index: usize, text: impl Into<String>) -> Self {
+        FunctionError { text: text.into(), argument: Some(index) }
+    }
+}
+
+/// A provider-defined function. Arguments are wholly known and not null
+/// (Terraform enforces that for parameters that do not allow them).
+pub trait Function: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn definition(&self) -> FunctionDef;
+    fn call(&self, args: &[Value]) -> Result<Value, FunctionError>;
+}

@@ -1,0 +1,241 @@
+//! Plan rules every resource gets, so that Terraform never sees an invalid
+//! or inconsistent plan:
+//! - on create, computed attributes the configuration leaves null are
+//!   unknown ("known after apply"), in nested objects too;
+//! - on update they keep their prior value (Terraform's proposed state
+//!   already carries it) unless the resource says otherwise;
+//! - attribute defaults fill null configuration;
+//! - write-only attributes are null in every planned state;
+//! - a changed `requires_replace` attribute asks for replacement.
+
+use super::schema::{Attribute, Nesting, Schema};
+use super::AttrPath;
+use crate::cty::Value;
+
+/// One planned change, as a resource's `plan` sees and adjusts it.
+#[derive(Debug, Clone)]
+pub struct PlanChange {
+    /// Null when the object is being created.
+    pub prior: Value,
+    pub config: Value,
+    pub planned: Value,
+    pub requires_replace: Vec<AttrPath>,
+}
+
+impl PlanChange {
+    pub fn is_create(&self) -> bool {
+        self.prior.is_null()
+    }
+
+    /// Whether the plan changes this top-level attribute.
+    pub fn changes(&self, name: &str) -> bool {
+        self.planned.get(name) != self.prior.get(name)
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.planned != self.prior
+    }
+
+    pub fn set(&mut self, name: &str, value: Value) {
+        self.planned.set(name, value);
+    }
+
+    pub fn set_unknown(&mut self, name: &str) {
+        self.planned.set(name, Value::Unknown);
+    }
+}
+
+/// Terraform's proposed new state, with the common rules applied.
+pub fn apply_plan_rules(schema: &Schema, prior: Value, config: Value, proposed: Value) -> PlanChange {
+    let mut planned = proposed;
+    let creating = prior.is_null();
+    plan_attributes(&schema.attributes, &mut planned, &config, &prior, creating);
+    PlanChange { prior, config, planned, requires_replace: Vec::new() }
+}
+
+/// Called after the resource's own `plan`: replacement paths and the
+/// write-only rule, which no resource may override.
+pub fn finish_plan(schema: &Schema, change: &mut PlanChange) {
+    clear_write_only(&schema.attributes, &mut change.planned);
+    if change.is_create() {
+        return;
+    }
+    for attr in schema.attributes.iter().filter(|a| a.requires_replace) {
+        if change.planned.get(&attr.name) != change.prior.get(&attr.name) {
+            let path = AttrPath::root(&attr.name);
+            if !change.requires_replace.contains(&path) {
+                change.requires_replace.push(path);
+            }
+        }
+    }
+}
+
+fn plan_attributes(attrs: &[Attribute], planned: &mut Value, config: &Value, prior: &Value, creating: bool) {
+    let Value::Object(fields) = planned else {
+        return;
+    };
+    for attr in attrs {
+        let slot = fields.entry(attr.name.clone()).or_insert(Value::Null);
+        let configured = config.get(&attr.name);
+        if attr.write_only {
+            *slot = Value::Null;
+            continue;
+        }
+        if configured.is_null() {
+            if let Some(default) = &attr.default {
+                *slot = default.clone();
+            } else if attr.computed && creating && slot.is_null() {
+                *slot = Value::Unknown;
+            }
+            continue;
+        }
+        let Some((nesting, inner)) = attr.nested_attributes() else {
+            continue;
+        };
+        let prior_value = prior.get(&attr.name);
+        match nesting {
+            Nesting::Single => plan_attributes(inner, slot, configured, prior_value, creating || prior_value.is_null()),
+            Nesting::List => {
+                if let Value::List(items) = slot {
+                    for (i, item) in items.iter_mut().enumerate() {
+                        let cfg = configured.elements().get(i).unwrap_or(&Value::Null);
+                        let prev = prior_value.elements().get(i).unwrap_or(&Value::Null);
+                        plan_attributes(inner, item, cfg, prev, creating || prev.is_null());
+                    }
+                }
+            }
+            Nesting::Set => {
+                if let Value::Set(items) = slot {
+                    for item in items.iter_mut() {
+                        let known_before = prior_value.elements().contains(item);
+                        let cfg = item.clone();
+                        plan_attributes(inner, item, &cfg, &Value::Null, creating || !known_before);
+                    }
+                }
+            }
+            Nesting::Map => {
+                if let Value::Map(items) = slot {
+                    for (key, item) in items.iter_mut() {
+                        let cfg = configured.as_map().and_then(|m| m.get(key)).cloned().unwrap_or_default();
+                        let prev = prior_value.as_map().and_then(|m| m.get(key)).cloned().unwrap_or_default();
+                        plan_attributes(inner, item, &cfg, &prev, creating || prev.is_null());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Write-only attributes never appear in a state or plan Terraform keeps.
+pub fn clear_write_only(attrs: &[Attribute], value: &mut Value) {
+    let Value::Object(fields) = value else {
+        return;
+    };
+    for attr in attrs {
+        let Some(slot) = fields.get_mut(&attr.name) else {
+            continue;
+        };
+        if attr.write_only {
+            *slot = Value::Null;
+            continue;
+        }
+        if let Some((_, inner)) = attr.nested_attributes() {
+            match slot {
+                Value::Object(_) => clear_write_only(inner, slot),
+                Value::List(items) | Value::Set(items) => items.iter_mut().for_each(|i| clear_write_only(inner, i)),
+                Value::Map(items) => items.values_mut().for_each(|i| clear_write_only(inner, i)),
+                _ => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::Attribute;
+
+    fn schema() -> Schema {
+        Schema::new("test")
+            .attribute(Attribute::string("id").computed().describe("id"))
+            .attribute(Attribute::string("name").required().describe("name"))
+            .attribute(Attribute::string("zone").optional().computed().requires_replace().describe("zone"))
+            .attribute(Attribute::string("secret_wo").optional().write_only().describe("secret"))
+            .attribute(
+                Attribute::nested(
+                    "rules",
+                    Nesting::List,
+                    vec![
+                        Attribute::string("effect").optional().computed().default("allow").describe("effect"),
+                        Attribute::string("match").required().describe("match"),
+                        Attribute::string("rule_id").computed().describe("rule id"),
+                    ],
+                )
+                .optional()
+                .describe("rules"),
+            )
+    }
+
+    fn rule(effect: Value, m: &str, id: Value) -> Value {
+        Value::object([("effect", effect), ("match", Value::string(m)), ("rule_id", id)])
+    }
+
+    #[test]
+    fn create_marks_unset_computed_unknown_and_applies_defaults() {
+        let config = Value::object([
+            ("id", Value::Null),
+            ("name", "n".into()),
+            ("zone", Value::Null),
+            ("secret_wo", "s3cret".into()),
+            ("rules", Value::List(vec![rule(Value::Null, "a", Value::Null)])),
+        ]);
+        let mut change = apply_plan_rules(&schema(), Value::Null, config.clone(), config);
+        finish_plan(&schema(), &mut change);
+        let p = &change.planned;
+        assert_eq!(p.get("id"), &Value::Unknown);
+        assert_eq!(p.get("zone"), &Value::Unknown);
+        assert_eq!(p.get("secret_wo"), &Value::Null);
+        assert_eq!(p.get("rules").elements()[0], rule("allow".into(), "a", Value::Unknown));
+        assert!(change.requires_replace.is_empty());
+    }
+
+    #[test]
+    fn update_keeps_prior_computed_and_flags_replacement() {
+        let prior = Value::object([
+            ("id", "abc".into()),
+            ("name", "n".into()),
+            ("zone", "z1".into()),
+            ("secret_wo", Value::Null),
+            ("rules", Value::List(vec![rule("allow".into(), "a", "r1".into())])),
+        ]);
+        let config = Value::object([
+            ("id", Value::Null),
+            ("name", "n2".into()),
+            ("zone", "z2".into()),
+            ("secret_wo", Value::Null),
+            (
+                "rules",
+                Value::List(vec![rule(Value::Null, "a", Value::Null), rule("deny".into(), "b", Value::Null)]),
+            ),
+        ]);
+        // What Terraform proposes: config, with prior values for unset computed attributes.
+        let proposed = Value::object([
+            ("id", "abc".into()),
+            ("name", "n2".into()),
+            ("zone", "z2".into()),
+            ("secret_wo", Value::Null),
+            (
+                "rules",
+                Value::List(vec![rule("allow".into(), "a", "r1".into()), rule("deny".into(), "b", Value::Null)]),
+            ),
+        ]);
+        let mut change = apply_plan_rules(&schema(), prior, config, proposed);
+        finish_plan(&schema(), &mut change);
+        let p = &change.planned;
+        assert_eq!(p.get("id"), &Value::string("abc"));
+        let rules = p.get("rules").elements();
+        assert_eq!(rules[0], rule("allow".into(), "a", "r1".into()));
+        assert_eq!(rules[1], rule("deny".into(), "b", Value::Unknown), "a new element is created");
+        assert_eq!(change.requires_replace, vec![AttrPath::root("zone")]);
+    }
+}

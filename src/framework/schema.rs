@@ -1,0 +1,227 @@
+//! The schema builder resource authors use, and the cty type it implies.
+
+use std::collections::BTreeMap;
+
+use crate::cty::{Type, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DescriptionKind {
+    #[default]
+    Plain,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nesting {
+    Single,
+    List,
+    Set,
+    Map,
+}
+
+#[derive(Debug, Clone)]
+pub enum AttrType {
+    Primitive(Type),
+    Nested(Nesting, Vec<Attribute>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Attribute {
+    pub name: String,
+    pub ty: AttrType,
+    pub required: bool,
+    pub optional: bool,
+    pub computed: bool,
+    pub sensitive: bool,
+    pub write_only: bool,
+    pub deprecated: bool,
+    pub description: String,
+    pub description_kind: DescriptionKind,
+    /// A change of this attribute on an existing object replaces it.
+    pub requires_replace: bool,
+    /// Planned when the configuration leaves the attribute null.
+    pub default: Option<Value>,
+}
+
+impl Attribute {
+    pub fn new(name: &str, ty: Type) -> Self {
+        Attribute {
+            name: name.to_string(),
+            ty: AttrType::Primitive(ty),
+            required: false,
+            optional: false,
+            computed: false,
+            sensitive: false,
+            write_only: false,
+            deprecated: false,
+            description: String::new(),
+            description_kind: DescriptionKind::Plain,
+            requires_replace: false,
+            default: None,
+        }
+    }
+
+    pub fn string(name: &str) -> Self {
+        Self::new(name, Type::String)
+    }
+
+    pub fn number(name: &str) -> Self {
+        Self::new(name, Type::Number)
+    }
+
+    pub fn bool(name: &str) -> Self {
+        Self::new(name, Type::Bool)
+    }
+
+    pub fn nested(name: &str, nesting: Nesting, attributes: Vec<Attribute>) -> Self {
+        let mut a = Self::new(name, Type::Dynamic);
+        a.ty = AttrType::Nested(nesting, attributes);
+        a
+    }
+
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    pub fn optional(mut self) -> Self {
+        self.optional = true;
+        self
+    }
+
+    pub fn computed(mut self) -> Self {
+        self.computed = true;
+        self
+    }
+
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+
+    pub fn write_only(mut self) -> Self {
+        self.write_only = true;
+        self
+    }
+
+    pub fn requires_replace(mut self) -> Self {
+        self.requires_replace = true;
+        self
+    }
+
+    pub fn default(mut self, value: impl Into<Value>) -> Self {
+        self.default = Some(value.into());
+        self
+    }
+
+    pub fn describe(mut self, text: &str) -> Self {
+        self.description = text.to_string();
+        self
+    }
+
+    pub fn describe_markdown(mut self, text: &str) -> Self {
+        self.description = text.to_string();
+        self.description_kind = DescriptionKind::Markdown;
+        self
+    }
+
+    pub fn cty_type(&self) -> Type {
+        match &self.ty {
+            AttrType::Primitive(t) => t.clone(),
+            AttrType::Nested(nesting, attrs) => {
+                let object = object_type(attrs);
+                match nesting {
+                    Nesting::Single => object,
+                    Nesting::List => Type::list(object),
+                    Nesting::Set => Type::set(object),
+                    Nesting::Map => Type::map(object),
+                }
+            }
+        }
+    }
+
+    pub fn nested_attributes(&self) -> Option<(Nesting, &[Attribute])> {
+        match &self.ty {
+            AttrType::Nested(n, attrs) => Some((*n, attrs)),
+            AttrType::Primitive(_) => None,
+        }
+    }
+}
+
+fn object_type(attrs: &[Attribute]) -> Type {
+    Type::Object(attrs.iter().map(|a| (a.name.clone(), a.cty_type())).collect::<BTreeMap<_, _>>())
+}
+
+/// The schema of a provider block, resource, data source or ephemeral resource.
+#[derive(Debug, Clone, Default)]
+pub struct Schema {
+    pub version: i64,
+    pub description: String,
+    pub description_kind: DescriptionKind,
+    pub attributes: Vec<Attribute>,
+}
+
+impl Schema {
+    pub fn new(description: &str) -> Self {
+        Schema {
+            version: 0,
+            description: description.to_string(),
+            description_kind: DescriptionKind::Markdown,
+            attributes: Vec::new(),
+        }
+    }
+
+    pub fn version(mut self, version: i64) -> Self {
+        self.version = version;
+        self
+    }
+
+    pub fn attribute(mut self, attribute: Attribute) -> Self {
+        self.attributes.push(attribute);
+        self
+    }
+
+    pub fn cty_type(&self) -> Type {
+        object_type(&self.attributes)
+    }
+
+    pub fn attribute_named(&self, name: &str) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+
+    /// Problems Terraform would reject the schema for, checked by our tests
+    /// so that a bad schema never reaches a user as a provider crash.
+    pub fn lint(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        lint_attributes(&self.attributes, "", false, &mut problems);
+        problems
+    }
+}
+
+fn lint_attributes(attrs: &[Attribute], prefix: &str, in_set: bool, problems: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    for a in attrs {
+        let name = format!("{prefix}{}", a.name);
+        if !seen.insert(&a.name) {
+            problems.push(format!("{name}: duplicate attribute"));
+        }
+        if !(a.required || a.optional || a.computed) {
+            problems.push(format!("{name}: must be required, optional or computed"));
+        }
+        if a.required && (a.optional || a.computed) {
+            problems.push(format!("{name}: required excludes optional and computed"));
+        }
+        if a.description.is_empty() {
+            problems.push(format!("{name}: has no description"));
+        }
+        if a.write_only && (in_set || a.computed) {
+            problems.push(format!("{name}: write-only attributes cannot be computed or inside a set"));
+        }
+        if !a.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            problems.push(format!("{name}: invalid attribute name"));
+        }
+        if let Some((nesting, inner)) = a.nested_attributes() {
+            lint_attributes(inner, &format!("{name}."), in_set || nesting == Nesting::Set, problems);
+        }
+    }
+}

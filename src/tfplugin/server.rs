@@ -1,0 +1,578 @@
+//! `tfplugin6.Provider` for any [`ProviderDef`].
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+use tracing::{debug, info};
+
+use super::convert::{self, decode, encode};
+use super::proto;
+use crate::cty::Value;
+use crate::framework::plan::{apply_plan_rules, clear_write_only, finish_plan};
+use crate::framework::{DataSource, Diagnostic, Diagnostics, Function, ProviderDef, Resource, Schema};
+
+type RpcResult<T> = Result<Response<T>, Status>;
+
+struct Registered<T: ?Sized> {
+    schema: Schema,
+    item: Box<T>,
+}
+
+pub struct ProviderServer<P: ProviderDef> {
+    provider: Arc<P>,
+    provider_schema: Schema,
+    resources: Arc<BTreeMap<String, Registered<dyn Resource<P::Data>>>>,
+    data_sources: Arc<BTreeMap<String, Registered<dyn DataSource<P::Data>>>>,
+    functions: Arc<BTreeMap<String, Box<dyn Function>>>,
+    configured: Arc<RwLock<Option<Arc<P::Data>>>>,
+    stop: CancellationToken,
+}
+
+impl<P: ProviderDef> ProviderServer<P> {
+    pub fn new(provider: P) -> Self {
+        let resources = provider
+            .resources()
+            .into_iter()
+            .map(|r| (r.type_name().to_string(), Registered { schema: r.schema(), item: r }))
+            .collect();
+        let data_sources = provider
+            .data_sources()
+            .into_iter()
+            .map(|d| (d.type_name().to_string(), Registered { schema: d.schema(), item: d }))
+            .collect();
+        let functions = provider.functions().into_iter().map(|f| (f.name().to_string(), f)).collect();
+        ProviderServer {
+            provider_schema: provider.schema(),
+            provider: Arc::new(provider),
+            resources: Arc::new(resources),
+            data_sources: Arc::new(data_sources),
+            functions: Arc::new(functions),
+            configured: Arc::new(RwLock::new(None)),
+            stop: CancellationToken::new(),
+        }
+    }
+
+    /// Cancelled by `StopProvider`: every in-flight call stops waiting on
+    /// the API and returns a diagnostic.
+    pub fn stop_token(&self) -> CancellationToken {
+        self.stop.clone()
+    }
+
+    fn resource(&self, type_name: &str) -> Result<&Registered<dyn Resource<P::Data>>, Diagnostic> {
+        self.resources.get(type_name).ok_or_else(|| unknown_type("resource", type_name))
+    }
+
+    fn data_source(&self, type_name: &str) -> Result<&Registered<dyn DataSource<P::Data>>, Diagnostic> {
+        self.data_sources.get(type_name).ok_or_else(|| unknown_type("data source", type_name))
+    }
+
+    fn data(&self) -> Result<Arc<P::Data>, Diagnostic> {
+        let guard = self.configured.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        guard.clone().ok_or_else(|| {
+            Diagnostic::error(
+                "Provider not configured",
+                "Terraform called the cfai provider before configuring it. This is a bug in Terraform or in the provider.",
+            )
+        })
+    }
+
+    async fn cancellable<T>(&self, fut: impl Future<Output = T>) -> Result<T, Diagnostic> {
+        tokio::select! {
+            result = fut => Ok(result),
+            _ = self.stop.cancelled() => Err(Diagnostic::error(
+                "Operation cancelled",
+                "Terraform asked the provider to stop; the operation was interrupted and may be incomplete.",
+            )),
+        }
+    }
+}
+
+fn unknown_type(kind: &str, name: &str) -> Diagnostic {
+    Diagnostic::error(
+        format!("Unknown {kind} type"),
+        format!("The cfai provider has no {kind} type {name:?}. Check the spelling, and that the provider version supports it."),
+    )
+}
+
+macro_rules! try_diag {
+    ($diags:ident, $expr:expr, $ret:expr) => {
+        match $expr {
+            Ok(v) => v,
+            Err(d) => {
+                $diags.push(d);
+                return $ret;
+            }
+        }
+    };
+}
+
+#[tonic::async_trait]
+impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
+    async fn get_metadata(&self, _: Request<proto::get_metadata::Request>) -> RpcResult<proto::get_metadata::Response> {
+        use proto::get_metadata as m;
+        Ok(Response::new(m::Response {
+            server_capabilities: Some(capabilities()),
+            diagnostics: Vec::new(),
+            data_sources: self.data_sources.keys().map(|t| m::DataSourceMetadata { type_name: t.clone() }).collect(),
+            resources: self.resources.keys().map(|t| m::ResourceMetadata { type_name: t.clone() }).collect(),
+            functions: self.functions.keys().map(|n| m::FunctionMetadata { name: n.clone() }).collect(),
+            ephemeral_resources: Vec::new(),
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _: Request<proto::get_provider_schema::Request>,
+    ) -> RpcResult<proto::get_provider_schema::Response> {
+        debug!("GetProviderSchema");
+        Ok(Response::new(proto::get_provider_schema::Response {
+            provider: Some(convert::schema(&self.provider_schema)),
+            resource_schemas: self.resources.iter().map(|(k, r)| (k.clone(), convert::schema(&r.schema))).collect(),
+            data_source_schemas: self
+                .data_sources
+                .iter()
+                .map(|(k, d)| (k.clone(), convert::schema(&d.schema)))
+                .collect(),
+            functions: self.functions.iter().map(|(k, f)| (k.clone(), convert::function(&f.definition()))).collect(),
+            ephemeral_resource_schemas: Default::default(),
+            diagnostics: Vec::new(),
+            provider_meta: None,
+            server_capabilities: Some(capabilities()),
+        }))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        request: Request<proto::validate_provider_config::Request>,
+    ) -> RpcResult<proto::validate_provider_config::Response> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let ty = self.provider_schema.cty_type();
+        if let Some(config) = capture(&mut diags, decode(req.config.as_ref(), &ty, "provider configuration")) {
+            self.provider.validate(&config, &mut diags);
+        }
+        Ok(Response::new(proto::validate_provider_config::Response { diagnostics: convert::diagnostics(&diags) }))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        request: Request<proto::validate_resource_config::Request>,
+    ) -> RpcResult<proto::validate_resource_config::Response> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        if let Some(r) = capture(&mut diags, self.resource(&req.type_name)) {
+            let ty = r.schema.cty_type();
+            if let Some(config) = capture(&mut diags, decode(req.config.as_ref(), &ty, "resource configuration")) {
+                r.item.validate(&config, &mut diags);
+            }
+        }
+        Ok(Response::new(proto::validate_resource_config::Response { diagnostics: convert::diagnostics(&diags) }))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<proto::validate_data_resource_config::Request>,
+    ) -> RpcResult<proto::validate_data_resource_config::Response> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        if let Some(d) = capture(&mut diags, self.data_source(&req.type_name)) {
+            let ty = d.schema.cty_type();
+            if let Some(config) = capture(&mut diags, decode(req.config.as_ref(), &ty, "data source configuration")) {
+                d.item.validate(&config, &mut diags);
+            }
+        }
+        Ok(Response::new(proto::validate_data_resource_config::Response {
+            diagnostics: convert::diagnostics(&diags),
+        }))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<proto::upgrade_resource_state::Request>,
+    ) -> RpcResult<proto::upgrade_resource_state::Response> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let upgraded = self.upgrade(&req, &mut diags);
+        Ok(Response::new(proto::upgrade_resource_state::Response {
+            upgraded_state: upgraded,
+            diagnostics: convert::diagnostics(&diags),
+        }))
+    }
+
+    async fn configure_provider(
+        &self,
+        request: Request<proto::configure_provider::Request>,
+    ) -> RpcResult<proto::configure_provider::Response> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        info!(terraform_version = %req.terraform_version, "configuring the cfai provider");
+        let ty = self.provider_schema.cty_type();
+        if let Some(config) = capture(&mut diags, decode(req.config.as_ref(), &ty, "provider configuration")) {
+            if let Some(data) = self.provider.configure(&config, &req.terraform_version, &mut diags).await {
+                let mut slot = self.configured.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+                *slot = Some(Arc::new(data));
+            }
+        }
+        Ok(Response::new(proto::configure_provider::Response { diagnostics: convert::diagnostics(&diags) }))
+    }
+
+    async fn read_resource(
+        &self,
+        request: Request<proto::read_resource::Request>,
+    ) -> RpcResult<proto::read_resource::Response> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let new_state = self.read(&req, &mut diags).await;
+        Ok(Response::new(proto::read_resource::Response {
+            new_state,
+            diagnostics: convert::diagnostics(&diags),
+            private: req.private,
+            deferred: None,
+        }))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        request: Request<proto::plan_resource_change::Request>,
+    ) -> RpcResult<proto::plan_resource_change::Response> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let (planned_state, requires_replace) = self.plan(&req, &mut diags).await.unwrap_or_default();
+        Ok(Response::new(proto::plan_resource_change::Response {
+            planned_state,
+            requires_replace,
+            planned_private: req.prior_private,
+            diagnostics: convert::diagnostics(&diags),
+            legacy_type_system: false,
+            deferred: None,
+        }))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        request: Request<proto::apply_resource_change::Request>,
+    ) -> RpcResult<proto::apply_resource_change::Response> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let new_state = self.apply(&req, &mut diags).await;
+        Ok(Response::new(proto::apply_resource_change::Response {
+            new_state,
+            private: req.planned_private,
+            diagnostics: convert::diagnostics(&diags),
+            legacy_type_system: false,
+        }))
+    }
+
+    async fn import_resource_state(
+        &self,
+        request: Request<proto::import_resource_state::Request>,
+    ) -> RpcResult<proto::import_resource_state::Response> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let imported = self.import(&req, &mut diags).await;
+        Ok(Response::new(proto::import_resource_state::Response {
+            imported_resources: imported.into_iter().collect(),
+            diagnostics: convert::diagnostics(&diags),
+            deferred: None,
+        }))
+    }
+
+    async fn move_resource_state(
+        &self,
+        request: Request<proto::move_resource_state::Request>,
+    ) -> RpcResult<proto::move_resource_state::Response> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        diags.error(
+            "Moving state between resource types is not supported",
+            format!(
+                "cfai cannot move {} ({}) into {}. Remove the `moved` block and import the object instead.",
+                req.source_type_name, req.source_provider_address, req.target_type_name
+            ),
+        );
+        Ok(Response::new(proto::move_resource_state::Response {
+            target_state: None,
+            diagnostics: convert::diagnostics(&diags),
+            target_private: Vec::new(),
+        }))
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<proto::read_data_source::Request>,
+    ) -> RpcResult<proto::read_data_source::Response> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let state = self.read_data(&req, &mut diags).await;
+        Ok(Response::new(proto::read_data_source::Response {
+            state,
+            diagnostics: convert::diagnostics(&diags),
+            deferred: None,
+        }))
+    }
+
+    async fn validate_ephemeral_resource_config(
+        &self,
+        request: Request<proto::validate_ephemeral_resource_config::Request>,
+    ) -> RpcResult<proto::validate_ephemeral_resource_config::Response> {
+        let diags = no_ephemeral(&request.into_inner().type_name);
+        Ok(Response::new(proto::validate_ephemeral_resource_config::Response { diagnostics: diags }))
+    }
+
+    async fn open_ephemeral_resource(
+        &self,
+        request: Request<proto::open_ephemeral_resource::Request>,
+    ) -> RpcResult<proto::open_ephemeral_resource::Response> {
+        Ok(Response::new(proto::open_ephemeral_resource::Response {
+            diagnostics: no_ephemeral(&request.into_inner().type_name),
+            renew_at: None,
+            result: None,
+            private: None,
+            deferred: None,
+        }))
+    }
+
+    async fn renew_ephemeral_resource(
+        &self,
+        request: Request<proto::renew_ephemeral_resource::Request>,
+    ) -> RpcResult<proto::renew_ephemeral_resource::Response> {
+        Ok(Response::new(proto::renew_ephemeral_resource::Response {
+            diagnostics: no_ephemeral(&request.into_inner().type_name),
+            renew_at: None,
+            private: None,
+        }))
+    }
+
+    async fn close_ephemeral_resource(
+        &self,
+        request: Request<proto::close_ephemeral_resource::Request>,
+    ) -> RpcResult<proto::close_ephemeral_resource::Response> {
+        Ok(Response::new(proto::close_ephemeral_resource::Response {
+            diagnostics: no_ephemeral(&request.into_inner().type_name),
+        }))
+    }
+
+    async fn get_functions(&self, _: Request<proto::get_functions::Request>) -> RpcResult<proto::get_functions::Response> {
+        Ok(Response::new(proto::get_functions::Response {
+            functions: self.functions.iter().map(|(k, f)| (k.clone(), convert::function(&f.definition()))).collect(),
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn call_function(
+        &self,
+        request: Request<proto::call_function::Request>,
+    ) -> RpcResult<proto::call_function::Response> {
+        let req = request.into_inner();
+        Ok(Response::new(match self.call(&req) {
+            Ok(result) => proto::call_function::Response { result: Some(result), error: None },
+            Err(error) => proto::call_function::Response { result: None, error: Some(error) },
+        }))
+    }
+
+    async fn stop_provider(
+        &self,
+        _: Request<proto::stop_provider::Request>,
+    ) -> RpcResult<proto::stop_provider::Response> {
+        info!("StopProvider: cancelling in-flight operations");
+        self.stop.cancel();
+        Ok(Response::new(proto::stop_provider::Response { error: String::new() }))
+    }
+}
+
+fn capabilities() -> proto::ServerCapabilities {
+    proto::ServerCapabilities { plan_destroy: true, get_provider_schema_optional: true, move_resource_state: false }
+}
+
+fn capture<T>(diags: &mut Diagnostics, result: Result<T, Diagnostic>) -> Option<T> {
+    match result {
+        Ok(v) => Some(v),
+        Err(d) => {
+            diags.push(d);
+            None
+        }
+    }
+}
+
+fn no_ephemeral(type_name: &str) -> Vec<proto::Diagnostic> {
+    vec![convert::diagnostic(&Diagnostic::error(
+        "Unknown ephemeral resource type",
+        format!("The cfai provider has no ephemeral resource type {type_name:?}."),
+    ))]
+}
+
+/// The RPC bodies, kept apart from the gRPC signatures above.
+impl<P: ProviderDef> ProviderServer<P> {
+    fn upgrade(
+        &self,
+        req: &proto::upgrade_resource_state::Request,
+        diags: &mut Diagnostics,
+    ) -> Option<proto::DynamicValue> {
+        let r = try_diag!(diags, self.resource(&req.type_name), None);
+        let raw = req.raw_state.as_ref().map(|s| s.json.as_slice()).unwrap_or_default();
+        if raw.is_empty() {
+            diags.error(
+                "Unsupported state format",
+                "This resource's state is in the pre-0.12 flatmap format, which cfai never wrote. Remove it from the state and import it again.",
+            );
+            return None;
+        }
+        if req.version > r.schema.version {
+            diags.error(
+                "State written by a newer provider",
+                format!(
+                    "The state of this {} has schema version {}, but this provider only knows up to version {}. Upgrade the cfai provider.",
+                    req.type_name, req.version, r.schema.version
+                ),
+            );
+            return None;
+        }
+        let mut state = r.item.upgrade_state(req.version, raw, diags)?;
+        clear_write_only(&r.schema.attributes, &mut state);
+        state.unknowns_to_null();
+        capture(diags, encode(&state, &r.schema.cty_type(), "upgraded state"))
+    }
+
+    async fn read(&self, req: &proto::read_resource::Request, diags: &mut Diagnostics) -> Option<proto::DynamicValue> {
+        let r = try_diag!(diags, self.resource(&req.type_name), req.current_state.clone());
+        let ty = r.schema.cty_type();
+        let current = try_diag!(diags, decode(req.current_state.as_ref(), &ty, "current state"), req.current_state.clone());
+        let data = try_diag!(diags, self.data(), req.current_state.clone());
+        debug!(type_name = %req.type_name, "ReadResource");
+        let result = { let outcome = self.cancellable(r.item.read(&data, &current, diags)).await; capture(diags, outcome) };
+        match result {
+            Some(Some(mut state)) => {
+                clear_write_only(&r.schema.attributes, &mut state);
+                state.unknowns_to_null();
+                capture(diags, encode(&state, &ty, "refreshed state")).or(req.current_state.clone())
+            }
+            // Gone: Terraform drops it from state and plans a create.
+            Some(None) if !diags.has_errors() => Some(proto::DynamicValue { msgpack: vec![0xc0], json: Vec::new() }),
+            // A failed read must never look like a deletion.
+            _ => req.current_state.clone(),
+        }
+    }
+
+    async fn plan(
+        &self,
+        req: &proto::plan_resource_change::Request,
+        diags: &mut Diagnostics,
+    ) -> Option<(Option<proto::DynamicValue>, Vec<proto::AttributePath>)> {
+        let r = try_diag!(diags, self.resource(&req.type_name), None);
+        let ty = r.schema.cty_type();
+        let prior = try_diag!(diags, decode(req.prior_state.as_ref(), &ty, "prior state"), None);
+        let proposed = try_diag!(diags, decode(req.proposed_new_state.as_ref(), &ty, "proposed new state"), None);
+        let config = try_diag!(diags, decode(req.config.as_ref(), &ty, "configuration"), None);
+        if proposed.is_null() {
+            // Destroy: nothing to decide, but we still answer (plan_destroy).
+            return Some((Some(proto::DynamicValue { msgpack: vec![0xc0], json: Vec::new() }), Vec::new()));
+        }
+        let data = try_diag!(diags, self.data(), None);
+        debug!(type_name = %req.type_name, create = prior.is_null(), "PlanResourceChange");
+        let mut change = apply_plan_rules(&r.schema, prior, config, proposed);
+        { let outcome = self.cancellable(r.item.plan(&data, &mut change, diags)).await; capture(diags, outcome) }?;
+        finish_plan(&r.schema, &mut change);
+        if diags.has_errors() {
+            return None;
+        }
+        let planned = capture(diags, encode(&change.planned, &ty, "planned state"))?;
+        let replace = change.requires_replace.iter().map(convert::path).collect();
+        Some((Some(planned), replace))
+    }
+
+    async fn apply(
+        &self,
+        req: &proto::apply_resource_change::Request,
+        diags: &mut Diagnostics,
+    ) -> Option<proto::DynamicValue> {
+        let r = try_diag!(diags, self.resource(&req.type_name), req.prior_state.clone());
+        let ty = r.schema.cty_type();
+        let prior = try_diag!(diags, decode(req.prior_state.as_ref(), &ty, "prior state"), req.prior_state.clone());
+        let planned = try_diag!(diags, decode(req.planned_state.as_ref(), &ty, "planned state"), req.prior_state.clone());
+        let config = try_diag!(diags, decode(req.config.as_ref(), &ty, "configuration"), req.prior_state.clone());
+        let data = try_diag!(diags, self.data(), req.prior_state.clone());
+        let item = &r.item;
+        let result = if planned.is_null() {
+            debug!(type_name = %req.type_name, "ApplyResourceChange: delete");
+            { let outcome = self.cancellable(item.delete(&data, &prior, diags)).await; capture(diags, outcome) };
+            if diags.has_errors() {
+                Some(prior.clone())
+            } else {
+                Some(Value::Null)
+            }
+        } else if prior.is_null() {
+            debug!(type_name = %req.type_name, "ApplyResourceChange: create");
+            { let outcome = self.cancellable(item.create(&data, &planned, &config, diags)).await; capture(diags, outcome) }.flatten()
+        } else {
+            debug!(type_name = %req.type_name, "ApplyResourceChange: update");
+            let updated = { let outcome = self.cancellable(item.update(&data, &prior, &planned, &config, diags)).await; capture(diags, outcome) }.flatten();
+            updated.or(Some(prior.clone()))
+        };
+        let mut state = result.unwrap_or(Value::Null);
+        clear_write_only(&r.schema.attributes, &mut state);
+        state.unknowns_to_null();
+        capture(diags, encode(&state, &ty, "new state"))
+    }
+
+    async fn import(
+        &self,
+        req: &proto::import_resource_state::Request,
+        diags: &mut Diagnostics,
+    ) -> Option<proto::import_resource_state::ImportedResource> {
+        let r = try_diag!(diags, self.resource(&req.type_name), None);
+        let data = try_diag!(diags, self.data(), None);
+        debug!(type_name = %req.type_name, "ImportResourceState");
+        let mut state = { let outcome = self.cancellable(r.item.import(&data, &req.id, diags)).await; capture(diags, outcome) }.flatten()?;
+        clear_write_only(&r.schema.attributes, &mut state);
+        state.unknowns_to_null();
+        let encoded = capture(diags, encode(&state, &r.schema.cty_type(), "imported state"))?;
+        Some(proto::import_resource_state::ImportedResource {
+            type_name: req.type_name.clone(),
+            state: Some(encoded),
+            private: Vec::new(),
+        })
+    }
+
+    async fn read_data(
+        &self,
+        req: &proto::read_data_source::Request,
+        diags: &mut Diagnostics,
+    ) -> Option<proto::DynamicValue> {
+        let d = try_diag!(diags, self.data_source(&req.type_name), None);
+        let ty = d.schema.cty_type();
+        let config = try_diag!(diags, decode(req.config.as_ref(), &ty, "configuration"), None);
+        let data = try_diag!(diags, self.data(), None);
+        debug!(type_name = %req.type_name, "ReadDataSource");
+        let mut state = { let outcome = self.cancellable(d.item.read(&data, &config, diags)).await; capture(diags, outcome) }.flatten()?;
+        state.unknowns_to_null();
+        capture(diags, encode(&state, &ty, "data source result"))
+    }
+
+    fn call(&self, req: &proto::call_function::Request) -> Result<proto::DynamicValue, proto::FunctionError> {
+        let error = |text: String, argument: Option<usize>| proto::FunctionError {
+            text,
+            function_argument: argument.map(|i| i as i64),
+        };
+        let Some(function) = self.functions.get(&req.name) else {
+            return Err(error(format!("cfai has no function named {:?}", req.name), None));
+        };
+        let def = function.definition();
+        if req.arguments.len() != def.parameters.len() {
+            return Err(error(
+                format!("{} takes {} arguments, got {}", req.name, def.parameters.len(), req.arguments.len()),
+                None,
+            ));
+        }
+        let mut args = Vec::with_capacity(def.parameters.len());
+        for (i, (param, raw)) in def.parameters.iter().zip(&req.arguments).enumerate() {
+            let value = decode(Some(raw), &param.ty, "function argument").map_err(|d| error(d.detail, Some(i)))?;
+            args.push(value);
+        }
+        debug!(function = %req.name, "CallFunction");
+        let result = function.call(&args).map_err(|e| error(e.text, e.argument))?;
+        encode(&result, &def.return_type, "function result").map_err(|d| error(d.detail, None))
+    }
+}

@@ -1,0 +1,205 @@
+//! go-plugin transport: the handshake with Terraform, AutoMTLS, and the
+//! side services (health, controller) around the tfplugin6 service.
+
+mod conn;
+pub mod handshake;
+pub mod tls;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, Notify};
+use tokio_rustls::TlsAcceptor;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::Server;
+use tracing::{debug, info, warn};
+
+use crate::framework::ProviderDef;
+use crate::tfplugin::proto::plugin::grpc_controller_server::{GrpcController, GrpcControllerServer};
+use crate::tfplugin::proto::plugin::Empty;
+use crate::tfplugin::proto::provider_server::ProviderServer as GrpcProviderServer;
+use crate::tfplugin::{ProviderServer, MAX_MESSAGE_SIZE};
+use conn::PluginConn;
+use handshake::PluginEnv;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error(
+        "This binary is a Terraform plugin (the cfai provider). It is not meant to be run directly: \
+         run it through terraform, which starts it as needed. (Use --debug to run it for TF_REATTACH_PROVIDERS.)"
+    )]
+    NotLaunchedByTerraform,
+    #[error("Terraform offered plugin protocol versions {0:?}, but this provider speaks only protocol 6 (Terraform >= 1.0).")]
+    ProtocolMismatch(String),
+    #[error("invalid plugin environment: {0}")]
+    BadEnvironment(String),
+    #[error("no free port between {0} and {1} on 127.0.0.1")]
+    NoPort(u16, u16),
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("gRPC server failed: {0}")]
+    Grpc(#[from] tonic::transport::Error),
+}
+
+/// How the process was started.
+pub enum Mode {
+    /// By Terraform, per go-plugin's environment.
+    Managed(PluginEnv),
+    /// `--debug`: plaintext, printing `TF_REATTACH_PROVIDERS`, until Ctrl-C.
+    Debug { provider_address: String },
+}
+
+/// `GRPCController/Shutdown`: Terraform kills us 2 s later if we linger.
+struct Controller {
+    shutdown: Arc<Notify>,
+}
+
+#[tonic::async_trait]
+impl GrpcController for Controller {
+    async fn shutdown(&self, _: tonic::Request<Empty>) -> Result<tonic::Response<Empty>, tonic::Status> {
+        info!("shutdown requested by Terraform");
+        self.shutdown.notify_one();
+        Ok(tonic::Response::new(Empty {}))
+    }
+}
+
+async fn bind(min: u16, max: u16) -> Result<TcpListener, TransportError> {
+    if min == 0 && max == 0 {
+        return Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?);
+    }
+    let max = if max == 0 { u16::MAX } else { max };
+    for port in min.max(1)..=max {
+        if let Ok(listener) = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await {
+            return Ok(listener);
+        }
+    }
+    Err(TransportError::NoPort(min, max))
+}
+
+/// Accepts connections and finishes TLS handshakes off the accept loop, so
+/// a stalled client cannot block the others.
+fn accept_loop(listener: TcpListener, acceptor: Option<TlsAcceptor>) -> ReceiverStream<Result<PluginConn, std::io::Error>> {
+    let (tx, rx) = mpsc::channel(16);
+    tokio::spawn(async move {
+        loop {
+            let (stream, peer) = match listener.accept().await {
+                Ok(pair) => pair,
+                Err(e) => {
+                    warn!(error = %e, "accept failed");
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let tx = tx.clone();
+            match acceptor.clone() {
+                None => {
+                    if tx.send(Ok(PluginConn::Plain(stream))).await.is_err() {
+                        return;
+                    }
+                }
+                Some(acceptor) => {
+                    tokio::spawn(async move {
+                        match acceptor.accept(stream).await {
+                            Ok(tls) => {
+                                let _ = tx.send(Ok(PluginConn::Tls(Box::new(tls)))).await;
+                            }
+                            Err(e) => warn!(%peer, error = %e, "refused a TLS client"),
+                        }
+                    });
+                }
+            }
+        }
+    });
+    ReceiverStream::new(rx)
+}
+
+/// Serves the provider until Terraform asks us to shut down.
+pub async fn serve<P: ProviderDef>(provider: P, mode: Mode) -> Result<(), TransportError> {
+    let shutdown = Arc::new(Notify::new());
+    let provider_server = ProviderServer::new(provider);
+    let stop = provider_server.stop_token();
+
+    let (listener, acceptor, cert_b64) = match &mode {
+        Mode::Managed(env) => {
+            let listener = bind(env.min_port, env.max_port).await?;
+            match &env.client_cert_pem {
+                Some(pem) => {
+                    let client_cert = tls::parse_pem_certificate(pem)?;
+                    let identity = tls::generate_server_identity()?;
+                    let config = tls::server_config(&identity, client_cert)?;
+                    // go-plugin wants the DER as base64 *without* padding.
+                    let b64 = base64::engine::general_purpose::STANDARD_NO_PAD.encode(identity.cert.as_ref());
+                    (listener, Some(TlsAcceptor::from(Arc::new(config))), b64)
+                }
+                None => (listener, None, String::new()),
+            }
+        }
+        Mode::Debug { .. } => (TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?, None, String::new()),
+    };
+    let addr: SocketAddr = listener.local_addr()?;
+
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
+
+    let grpc_provider = GrpcProviderServer::new(provider_server)
+        .max_decoding_message_size(MAX_MESSAGE_SIZE)
+        .max_encoding_message_size(MAX_MESSAGE_SIZE);
+    let controller = GrpcControllerServer::new(Controller { shutdown: shutdown.clone() });
+
+    let incoming = accept_loop(listener, acceptor);
+    // Only now that the socket is listening may Terraform be told where it is.
+    match &mode {
+        Mode::Managed(_) => handshake::announce(&handshake::handshake_line(addr, &cert_b64))?,
+        Mode::Debug { provider_address } => {
+            let json = handshake::reattach_json(provider_address, addr);
+            handshake::announce(&format!(
+                "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:\n\n\tTF_REATTACH_PROVIDERS='{json}'\n"
+            ))?;
+        }
+    }
+    info!(%addr, tls = !cert_b64.is_empty(), "serving the cfai provider");
+
+    let debug_mode = matches!(mode, Mode::Debug { .. });
+    let signal = {
+        let shutdown = shutdown.clone();
+        async move {
+            if debug_mode {
+                tokio::select! {
+                    _ = shutdown.notified() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            } else {
+                shutdown.notified().await;
+            }
+            stop.cancel();
+            // In-flight calls get a moment to answer; then we go, well
+            // before Terraform's 2-second kill.
+            tokio::spawn(async {
+                tokio::time::sleep(Duration::from_millis(1500)).await;
+                debug!("exiting after the shutdown grace period");
+                std::process::exit(0);
+            });
+        }
+    };
+    Server::builder()
+        .add_service(health_service)
+        .add_service(controller)
+        .add_service(grpc_provider)
+        .serve_with_incoming_shutdown(incoming, signal)
+        .await?;
+    Ok(())
+}
+
+/// Ctrl-C in the terminal must reach Terraform only; it calls StopProvider.
+pub fn ignore_interrupts() {
+    tokio::spawn(async {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            debug!("ignoring SIGINT; Terraform will call StopProvider");
+        }
+    });
+}

@@ -1,0 +1,125 @@
+//! AutoMTLS: a fresh server certificate per process, and a client verifier
+//! that accepts exactly the certificate Terraform put in PLUGIN_CLIENT_CERT.
+//!
+//! Terraform's certificate is ECDSA P-521/SHA-512 with CA:TRUE, which
+//! webpki refuses as an end-entity certificate, so stock verification cannot
+//! work; optional client auth would let any local process in. We pin the
+//! DER bytes and verify the handshake signature ourselves with aws-lc-rs,
+//! which (unlike ring) supports P-521.
+
+use std::sync::Arc;
+
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
+
+use super::TransportError;
+
+pub fn crypto_provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+pub struct ServerIdentity {
+    pub cert: CertificateDer<'static>,
+    pub key: PrivateKeyDer<'static>,
+}
+
+/// ECDSA P-256, CN and SAN `localhost`, serverAuth, valid from 30 s ago
+/// (clock skew between us and Terraform is nil, but Go is strict).
+pub fn generate_server_identity() -> Result<ServerIdentity, TransportError> {
+    let tls = |e: rcgen::Error| TransportError::Tls(format!("generating the server certificate: {e}"));
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(tls)?;
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).map_err(tls)?;
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
+    params.distinguished_name.push(rcgen::DnType::OrganizationName, "terraform-provider-cfai");
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::seconds(30);
+    params.not_after = now + time::Duration::days(30);
+    params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    let cert = params.self_signed(&key).map_err(tls)?;
+    Ok(ServerIdentity {
+        cert: cert.der().clone(),
+        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    })
+}
+
+pub fn parse_pem_certificate(pem: &str) -> Result<CertificateDer<'static>, TransportError> {
+    CertificateDer::from_pem_slice(pem.as_bytes())
+        .map_err(|e| TransportError::Tls(format!("PLUGIN_CLIENT_CERT is not a PEM certificate: {e}")))
+}
+
+/// TLS 1.2+ with ALPN `h2` (grpc-go >= 1.67 insists on it) and mandatory,
+/// pinned client authentication.
+pub fn server_config(identity: &ServerIdentity, client_cert: CertificateDer<'static>) -> Result<ServerConfig, TransportError> {
+    let provider = crypto_provider();
+    let verifier = PinnedClientCert { expected: client_cert, algorithms: provider.signature_verification_algorithms };
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| TransportError::Tls(e.to_string()))?
+        .with_client_cert_verifier(Arc::new(verifier))
+        .with_single_cert(vec![identity.cert.clone()], identity.key.clone_key())
+        .map_err(|e| TransportError::Tls(e.to_string()))?;
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(config)
+}
+
+#[derive(Debug)]
+pub struct PinnedClientCert {
+    pub expected: CertificateDer<'static>,
+    pub algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ClientCertVerifier for PinnedClientCert {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        true
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.expected.as_ref() {
+            Ok(ClientCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer))
+        }
+    }
+
+    // The signature proves the peer holds the pinned certificate's key.
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
