@@ -10,7 +10,7 @@ use std::io::Write as _;
 use serde_json::{Map, Value as Json};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
@@ -33,7 +33,10 @@ pub fn init() {
     let Some(level) = level_from_env() else {
         return;
     };
-    let subscriber = tracing_subscriber::registry().with(HclogLayer.with_filter(level));
+    // Dependencies (h2, hyper, tonic) are chatty at TRACE and say nothing a
+    // user needs: only their warnings pass.
+    let filter = Targets::new().with_target("cfai", level).with_default(level.min(LevelFilter::WARN));
+    let subscriber = tracing_subscriber::registry().with(HclogLayer.with_filter(filter));
     let _ = tracing::subscriber::set_global_default(subscriber);
 }
 
@@ -62,7 +65,7 @@ impl<S: Subscriber> Layer<S> for HclogLayer {
         let meta = event.metadata();
         let mut visitor = FieldVisitor::default();
         event.record(&mut visitor);
-        let module = format!("cfai.{}", meta.target().trim_start_matches("cfai::").replace("::", "."));
+        let module = meta.target().replace("::", ".");
         let line = format_line(meta.level(), &module, &visitor.message, visitor.fields);
         let mut err = std::io::stderr().lock();
         let _ = writeln!(err, "{line}");
