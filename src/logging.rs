@@ -16,7 +16,10 @@ use tracing_subscriber::Layer;
 
 /// The level Terraform's environment asks for; `None` means off.
 pub fn level_from_env() -> Option<LevelFilter> {
-    let raw = std::env::var("TF_LOG_PROVIDER").ok().filter(|v| !v.is_empty()).or_else(|| std::env::var("TF_LOG").ok())?;
+    let raw = std::env::var("TF_LOG_PROVIDER")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .or_else(|| std::env::var("TF_LOG").ok())?;
     match raw.trim().to_ascii_uppercase().as_str() {
         "TRACE" | "JSON" => Some(LevelFilter::TRACE),
         "DEBUG" => Some(LevelFilter::DEBUG),
@@ -35,7 +38,9 @@ pub fn init() {
     };
     // Dependencies (h2, hyper, tonic) are chatty at TRACE and say nothing a
     // user needs: only their warnings pass.
-    let filter = Targets::new().with_target("cfai", level).with_default(level.min(LevelFilter::WARN));
+    let filter = Targets::new()
+        .with_target("cfai", level)
+        .with_default(level.min(LevelFilter::WARN));
     let subscriber = tracing_subscriber::registry().with(HclogLayer.with_filter(filter));
     let _ = tracing::subscriber::set_global_default(subscriber);
 }
@@ -43,9 +48,17 @@ pub fn init() {
 struct HclogLayer;
 
 /// One hclog line; keys Terraform reads are always strings.
-pub fn format_line(level: &Level, module: &str, message: &str, fields: Map<String, Json>) -> String {
+pub fn format_line(
+    level: &Level,
+    module: &str,
+    message: &str,
+    fields: Map<String, Json>,
+) -> String {
     let mut obj = Map::new();
-    obj.insert("@level".into(), Json::from(level.as_str().to_ascii_lowercase()));
+    obj.insert(
+        "@level".into(),
+        Json::from(level.as_str().to_ascii_lowercase()),
+    );
     obj.insert("@message".into(), Json::from(message));
     obj.insert("@module".into(), Json::from(module));
     obj.insert("@timestamp".into(), Json::from(timestamp()));
@@ -57,7 +70,9 @@ pub fn format_line(level: &Level, module: &str, message: &str, fields: Map<Strin
 
 /// hclog's `2006-01-02T15:04:05.000000Z07:00`: exactly six fractional digits.
 fn timestamp() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
 }
 
 impl<S: Subscriber> Layer<S> for HclogLayer {
@@ -83,20 +98,24 @@ impl Visit for FieldVisitor {
         if field.name() == "message" {
             self.message = value.to_string();
         } else {
-            self.fields.insert(field.name().to_string(), Json::from(value));
+            self.fields
+                .insert(field.name().to_string(), Json::from(value));
         }
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.fields.insert(field.name().to_string(), Json::from(value));
+        self.fields
+            .insert(field.name().to_string(), Json::from(value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.fields.insert(field.name().to_string(), Json::from(value));
+        self.fields
+            .insert(field.name().to_string(), Json::from(value));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.fields.insert(field.name().to_string(), Json::from(value));
+        self.fields
+            .insert(field.name().to_string(), Json::from(value));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
@@ -105,7 +124,8 @@ impl Visit for FieldVisitor {
         if field.name() == "message" {
             self.message = text;
         } else {
-            self.fields.insert(field.name().to_string(), Json::from(text));
+            self.fields
+                .insert(field.name().to_string(), Json::from(text));
         }
     }
 }

@@ -11,7 +11,11 @@ fn main() -> ExitCode {
     // with "panic: "; Rust's default message would be lost.
     std::panic::set_hook(Box::new(|info| {
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "panic: {info}\n\n{}", std::backtrace::Backtrace::force_capture());
+        let _ = writeln!(
+            err,
+            "panic: {info}\n\n{}",
+            std::backtrace::Backtrace::force_capture()
+        );
     }));
 
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -20,7 +24,9 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let mode = if args.iter().any(|a| a == "--debug" || a == "-debug") {
-        Mode::Debug { provider_address: PROVIDER_ADDRESS.to_string() }
+        Mode::Debug {
+            provider_address: PROVIDER_ADDRESS.to_string(),
+        }
     } else {
         match PluginEnv::from_env() {
             Ok(env) => Mode::Managed(env),
@@ -32,7 +38,10 @@ fn main() -> ExitCode {
     };
     cfai::logging::init();
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start the async runtime: {e}");

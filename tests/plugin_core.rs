@@ -15,7 +15,9 @@ fn schema_is_served_with_descriptions_and_functions() {
     ws.write(&format!("{PROVIDER_HEADER}\nprovider \"cfai\" {{}}\n"));
     let schema = ws.json(&["providers", "schema", "-json"]);
     let provider = &schema["provider_schemas"]["registry.terraform.io/seed/cfai"];
-    let attrs = provider["provider"]["block"]["attributes"].as_object().expect("provider attributes");
+    let attrs = provider["provider"]["block"]["attributes"]
+        .as_object()
+        .expect("provider attributes");
     for name in [
         "api_token",
         "api_key",
@@ -28,17 +30,38 @@ fn schema_is_served_with_descriptions_and_functions() {
         "request_timeout",
     ] {
         let attr = &attrs[name];
-        assert!(attr["optional"].as_bool().unwrap_or(false), "{name} should be optional: {attr}");
-        assert!(attr["description"].as_str().is_some_and(|d| d.len() > 10), "{name} needs a description: {attr}");
+        assert!(
+            attr["optional"].as_bool().unwrap_or(false),
+            "{name} should be optional: {attr}"
+        );
+        assert!(
+            attr["description"].as_str().is_some_and(|d| d.len() > 10),
+            "{name} needs a description: {attr}"
+        );
     }
     assert_eq!(attrs["api_token"]["sensitive"], true);
     assert_eq!(attrs["api_key"]["sensitive"], true);
     assert_eq!(attrs["max_retries"]["type"], "number");
-    let functions = provider["functions"].as_object().expect("functions in the schema");
-    for f in ["r2_bucket_resource", "r2_s3_endpoint", "s3_secret_access_key"] {
-        assert!(functions.contains_key(f), "missing function {f}: {functions:?}");
+    let functions = provider["functions"]
+        .as_object()
+        .expect("functions in the schema");
+    for f in [
+        "r2_bucket_resource",
+        "r2_s3_endpoint",
+        "s3_secret_access_key",
+    ] {
+        assert!(
+            functions.contains_key(f),
+            "missing function {f}: {functions:?}"
+        );
     }
-    assert_eq!(functions["r2_bucket_resource"]["parameters"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        functions["r2_bucket_resource"]["parameters"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
 }
 
 #[test]
@@ -56,7 +79,8 @@ provider "cfai" {{
     ));
     let out = ws.run(&["validate", "-json", "-no-color"]);
     assert!(!out.ok, "validate should fail:\n{}", out.all());
-    let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("validate -json output");
+    let report: serde_json::Value =
+        serde_json::from_str(&out.stdout).expect("validate -json output");
     let diags = report["diagnostics"].as_array().expect("diagnostics");
     let conflict = diags
         .iter()
@@ -64,7 +88,13 @@ provider "cfai" {{
         .unwrap_or_else(|| panic!("no conflict diagnostic: {report}"));
     // Terraform maps our attribute path to the line of that attribute.
     assert_eq!(conflict["range"]["start"]["line"], 9, "{conflict}");
-    assert!(conflict["snippet"]["code"].as_str().unwrap().contains("api_key"), "{conflict}");
+    assert!(
+        conflict["snippet"]["code"]
+            .as_str()
+            .unwrap()
+            .contains("api_key"),
+        "{conflict}"
+    );
     let timeout = diags
         .iter()
         .find(|d| d["summary"] == "Invalid request_timeout")
@@ -93,18 +123,38 @@ output "secret" {{
     ));
     ws.ok(&["apply", "-auto-approve", "-no-color"]);
     let outputs = ws.json(&["output", "-json"]);
-    assert_eq!(outputs["bucket"]["value"], format!("com.cloudflare.edge.r2.bucket.{ACCOUNT}_eu_logs"));
-    assert_eq!(outputs["endpoint_default"]["value"], format!("https://{ACCOUNT}.r2.cloudflarestorage.com"));
-    assert_eq!(outputs["endpoint_eu"]["value"], format!("https://{ACCOUNT}.eu.r2.cloudflarestorage.com"));
-    assert_eq!(outputs["secret"]["value"], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_eq!(
+        outputs["bucket"]["value"],
+        format!("com.cloudflare.edge.r2.bucket.{ACCOUNT}_eu_logs")
+    );
+    assert_eq!(
+        outputs["endpoint_default"]["value"],
+        format!("https://{ACCOUNT}.r2.cloudflarestorage.com")
+    );
+    assert_eq!(
+        outputs["endpoint_eu"]["value"],
+        format!("https://{ACCOUNT}.eu.r2.cloudflarestorage.com")
+    );
+    assert_eq!(
+        outputs["secret"]["value"],
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
 
     let console = ws.run_with(
         &["console"],
-        Some(&format!("provider::cfai::r2_s3_endpoint(\"{ACCOUNT}\", \"fedramp\")\n")),
+        Some(&format!(
+            "provider::cfai::r2_s3_endpoint(\"{ACCOUNT}\", \"fedramp\")\n"
+        )),
         &[],
     );
     assert!(console.ok, "{}", console.all());
-    assert!(console.stdout.contains(&format!("https://{ACCOUNT}.fedramp.r2.cloudflarestorage.com")), "{}", console.all());
+    assert!(
+        console.stdout.contains(&format!(
+            "https://{ACCOUNT}.fedramp.r2.cloudflarestorage.com"
+        )),
+        "{}",
+        console.all()
+    );
 }
 
 #[test]
@@ -115,7 +165,10 @@ fn function_errors_name_the_argument() {
     ));
     let out = ws.fails(&["plan", "-no-color"]);
     assert!(out.contains("unknown R2 jurisdiction \"mars\""), "{out}");
-    assert!(out.contains("\"jurisdiction\" parameter"), "the error should name the parameter:\n{out}");
+    assert!(
+        out.contains("\"jurisdiction\" parameter"),
+        "the error should name the parameter:\n{out}"
+    );
 }
 
 #[test]
@@ -127,18 +180,32 @@ fn debug_logs_reach_terraform_at_their_level_without_secrets() {
     ));
     let run = ws.run_with(&["plan", "-no-color"], None, &[("TF_LOG", "trace")]);
     assert!(run.ok, "{}", run.all());
-    let ours: Vec<&str> = run.stderr.lines().filter(|l| l.contains("provider.terraform-provider-cfai:")).collect();
+    let ours: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("provider.terraform-provider-cfai:"))
+        .collect();
     assert!(
-        ours.iter().any(|l| l.contains("[INFO]") && l.contains("configuring the cfai provider")),
+        ours.iter()
+            .any(|l| l.contains("[INFO]") && l.contains("configuring the cfai provider")),
         "no INFO line from the provider:\n{}",
         ours.join("\n")
     );
     assert!(
-        ours.iter().any(|l| l.contains("[DEBUG]") && l.contains("provider configured") && l.contains("@module=cfai.provider")),
+        ours.iter().any(|l| l.contains("[DEBUG]")
+            && l.contains("provider configured")
+            && l.contains("@module=cfai.provider")),
         "no DEBUG line from the provider:\n{}",
         ours.join("\n")
     );
     // Our lines are parsed as JSON by Terraform: none may fall back to raw text.
-    assert!(!ours.iter().any(|l| l.contains("\"@level\"")), "a line was not parsed as hclog JSON:\n{}", ours.join("\n"));
-    assert!(!ours.iter().any(|l| l.contains(secret)), "the token leaked into a provider log line");
+    assert!(
+        !ours.iter().any(|l| l.contains("\"@level\"")),
+        "a line was not parsed as hclog JSON:\n{}",
+        ours.join("\n")
+    );
+    assert!(
+        !ours.iter().any(|l| l.contains(secret)),
+        "the token leaked into a provider log line"
+    );
 }

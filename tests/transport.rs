@@ -22,8 +22,12 @@ use tonic::transport::{Channel, Endpoint};
 fn terraform_like_cert() -> (String, CertificateDer<'static>, PrivateKeyDer<'static>) {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap();
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-    params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
-    params.distinguished_name.push(rcgen::DnType::OrganizationName, "HashiCorp");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::OrganizationName, "HashiCorp");
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     params.key_usages = vec![
         rcgen::KeyUsagePurpose::DigitalSignature,
@@ -31,10 +35,16 @@ fn terraform_like_cert() -> (String, CertificateDer<'static>, PrivateKeyDer<'sta
         rcgen::KeyUsagePurpose::KeyAgreement,
         rcgen::KeyUsagePurpose::KeyCertSign,
     ];
-    params.extended_key_usages =
-        vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth, rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    params.extended_key_usages = vec![
+        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+    ];
     let cert = params.self_signed(&key).unwrap();
-    (cert.pem(), cert.der().clone(), PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())))
+    (
+        cert.pem(),
+        cert.der().clone(),
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    )
 }
 
 struct Plugin {
@@ -70,19 +80,40 @@ fn start_plugin(client_cert_pem: Option<&str>) -> Plugin {
     std::thread::spawn(move || {
         let mut rest = String::new();
         let _ = stdout.read_to_string(&mut rest);
-        assert!(rest.is_empty(), "the provider wrote more to stdout: {rest:?}");
+        assert!(
+            rest.is_empty(),
+            "the provider wrote more to stdout: {rest:?}"
+        );
     });
     let parts: Vec<&str> = line.trim_end().split('|').collect();
     assert_eq!(parts.len(), 6, "handshake {line:?}");
     assert_eq!(&parts[..3], &["1", "6", "tcp"], "handshake {line:?}");
     assert_eq!(parts[4], "grpc");
-    let port: u16 = parts[3].strip_prefix("127.0.0.1:").expect("loopback address").parse().unwrap();
-    assert!((10000..=25000).contains(&port), "port {port} outside PLUGIN_MIN_PORT..PLUGIN_MAX_PORT");
+    let port: u16 = parts[3]
+        .strip_prefix("127.0.0.1:")
+        .expect("loopback address")
+        .parse()
+        .unwrap();
+    assert!(
+        (10000..=25000).contains(&port),
+        "port {port} outside PLUGIN_MIN_PORT..PLUGIN_MAX_PORT"
+    );
     let server_cert = (!parts[5].is_empty()).then(|| {
-        assert!(!parts[5].ends_with('='), "certificate must be base64 without padding");
-        CertificateDer::from(base64::engine::general_purpose::STANDARD_NO_PAD.decode(parts[5]).unwrap())
+        assert!(
+            !parts[5].ends_with('='),
+            "certificate must be base64 without padding"
+        );
+        CertificateDer::from(
+            base64::engine::general_purpose::STANDARD_NO_PAD
+                .decode(parts[5])
+                .unwrap(),
+        )
     });
-    Plugin { child, addr: parts[3].to_string(), server_cert }
+    Plugin {
+        child,
+        addr: parts[3].to_string(),
+        server_cert,
+    }
 }
 
 /// Trusts exactly the server certificate from the handshake, as go-plugin does.
@@ -102,26 +133,57 @@ impl ServerCertVerifier for PinnedServer {
         if end_entity.as_ref() == self.0.as_ref() {
             Ok(ServerCertVerified::assertion())
         } else {
-            Err(rustls::Error::General("unexpected server certificate".into()))
+            Err(rustls::Error::General(
+                "unexpected server certificate".into(),
+            ))
         }
     }
-    fn verify_tls12_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(m, c, d, &rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms)
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            m,
+            c,
+            d,
+            &rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms,
+        )
     }
-    fn verify_tls13_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(m, c, d, &rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms)
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            m,
+            c,
+            d,
+            &rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms,
+        )
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms.supported_schemes()
+        rustls::crypto::aws_lc_rs::default_provider()
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
-async fn tls_channel(plugin: &Plugin, identity: Option<(CertificateDer<'static>, PrivateKeyDer<'static>)>) -> Result<Channel, String> {
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(PinnedServer(plugin.server_cert.clone().expect("TLS handshake"))));
+async fn tls_channel(
+    plugin: &Plugin,
+    identity: Option<(CertificateDer<'static>, PrivateKeyDer<'static>)>,
+) -> Result<Channel, String> {
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .dangerous()
+    .with_custom_certificate_verifier(Arc::new(PinnedServer(
+        plugin.server_cert.clone().expect("TLS handshake"),
+    )));
     let mut config = match identity {
         Some((cert, key)) => builder.with_client_auth_cert(vec![cert], key).unwrap(),
         None => builder.with_no_client_auth(),
@@ -134,8 +196,14 @@ async fn tls_channel(plugin: &Plugin, identity: Option<(CertificateDer<'static>,
             let (connector, addr) = (connector.clone(), addr.clone());
             async move {
                 let tcp = tokio::net::TcpStream::connect(addr).await?;
-                let tls = connector.connect(ServerName::try_from("localhost").unwrap(), tcp).await?;
-                assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]), "ALPN h2 must be negotiated");
+                let tls = connector
+                    .connect(ServerName::try_from("localhost").unwrap(), tcp)
+                    .await?;
+                assert_eq!(
+                    tls.get_ref().1.alpn_protocol(),
+                    Some(&b"h2"[..]),
+                    "ALPN h2 must be negotiated"
+                );
                 Ok::<_, std::io::Error>(TokioIo::new(tls))
             }
         }))
@@ -144,9 +212,15 @@ async fn tls_channel(plugin: &Plugin, identity: Option<(CertificateDer<'static>,
     Ok(channel)
 }
 
-async fn get_schema(channel: Channel) -> Result<proto::get_provider_schema::Response, tonic::Status> {
-    let mut client = proto::provider_client::ProviderClient::new(channel).max_decoding_message_size(64 << 20);
-    client.get_provider_schema(proto::get_provider_schema::Request {}).await.map(|r| r.into_inner())
+async fn get_schema(
+    channel: Channel,
+) -> Result<proto::get_provider_schema::Response, tonic::Status> {
+    let mut client =
+        proto::provider_client::ProviderClient::new(channel).max_decoding_message_size(64 << 20);
+    client
+        .get_provider_schema(proto::get_provider_schema::Request {})
+        .await
+        .map(|r| r.into_inner())
 }
 
 #[tokio::test]
@@ -155,18 +229,27 @@ async fn pinned_client_certificate_is_required() {
     let plugin = start_plugin(Some(&pem));
 
     // The certificate Terraform announced: accepted, and the provider answers.
-    let channel = tls_channel(&plugin, Some((der, key))).await.expect("connect with the pinned certificate");
-    let schema = get_schema(channel.clone()).await.expect("GetProviderSchema over mTLS");
+    let channel = tls_channel(&plugin, Some((der, key)))
+        .await
+        .expect("connect with the pinned certificate");
+    let schema = get_schema(channel.clone())
+        .await
+        .expect("GetProviderSchema over mTLS");
     assert!(schema.provider.is_some());
     assert!(schema.server_capabilities.unwrap().plan_destroy);
 
     let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
     let status = health
-        .check(tonic_health::pb::HealthCheckRequest { service: "plugin".into() })
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "plugin".into(),
+        })
         .await
         .expect("health check")
         .into_inner();
-    assert_eq!(status.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+    assert_eq!(
+        status.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
 
     // No certificate: refused.
     let refused = match tls_channel(&plugin, None).await {
@@ -191,14 +274,20 @@ async fn shutdown_exits_promptly() {
     let channel = tls_channel(&plugin, Some((der, key))).await.unwrap();
     let mut controller = proto::plugin::grpc_controller_client::GrpcControllerClient::new(channel);
     let started = Instant::now();
-    controller.shutdown(proto::plugin::Empty {}).await.expect("Shutdown");
+    controller
+        .shutdown(proto::plugin::Empty {})
+        .await
+        .expect("Shutdown");
     drop(controller);
     loop {
         if let Some(status) = plugin.child.try_wait().unwrap() {
             assert!(status.success(), "exit status {status}");
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(2), "still running 2 s after Shutdown: Terraform would SIGKILL it");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "still running 2 s after Shutdown: Terraform would SIGKILL it"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -207,20 +296,37 @@ async fn shutdown_exits_promptly() {
 async fn plaintext_without_client_cert() {
     let plugin = start_plugin(None);
     assert!(plugin.server_cert.is_none());
-    let channel = Endpoint::from_shared(format!("http://{}", plugin.addr)).unwrap().connect().await.unwrap();
+    let channel = Endpoint::from_shared(format!("http://{}", plugin.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
     let schema = get_schema(channel).await.unwrap();
     let mut functions: Vec<_> = schema.functions.keys().cloned().collect();
     functions.sort();
-    assert_eq!(functions, ["r2_bucket_resource", "r2_s3_endpoint", "s3_secret_access_key"]);
+    assert_eq!(
+        functions,
+        [
+            "r2_bucket_resource",
+            "r2_s3_endpoint",
+            "s3_secret_access_key"
+        ]
+    );
 }
 
 #[test]
 fn refuses_to_run_without_terraform() {
-    let out = Command::new(PROVIDER_BIN).env_remove(MAGIC_COOKIE_KEY).output().unwrap();
+    let out = Command::new(PROVIDER_BIN)
+        .env_remove(MAGIC_COOKIE_KEY)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty(), "nothing on stdout");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("Terraform plugin") && err.contains("run it through terraform"), "{err}");
+    assert!(
+        err.contains("Terraform plugin") && err.contains("run it through terraform"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -268,9 +374,17 @@ fn debug_mode_prints_reattach_and_terraform_uses_it() {
             support::PROVIDER_HEADER,
             support::ACCOUNT
         ));
-        let run = ws.run_with(&["plan", "-no-color"], None, &[("TF_REATTACH_PROVIDERS", &reattach)]);
+        let run = ws.run_with(
+            &["plan", "-no-color"],
+            None,
+            &[("TF_REATTACH_PROVIDERS", &reattach)],
+        );
         assert!(run.ok, "{}", run.all());
-        assert!(run.stdout.contains(".us.r2.cloudflarestorage.com"), "{}", run.all());
+        assert!(
+            run.stdout.contains(".us.r2.cloudflarestorage.com"),
+            "{}",
+            run.all()
+        );
     }
     let _ = child.kill();
     let _ = child.wait();

@@ -25,7 +25,13 @@ pub fn from_json(json: &Json, ty: &Type, unknown_keys: UnknownKeys) -> Result<Va
     if json.is_null() {
         return Ok(Value::Null);
     }
-    let mismatch = || CodecError::new(format!("JSON {} is not a {}", kind(json), ty.friendly_name()));
+    let mismatch = || {
+        CodecError::new(format!(
+            "JSON {} is not a {}",
+            kind(json),
+            ty.friendly_name()
+        ))
+    };
     Ok(match ty {
         Type::String => Value::String(json.as_str().ok_or_else(mismatch)?.to_string()),
         Type::Bool => Value::Bool(json.as_bool().ok_or_else(mismatch)?),
@@ -60,7 +66,11 @@ pub fn from_json(json: &Json, ty: &Type, unknown_keys: UnknownKeys) -> Result<Va
                 return Err(mismatch());
             }
             Value::Tuple(
-                items.iter().zip(elems).map(|(j, t)| from_json(j, t, unknown_keys)).collect::<Result<_, _>>()?,
+                items
+                    .iter()
+                    .zip(elems)
+                    .map(|(j, t)| from_json(j, t, unknown_keys))
+                    .collect::<Result<_, _>>()?,
             )
         }
         Type::Map(elem) => {
@@ -91,7 +101,9 @@ pub fn from_json(json: &Json, ty: &Type, unknown_keys: UnknownKeys) -> Result<Va
         Type::Dynamic => {
             let obj = json.as_object().ok_or_else(mismatch)?;
             let (Some(type_json), Some(value_json)) = (obj.get("type"), obj.get("value")) else {
-                return Err(CodecError::new("dynamic JSON value needs \"type\" and \"value\""));
+                return Err(CodecError::new(
+                    "dynamic JSON value needs \"type\" and \"value\"",
+                ));
             };
             let concrete = Type::from_json(type_json)?;
             match from_json(value_json, &concrete, unknown_keys)? {
@@ -107,7 +119,13 @@ pub fn encode(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
 }
 
 pub fn to_json(value: &Value, ty: &Type) -> Result<Json, CodecError> {
-    let mismatch = || CodecError::new(format!("cannot encode {:?} as {}", value.infer_type(), ty.friendly_name()));
+    let mismatch = || {
+        CodecError::new(format!(
+            "cannot encode {:?} as {}",
+            value.infer_type(),
+            ty.friendly_name()
+        ))
+    };
     Ok(match (ty, value) {
         (_, Value::Null) => Json::Null,
         (_, Value::Unknown) => return Err(CodecError::new("unknown values have no JSON form")),
@@ -126,15 +144,29 @@ pub fn to_json(value: &Value, ty: &Type) -> Result<Json, CodecError> {
             let text = n.to_string();
             Json::Number(serde_json::Number::from_string_unchecked(text))
         }
-        (Type::List(e) | Type::Set(e), Value::List(items) | Value::Set(items) | Value::Tuple(items)) => {
-            Json::Array(items.iter().map(|i| to_json(i, e)).collect::<Result<_, _>>()?)
-        }
+        (
+            Type::List(e) | Type::Set(e),
+            Value::List(items) | Value::Set(items) | Value::Tuple(items),
+        ) => Json::Array(
+            items
+                .iter()
+                .map(|i| to_json(i, e))
+                .collect::<Result<_, _>>()?,
+        ),
         (Type::Tuple(ts), Value::Tuple(items) | Value::List(items)) if ts.len() == items.len() => {
-            Json::Array(items.iter().zip(ts).map(|(i, t)| to_json(i, t)).collect::<Result<_, _>>()?)
+            Json::Array(
+                items
+                    .iter()
+                    .zip(ts)
+                    .map(|(i, t)| to_json(i, t))
+                    .collect::<Result<_, _>>()?,
+            )
         }
-        (Type::Map(e), Value::Map(m) | Value::Object(m)) => {
-            Json::Object(m.iter().map(|(k, v)| Ok((k.clone(), to_json(v, e)?))).collect::<Result<_, CodecError>>()?)
-        }
+        (Type::Map(e), Value::Map(m) | Value::Object(m)) => Json::Object(
+            m.iter()
+                .map(|(k, v)| Ok((k.clone(), to_json(v, e)?)))
+                .collect::<Result<_, CodecError>>()?,
+        ),
         (Type::Object(attrs), Value::Object(m)) => Json::Object(
             attrs
                 .iter()

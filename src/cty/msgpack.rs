@@ -184,16 +184,26 @@ impl<'a> Reader<'a> {
                 for _ in 0..n {
                     items.push(self.value(elem, depth + 1)?);
                 }
-                Ok(if matches!(ty, Type::Set(_)) { dedup_set(items) } else { Value::List(items) })
+                Ok(if matches!(ty, Type::Set(_)) {
+                    dedup_set(items)
+                } else {
+                    Value::List(items)
+                })
             }
             Type::Tuple(elems) => {
                 let Head::Array(n) = head else {
                     return Err(self.err("tuple required"));
                 };
                 if n != elems.len() {
-                    return Err(self.err(format!("tuple of {} elements required, got {n}", elems.len())));
+                    return Err(self.err(format!(
+                        "tuple of {} elements required, got {n}",
+                        elems.len()
+                    )));
                 }
-                let items = elems.iter().map(|t| self.value(t, depth + 1)).collect::<Result<_, _>>()?;
+                let items = elems
+                    .iter()
+                    .map(|t| self.value(t, depth + 1))
+                    .collect::<Result<_, _>>()?;
                 Ok(Value::Tuple(items))
             }
             Type::Map(elem) => {
@@ -263,7 +273,11 @@ fn dedup_set(items: Vec<Value>) -> Value {
 // ---------------------------------------------------------------- encoding
 
 fn mismatch(path: &[String], value: &Value, ty: &Type) -> CodecError {
-    let at = if path.is_empty() { "the value".to_string() } else { path.join(".") };
+    let at = if path.is_empty() {
+        "the value".to_string()
+    } else {
+        path.join(".")
+    };
     CodecError::new(format!(
         "{at}: cannot encode {} as {}",
         value.infer_type().friendly_name(),
@@ -271,7 +285,14 @@ fn mismatch(path: &[String], value: &Value, ty: &Type) -> CodecError {
     ))
 }
 
-fn write_len(out: &mut Vec<u8>, len: usize, fix: u8, fix_max: usize, m16: u8, m32: u8) -> Result<(), CodecError> {
+fn write_len(
+    out: &mut Vec<u8>,
+    len: usize,
+    fix: u8,
+    fix_max: usize,
+    m16: u8,
+    m32: u8,
+) -> Result<(), CodecError> {
     if len <= fix_max {
         out.push(fix | len as u8);
     } else if len <= u16::MAX as usize {
@@ -363,7 +384,12 @@ fn write_number(out: &mut Vec<u8>, n: &Number) -> Result<(), CodecError> {
     Ok(())
 }
 
-fn write_value(out: &mut Vec<u8>, value: &Value, ty: &Type, path: &mut Vec<String>) -> Result<(), CodecError> {
+fn write_value(
+    out: &mut Vec<u8>,
+    value: &Value,
+    ty: &Type,
+    path: &mut Vec<String>,
+) -> Result<(), CodecError> {
     match value {
         Value::Null => {
             out.push(0xc0);
@@ -395,7 +421,10 @@ fn write_value(out: &mut Vec<u8>, value: &Value, ty: &Type, path: &mut Vec<Strin
             out.push(if *b { 0xc3 } else { 0xc2 });
             Ok(())
         }
-        (Type::List(elem) | Type::Set(elem), Value::List(items) | Value::Set(items) | Value::Tuple(items)) => {
+        (
+            Type::List(elem) | Type::Set(elem),
+            Value::List(items) | Value::Set(items) | Value::Tuple(items),
+        ) => {
             write_array_len(out, items.len())?;
             for (i, item) in items.iter().enumerate() {
                 path.push(i.to_string());
@@ -404,7 +433,9 @@ fn write_value(out: &mut Vec<u8>, value: &Value, ty: &Type, path: &mut Vec<Strin
             }
             Ok(())
         }
-        (Type::Tuple(elems), Value::Tuple(items) | Value::List(items)) if elems.len() == items.len() => {
+        (Type::Tuple(elems), Value::Tuple(items) | Value::List(items))
+            if elems.len() == items.len() =>
+        {
             write_array_len(out, items.len())?;
             for (i, (item, t)) in items.iter().zip(elems).enumerate() {
                 path.push(i.to_string());
@@ -425,7 +456,10 @@ fn write_value(out: &mut Vec<u8>, value: &Value, ty: &Type, path: &mut Vec<Strin
         }
         (Type::Object(attrs), Value::Object(m)) => {
             if let Some(extra) = m.keys().find(|k| !attrs.contains_key(*k)) {
-                return Err(CodecError::new(format!("unsupported attribute {extra:?} in {}", path.join("."))));
+                return Err(CodecError::new(format!(
+                    "unsupported attribute {extra:?} in {}",
+                    path.join(".")
+                )));
             }
             // Terraform requires every attribute, nulls included, keys sorted.
             write_map_len(out, attrs.len())?;

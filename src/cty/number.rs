@@ -43,7 +43,9 @@ impl Number {
         if text.is_empty() || text.len() > 4096 {
             return None;
         }
-        BigDecimal::from_str(text).ok().map(|d| Number(d.normalized()))
+        BigDecimal::from_str(text)
+            .ok()
+            .map(|d| Number(d.normalized()))
     }
 
     pub fn to_i64(&self) -> Option<i64> {
@@ -65,7 +67,11 @@ impl Number {
     pub(crate) fn to_wire(&self) -> WireNumber {
         if self.is_integer() {
             if let Some(i) = self.0.to_i64() {
-                return if i >= 0 { WireNumber::UInt(i as u64) } else { WireNumber::Int(i) };
+                return if i >= 0 {
+                    WireNumber::UInt(i as u64)
+                } else {
+                    WireNumber::Int(i)
+                };
             }
             if let Some(u) = self.0.to_u64() {
                 return WireNumber::UInt(u);
@@ -138,9 +144,14 @@ mod tests {
     #[test]
     fn floats_are_exact() {
         let n = Number::from_f64(0.1).unwrap();
-        assert_eq!(n.to_string(), "0.1000000000000000055511151231257827021181583404541015625");
+        assert_eq!(
+            n.to_string(),
+            "0.1000000000000000055511151231257827021181583404541015625"
+        );
         assert!(matches!(n.to_wire(), WireNumber::Float(f) if f == 0.1));
-        assert!(matches!(Number::from_f64(0.5).unwrap().to_wire(), WireNumber::Float(f) if f == 0.5));
+        assert!(
+            matches!(Number::from_f64(0.5).unwrap().to_wire(), WireNumber::Float(f) if f == 0.5)
+        );
     }
 
     #[test]
@@ -148,14 +159,22 @@ mod tests {
         let n = Number::parse("0.1").unwrap();
         assert!(matches!(n.to_wire(), WireNumber::Text(ref s) if s == "0.1"));
         let big = Number::parse("123456789012345678901234567890").unwrap();
-        assert!(matches!(big.to_wire(), WireNumber::Text(ref s) if s == "123456789012345678901234567890"));
+        assert!(
+            matches!(big.to_wire(), WireNumber::Text(ref s) if s == "123456789012345678901234567890")
+        );
     }
 
     #[test]
     fn integers_pick_the_compact_form() {
-        assert!(matches!(Number::from_i64(-5).to_wire(), WireNumber::Int(-5)));
+        assert!(matches!(
+            Number::from_i64(-5).to_wire(),
+            WireNumber::Int(-5)
+        ));
         assert!(matches!(Number::from_i64(5).to_wire(), WireNumber::UInt(5)));
-        assert!(matches!(Number::from_u64(u64::MAX).to_wire(), WireNumber::UInt(u64::MAX)));
+        assert!(matches!(
+            Number::from_u64(u64::MAX).to_wire(),
+            WireNumber::UInt(u64::MAX)
+        ));
         assert_eq!(Number::parse("1e3").unwrap().to_string(), "1000");
         assert_eq!(Number::parse("1e3").unwrap(), Number::from_i64(1000));
     }

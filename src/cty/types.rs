@@ -53,7 +53,10 @@ impl Type {
             Type::Set(e) => Json::Array(vec!["set".into(), e.to_json()]),
             Type::Map(e) => Json::Array(vec!["map".into(), e.to_json()]),
             Type::Object(attrs) => {
-                let fields = attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
+                let fields = attrs
+                    .iter()
+                    .map(|(k, t)| (k.clone(), t.to_json()))
+                    .collect();
                 Json::Array(vec!["object".into(), Json::Object(fields)])
             }
             Type::Tuple(elems) => Json::Array(vec![
@@ -93,7 +96,10 @@ impl Type {
                         Ok(Type::Object(attrs))
                     }
                     ("tuple", Json::Array(elems)) => Ok(Type::Tuple(
-                        elems.iter().map(Type::from_json).collect::<Result<_, _>>()?,
+                        elems
+                            .iter()
+                            .map(Type::from_json)
+                            .collect::<Result<_, _>>()?,
                     )),
                     _ => Err(bad()),
                 }

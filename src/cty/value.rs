@@ -95,7 +95,9 @@ impl Value {
     pub fn is_wholly_known(&self) -> bool {
         match self {
             Value::Unknown => false,
-            Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.iter().all(Value::is_wholly_known),
+            Value::List(v) | Value::Set(v) | Value::Tuple(v) => {
+                v.iter().all(Value::is_wholly_known)
+            }
             Value::Map(m) | Value::Object(m) => m.values().all(Value::is_wholly_known),
             Value::Dynamic(_, v) => v.is_wholly_known(),
             _ => true,
@@ -167,7 +169,10 @@ impl Value {
 
     /// The strings of a list or set of strings, skipping nulls and unknowns.
     pub fn strings(&self) -> Vec<String> {
-        self.elements().iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
+        self.elements()
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
     }
 
     /// Replaces every unknown inside with null; used on results that must
@@ -175,7 +180,9 @@ impl Value {
     pub fn unknowns_to_null(&mut self) {
         match self {
             Value::Unknown => *self = Value::Null,
-            Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.iter_mut().for_each(Value::unknowns_to_null),
+            Value::List(v) | Value::Set(v) | Value::Tuple(v) => {
+                v.iter_mut().for_each(Value::unknowns_to_null)
+            }
             Value::Map(m) | Value::Object(m) => m.values_mut().for_each(Value::unknowns_to_null),
             Value::Dynamic(_, v) => v.unknowns_to_null(),
             _ => {}
@@ -192,7 +199,9 @@ impl Value {
             Value::List(v) => Type::list(v.first().map_or(Type::Dynamic, Value::infer_type)),
             Value::Set(v) => Type::set(v.first().map_or(Type::Dynamic, Value::infer_type)),
             Value::Map(m) => Type::map(m.values().next().map_or(Type::Dynamic, Value::infer_type)),
-            Value::Object(m) => Type::Object(m.iter().map(|(k, v)| (k.clone(), v.infer_type())).collect()),
+            Value::Object(m) => {
+                Type::Object(m.iter().map(|(k, v)| (k.clone(), v.infer_type())).collect())
+            }
             Value::Tuple(v) => Type::Tuple(v.iter().map(Value::infer_type).collect()),
             Value::Dynamic(t, _) => t.clone(),
         }
@@ -233,12 +242,18 @@ mod tests {
         let b = Value::string_set(["y", "x"]);
         assert_eq!(a, b);
         assert_ne!(a, Value::string_set(["x"]));
-        assert_ne!(Value::List(vec!["x".into(), "y".into()]), Value::List(vec!["y".into(), "x".into()]));
+        assert_ne!(
+            Value::List(vec!["x".into(), "y".into()]),
+            Value::List(vec!["y".into(), "x".into()])
+        );
     }
 
     #[test]
     fn known_and_unknown() {
-        let mut v = Value::object([("a", Value::Unknown), ("b", Value::List(vec![Value::Unknown]))]);
+        let mut v = Value::object([
+            ("a", Value::Unknown),
+            ("b", Value::List(vec![Value::Unknown])),
+        ]);
         assert!(!v.is_wholly_known());
         v.unknowns_to_null();
         assert!(v.is_wholly_known());

@@ -25,7 +25,12 @@ pub trait ProviderDef: Send + Sync + 'static {
     /// Static checks; values may be unknown.
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 
-    async fn configure(&self, config: &Value, terraform_version: &str, diags: &mut Diagnostics) -> Option<Self::Data>;
+    async fn configure(
+        &self,
+        config: &Value,
+        terraform_version: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Self::Data>;
 
     fn resources(&self) -> Vec<Box<dyn Resource<Self::Data>>>;
     fn data_sources(&self) -> Vec<Box<dyn DataSource<Self::Data>>>;
@@ -44,7 +49,13 @@ pub trait Resource<D>: Send + Sync {
     async fn plan(&self, _data: &D, _change: &mut PlanChange, _diags: &mut Diagnostics) {}
 
     /// Returns the new state; `None` only when nothing was created.
-    async fn create(&self, data: &D, planned: &Value, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
+    async fn create(
+        &self,
+        data: &D,
+        planned: &Value,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value>;
 
     /// `None` when the object no longer exists.
     async fn read(&self, data: &D, state: &Value, diags: &mut Diagnostics) -> Option<Value>;
@@ -69,7 +80,10 @@ pub trait Resource<D>: Send + Sync {
         match json::decode(raw, &self.schema().cty_type(), json::UnknownKeys::Drop) {
             Ok(v) => Some(v),
             Err(e) => {
-                diags.error("Stored state could not be read", format!("The state of this resource is not valid for its schema: {e}."));
+                diags.error(
+                    "Stored state could not be read",
+                    format!("The state of this resource is not valid for its schema: {e}."),
+                );
                 None
             }
         }
@@ -106,7 +120,10 @@ pub struct FunctionError {
 
 impl FunctionError {
     pub fn argument(index: usize, text: impl Into<String>) -> Self {
-        FunctionError { text: text.into(), argument: Some(index) }
+        FunctionError {
+            text: text.into(),
+            argument: Some(index),
+        }
     }
 }
 

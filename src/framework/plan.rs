@@ -46,11 +46,21 @@ impl PlanChange {
 }
 
 /// Terraform's proposed new state, with the common rules applied.
-pub fn apply_plan_rules(schema: &Schema, prior: Value, config: Value, proposed: Value) -> PlanChange {
+pub fn apply_plan_rules(
+    schema: &Schema,
+    prior: Value,
+    config: Value,
+    proposed: Value,
+) -> PlanChange {
     let mut planned = proposed;
     let creating = prior.is_null();
     plan_attributes(&schema.attributes, &mut planned, &config, &prior, creating);
-    PlanChange { prior, config, planned, requires_replace: Vec::new() }
+    PlanChange {
+        prior,
+        config,
+        planned,
+        requires_replace: Vec::new(),
+    }
 }
 
 /// Called after the resource's own `plan`: replacement paths and the
@@ -70,7 +80,13 @@ pub fn finish_plan(schema: &Schema, change: &mut PlanChange) {
     }
 }
 
-fn plan_attributes(attrs: &[Attribute], planned: &mut Value, config: &Value, prior: &Value, creating: bool) {
+fn plan_attributes(
+    attrs: &[Attribute],
+    planned: &mut Value,
+    config: &Value,
+    prior: &Value,
+    creating: bool,
+) {
     let Value::Object(fields) = planned else {
         return;
     };
@@ -94,7 +110,13 @@ fn plan_attributes(attrs: &[Attribute], planned: &mut Value, config: &Value, pri
         };
         let prior_value = prior.get(&attr.name);
         match nesting {
-            Nesting::Single => plan_attributes(inner, slot, configured, prior_value, creating || prior_value.is_null()),
+            Nesting::Single => plan_attributes(
+                inner,
+                slot,
+                configured,
+                prior_value,
+                creating || prior_value.is_null(),
+            ),
             Nesting::List => {
                 if let Value::List(items) = slot {
                     for (i, item) in items.iter_mut().enumerate() {
@@ -116,8 +138,16 @@ fn plan_attributes(attrs: &[Attribute], planned: &mut Value, config: &Value, pri
             Nesting::Map => {
                 if let Value::Map(items) = slot {
                     for (key, item) in items.iter_mut() {
-                        let cfg = configured.as_map().and_then(|m| m.get(key)).cloned().unwrap_or_default();
-                        let prev = prior_value.as_map().and_then(|m| m.get(key)).cloned().unwrap_or_default();
+                        let cfg = configured
+                            .as_map()
+                            .and_then(|m| m.get(key))
+                            .cloned()
+                            .unwrap_or_default();
+                        let prev = prior_value
+                            .as_map()
+                            .and_then(|m| m.get(key))
+                            .cloned()
+                            .unwrap_or_default();
                         plan_attributes(inner, item, &cfg, &prev, creating || prev.is_null());
                     }
                 }
@@ -142,7 +172,9 @@ pub fn clear_write_only(attrs: &[Attribute], value: &mut Value) {
         if let Some((_, inner)) = attr.nested_attributes() {
             match slot {
                 Value::Object(_) => clear_write_only(inner, slot),
-                Value::List(items) | Value::Set(items) => items.iter_mut().for_each(|i| clear_write_only(inner, i)),
+                Value::List(items) | Value::Set(items) => {
+                    items.iter_mut().for_each(|i| clear_write_only(inner, i))
+                }
                 Value::Map(items) => items.values_mut().for_each(|i| clear_write_only(inner, i)),
                 _ => {}
             }
@@ -159,14 +191,29 @@ mod tests {
         Schema::new("test")
             .attribute(Attribute::string("id").computed().describe("id"))
             .attribute(Attribute::string("name").required().describe("name"))
-            .attribute(Attribute::string("zone").optional().computed().requires_replace().describe("zone"))
-            .attribute(Attribute::string("secret_wo").optional().write_only().describe("secret"))
+            .attribute(
+                Attribute::string("zone")
+                    .optional()
+                    .computed()
+                    .requires_replace()
+                    .describe("zone"),
+            )
+            .attribute(
+                Attribute::string("secret_wo")
+                    .optional()
+                    .write_only()
+                    .describe("secret"),
+            )
             .attribute(
                 Attribute::nested(
                     "rules",
                     Nesting::List,
                     vec![
-                        Attribute::string("effect").optional().computed().default("allow").describe("effect"),
+                        Attribute::string("effect")
+                            .optional()
+                            .computed()
+                            .default("allow")
+                            .describe("effect"),
                         Attribute::string("match").required().describe("match"),
                         Attribute::string("rule_id").computed().describe("rule id"),
                     ],
@@ -177,7 +224,11 @@ mod tests {
     }
 
     fn rule(effect: Value, m: &str, id: Value) -> Value {
-        Value::object([("effect", effect), ("match", Value::string(m)), ("rule_id", id)])
+        Value::object([
+            ("effect", effect),
+            ("match", Value::string(m)),
+            ("rule_id", id),
+        ])
     }
 
     #[test]
@@ -187,7 +238,10 @@ mod tests {
             ("name", "n".into()),
             ("zone", Value::Null),
             ("secret_wo", "s3cret".into()),
-            ("rules", Value::List(vec![rule(Value::Null, "a", Value::Null)])),
+            (
+                "rules",
+                Value::List(vec![rule(Value::Null, "a", Value::Null)]),
+            ),
         ]);
         let mut change = apply_plan_rules(&schema(), Value::Null, config.clone(), config);
         finish_plan(&schema(), &mut change);
@@ -195,7 +249,10 @@ mod tests {
         assert_eq!(p.get("id"), &Value::Unknown);
         assert_eq!(p.get("zone"), &Value::Unknown);
         assert_eq!(p.get("secret_wo"), &Value::Null);
-        assert_eq!(p.get("rules").elements()[0], rule("allow".into(), "a", Value::Unknown));
+        assert_eq!(
+            p.get("rules").elements()[0],
+            rule("allow".into(), "a", Value::Unknown)
+        );
         assert!(change.requires_replace.is_empty());
     }
 
@@ -206,7 +263,10 @@ mod tests {
             ("name", "n".into()),
             ("zone", "z1".into()),
             ("secret_wo", Value::Null),
-            ("rules", Value::List(vec![rule("allow".into(), "a", "r1".into())])),
+            (
+                "rules",
+                Value::List(vec![rule("allow".into(), "a", "r1".into())]),
+            ),
         ]);
         let config = Value::object([
             ("id", Value::Null),
@@ -215,7 +275,10 @@ mod tests {
             ("secret_wo", Value::Null),
             (
                 "rules",
-                Value::List(vec![rule(Value::Null, "a", Value::Null), rule("deny".into(), "b", Value::Null)]),
+                Value::List(vec![
+                    rule(Value::Null, "a", Value::Null),
+                    rule("deny".into(), "b", Value::Null),
+                ]),
             ),
         ]);
         // What Terraform proposes: config, with prior values for unset computed attributes.
@@ -226,7 +289,10 @@ mod tests {
             ("secret_wo", Value::Null),
             (
                 "rules",
-                Value::List(vec![rule("allow".into(), "a", "r1".into()), rule("deny".into(), "b", Value::Null)]),
+                Value::List(vec![
+                    rule("allow".into(), "a", "r1".into()),
+                    rule("deny".into(), "b", Value::Null),
+                ]),
             ),
         ]);
         let mut change = apply_plan_rules(&schema(), prior, config, proposed);
@@ -235,7 +301,11 @@ mod tests {
         assert_eq!(p.get("id"), &Value::string("abc"));
         let rules = p.get("rules").elements();
         assert_eq!(rules[0], rule("allow".into(), "a", "r1".into()));
-        assert_eq!(rules[1], rule("deny".into(), "b", Value::Unknown), "a new element is created");
+        assert_eq!(
+            rules[1],
+            rule("deny".into(), "b", Value::Unknown),
+            "a new element is created"
+        );
         assert_eq!(change.requires_replace, vec![AttrPath::root("zone")]);
     }
 }

@@ -149,7 +149,12 @@ impl Attribute {
 }
 
 fn object_type(attrs: &[Attribute]) -> Type {
-    Type::Object(attrs.iter().map(|a| (a.name.clone(), a.cty_type())).collect::<BTreeMap<_, _>>())
+    Type::Object(
+        attrs
+            .iter()
+            .map(|a| (a.name.clone(), a.cty_type()))
+            .collect::<BTreeMap<_, _>>(),
+    )
 }
 
 /// The schema of a provider block, resource, data source or ephemeral resource.
@@ -215,13 +220,24 @@ fn lint_attributes(attrs: &[Attribute], prefix: &str, in_set: bool, problems: &m
             problems.push(format!("{name}: has no description"));
         }
         if a.write_only && (in_set || a.computed) {
-            problems.push(format!("{name}: write-only attributes cannot be computed or inside a set"));
+            problems.push(format!(
+                "{name}: write-only attributes cannot be computed or inside a set"
+            ));
         }
-        if !a.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        if !a
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
             problems.push(format!("{name}: invalid attribute name"));
         }
         if let Some((nesting, inner)) = a.nested_attributes() {
-            lint_attributes(inner, &format!("{name}."), in_set || nesting == Nesting::Set, problems);
+            lint_attributes(
+                inner,
+                &format!("{name}."),
+                in_set || nesting == Nesting::Set,
+                problems,
+            );
         }
     }
 }

@@ -124,15 +124,23 @@ pub fn validate(config: &Value, env: &dyn Env, diags: &mut Diagnostics) {
         }
     }
     if let Some(url) = known_str(config, "base_url") {
-        if !(url.starts_with("https://") || url.starts_with("http://")) || reqwest::Url::parse(url).is_err() {
+        if !(url.starts_with("https://") || url.starts_with("http://"))
+            || reqwest::Url::parse(url).is_err()
+        {
             diags.error_at(
                 AttrPath::root("base_url"),
                 "Invalid base URL",
-                format!("{url:?} is not an http(s) URL such as https://api.cloudflare.com/client/v4."),
+                format!(
+                    "{url:?} is not an http(s) URL such as https://api.cloudflare.com/client/v4."
+                ),
             );
         }
     }
-    for (name, min, max) in [("max_retries", 0, 20), ("rate_limit_per_5_minutes", 1, 1_000_000), ("rate_limit_per_second", 1, 10_000)] {
+    for (name, min, max) in [
+        ("max_retries", 0, 20),
+        ("rate_limit_per_5_minutes", 1, 1_000_000),
+        ("rate_limit_per_second", 1, 10_000),
+    ] {
         let v = config.get(name);
         if let Some(n) = v.as_number() {
             if !matches!(n.to_i64(), Some(i) if (min..=max).contains(&i)) {
@@ -152,7 +160,11 @@ pub fn validate(config: &Value, env: &dyn Env, diags: &mut Diagnostics) {
                 "request_timeout must be longer than zero, e.g. \"30s\".",
             ),
             Ok(_) => {}
-            Err(e) => diags.error_at(AttrPath::root("request_timeout"), "Invalid request_timeout", e),
+            Err(e) => diags.error_at(
+                AttrPath::root("request_timeout"),
+                "Invalid request_timeout",
+                e,
+            ),
         }
     }
 }
@@ -164,14 +176,23 @@ pub fn resolve(config: &Value, env: &dyn Env, diags: &mut Diagnostics) -> Option
     if diags.has_errors() {
         return None;
     }
-    let pick = |attr: &str, var: &str| known_str(config, attr).map(str::to_string).or_else(|| env.get(var));
+    let pick = |attr: &str, var: &str| {
+        known_str(config, attr)
+            .map(str::to_string)
+            .or_else(|| env.get(var))
+    };
     let token = pick("api_token", "CLOUDFLARE_API_TOKEN");
     let key = pick("api_key", "CLOUDFLARE_API_KEY");
     let email = pick("email", "CLOUDFLARE_EMAIL");
     let credentials = match (token, key) {
-        (Some(token), _) if known_str(config, "api_key").is_none() => Some(Credentials::Token(Secret::new(token))),
+        (Some(token), _) if known_str(config, "api_key").is_none() => {
+            Some(Credentials::Token(Secret::new(token)))
+        }
         (_, Some(key)) => match email {
-            Some(email) => Some(Credentials::GlobalKey { key: Secret::new(key), email }),
+            Some(email) => Some(Credentials::GlobalKey {
+                key: Secret::new(key),
+                email,
+            }),
             None => {
                 diags.error_at(
                     AttrPath::root("email"),
@@ -226,7 +247,12 @@ mod tests {
     }
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut v = Value::object(schema().attributes.iter().map(|a| (a.name.clone(), Value::Null)));
+        let mut v = Value::object(
+            schema()
+                .attributes
+                .iter()
+                .map(|a| (a.name.clone(), Value::Null)),
+        );
         for (k, val) in pairs {
             v.set(k, val.clone());
         }
@@ -236,7 +262,15 @@ mod tests {
     #[test]
     fn token_and_key_conflict_on_the_key_path() {
         let mut diags = Diagnostics::new();
-        validate(&config(&[("api_token", "t".into()), ("api_key", "k".into()), ("email", "a@b".into())]), &FakeEnv(HashMap::new()), &mut diags);
+        validate(
+            &config(&[
+                ("api_token", "t".into()),
+                ("api_key", "k".into()),
+                ("email", "a@b".into()),
+            ]),
+            &FakeEnv(HashMap::new()),
+            &mut diags,
+        );
         let errors: Vec<_> = diags.iter().collect();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].path, Some(AttrPath::root("api_key")));
@@ -245,7 +279,14 @@ mod tests {
     #[test]
     fn unknown_values_are_not_judged() {
         let mut diags = Diagnostics::new();
-        validate(&config(&[("api_token", Value::Unknown), ("account_id", Value::Unknown)]), &FakeEnv(HashMap::new()), &mut diags);
+        validate(
+            &config(&[
+                ("api_token", Value::Unknown),
+                ("account_id", Value::Unknown),
+            ]),
+            &FakeEnv(HashMap::new()),
+            &mut diags,
+        );
         assert!(!diags.has_errors());
     }
 
@@ -256,23 +297,44 @@ mod tests {
             ("CLOUDFLARE_ACCOUNT_ID", "0123456789abcdef0123456789abcdef"),
         ]));
         let mut diags = Diagnostics::new();
-        let resolved = resolve(&config(&[("request_timeout", "1m".into())]), &env, &mut diags).unwrap();
-        assert!(matches!(resolved.credentials, Some(Credentials::Token(ref t)) if t.expose() == "from-env"));
+        let resolved = resolve(
+            &config(&[("request_timeout", "1m".into())]),
+            &env,
+            &mut diags,
+        )
+        .unwrap();
+        assert!(
+            matches!(resolved.credentials, Some(Credentials::Token(ref t)) if t.expose() == "from-env")
+        );
         assert_eq!(resolved.request_timeout, Duration::from_secs(60));
         assert_eq!(resolved.max_retries, 4);
-        let resolved = resolve(&config(&[("api_token", "from-config".into())]), &env, &mut diags).unwrap();
-        assert!(matches!(resolved.credentials, Some(Credentials::Token(ref t)) if t.expose() == "from-config"));
+        let resolved = resolve(
+            &config(&[("api_token", "from-config".into())]),
+            &env,
+            &mut diags,
+        )
+        .unwrap();
+        assert!(
+            matches!(resolved.credentials, Some(Credentials::Token(ref t)) if t.expose() == "from-config")
+        );
     }
 
     #[test]
     fn bad_values_fail_on_their_path() {
         let mut diags = Diagnostics::new();
         validate(
-            &config(&[("request_timeout", "soon".into()), ("max_retries", Value::number(-1)), ("account_id", "xyz".into())]),
+            &config(&[
+                ("request_timeout", "soon".into()),
+                ("max_retries", Value::number(-1)),
+                ("account_id", "xyz".into()),
+            ]),
             &FakeEnv(HashMap::new()),
             &mut diags,
         );
-        let paths: Vec<String> = diags.iter().filter_map(|d| d.path.as_ref().map(|p| p.to_string())).collect();
+        let paths: Vec<String> = diags
+            .iter()
+            .filter_map(|d| d.path.as_ref().map(|p| p.to_string()))
+            .collect();
         assert_eq!(paths, vec!["account_id", "max_retries", "request_timeout"]);
     }
 }

@@ -7,7 +7,11 @@ use crate::cty::{Type, Value};
 use crate::framework::{Function, FunctionDef, FunctionError, Parameter};
 
 pub fn all() -> Vec<Box<dyn Function>> {
-    vec![Box::new(R2BucketResource), Box::new(R2S3Endpoint), Box::new(S3SecretAccessKey)]
+    vec![
+        Box::new(R2BucketResource),
+        Box::new(R2S3Endpoint),
+        Box::new(S3SecretAccessKey),
+    ]
 }
 
 /// The secret access key R2 derives from an API token: hex SHA-256 of its value.
@@ -24,7 +28,9 @@ pub fn r2_s3_endpoint(account_id: &str, jurisdiction: &str) -> String {
 }
 
 fn string_arg(args: &[Value], index: usize) -> Result<&str, FunctionError> {
-    args.get(index).and_then(Value::as_str).ok_or_else(|| FunctionError::argument(index, "a string is required"))
+    args.get(index)
+        .and_then(Value::as_str)
+        .ok_or_else(|| FunctionError::argument(index, "a string is required"))
 }
 
 fn account_arg(args: &[Value], index: usize) -> Result<&str, FunctionError> {
@@ -32,7 +38,10 @@ fn account_arg(args: &[Value], index: usize) -> Result<&str, FunctionError> {
     if is_account_id(id) {
         Ok(id)
     } else {
-        Err(FunctionError::argument(index, format!("{id:?} is not a Cloudflare account id (32 hexadecimal characters)")))
+        Err(FunctionError::argument(
+            index,
+            format!("{id:?} is not a Cloudflare account id (32 hexadecimal characters)"),
+        ))
     }
 }
 
@@ -43,13 +52,20 @@ fn jurisdiction_arg(args: &[Value], index: usize) -> Result<&str, FunctionError>
     } else {
         Err(FunctionError::argument(
             index,
-            format!("unknown R2 jurisdiction {j:?}: use one of {}", R2_JURISDICTIONS.join(", ")),
+            format!(
+                "unknown R2 jurisdiction {j:?}: use one of {}",
+                R2_JURISDICTIONS.join(", ")
+            ),
         ))
     }
 }
 
 fn param(name: &'static str, description: &'static str) -> Parameter {
-    Parameter { name, ty: Type::String, description }
+    Parameter {
+        name,
+        ty: Type::String,
+        description,
+    }
 }
 
 struct R2BucketResource;
@@ -82,7 +98,9 @@ impl Function for R2BucketResource {
             ));
         }
         let jurisdiction = jurisdiction_arg(args, 2)?;
-        Ok(Value::string(format!("com.cloudflare.edge.r2.bucket.{account}_{jurisdiction}_{bucket}")))
+        Ok(Value::string(format!(
+            "com.cloudflare.edge.r2.bucket.{account}_{jurisdiction}_{bucket}"
+        )))
     }
 }
 
@@ -145,27 +163,48 @@ mod tests {
 
     #[test]
     fn bucket_resource() {
-        let out = R2BucketResource.call(&[ACCT.into(), "logs".into(), "eu".into()]).unwrap();
-        assert_eq!(out.as_str().unwrap(), format!("com.cloudflare.edge.r2.bucket.{ACCT}_eu_logs"));
-        let err = R2BucketResource.call(&[ACCT.into(), "logs".into(), "mars".into()]).unwrap_err();
+        let out = R2BucketResource
+            .call(&[ACCT.into(), "logs".into(), "eu".into()])
+            .unwrap();
+        assert_eq!(
+            out.as_str().unwrap(),
+            format!("com.cloudflare.edge.r2.bucket.{ACCT}_eu_logs")
+        );
+        let err = R2BucketResource
+            .call(&[ACCT.into(), "logs".into(), "mars".into()])
+            .unwrap_err();
         assert_eq!(err.argument, Some(2));
-        let err = R2BucketResource.call(&["nope".into(), "logs".into(), "eu".into()]).unwrap_err();
+        let err = R2BucketResource
+            .call(&["nope".into(), "logs".into(), "eu".into()])
+            .unwrap_err();
         assert_eq!(err.argument, Some(0));
     }
 
     #[test]
     fn endpoint_and_secret() {
         assert_eq!(
-            R2S3Endpoint.call(&[ACCT.into(), "default".into()]).unwrap().as_str().unwrap(),
+            R2S3Endpoint
+                .call(&[ACCT.into(), "default".into()])
+                .unwrap()
+                .as_str()
+                .unwrap(),
             format!("https://{ACCT}.r2.cloudflarestorage.com")
         );
         assert_eq!(
-            R2S3Endpoint.call(&[ACCT.into(), "fedramp".into()]).unwrap().as_str().unwrap(),
+            R2S3Endpoint
+                .call(&[ACCT.into(), "fedramp".into()])
+                .unwrap()
+                .as_str()
+                .unwrap(),
             format!("https://{ACCT}.fedramp.r2.cloudflarestorage.com")
         );
         // sha256("abc")
         assert_eq!(
-            S3SecretAccessKey.call(&["abc".into()]).unwrap().as_str().unwrap(),
+            S3SecretAccessKey
+                .call(&["abc".into()])
+                .unwrap()
+                .as_str()
+                .unwrap(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
     }

@@ -33,7 +33,12 @@ impl ProviderDef for CfaiProvider {
         config::validate(config, &ProcessEnv, diags);
     }
 
-    async fn configure(&self, config: &Value, _terraform_version: &str, diags: &mut Diagnostics) -> Option<Configured> {
+    async fn configure(
+        &self,
+        config: &Value,
+        _terraform_version: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Configured> {
         let config = config::resolve(config, &ProcessEnv, diags)?;
         debug!(base_url = %config.base_url, account_id = ?config.account_id, has_credentials = config.credentials.is_some(), "provider configured");
         Some(Configured { config })
@@ -61,10 +66,20 @@ mod tests {
         let p = CfaiProvider;
         let mut problems = p.schema().lint();
         for r in p.resources() {
-            problems.extend(r.schema().lint().into_iter().map(|e| format!("{}: {e}", r.type_name())));
+            problems.extend(
+                r.schema()
+                    .lint()
+                    .into_iter()
+                    .map(|e| format!("{}: {e}", r.type_name())),
+            );
         }
         for d in p.data_sources() {
-            problems.extend(d.schema().lint().into_iter().map(|e| format!("{}: {e}", d.type_name())));
+            problems.extend(
+                d.schema()
+                    .lint()
+                    .into_iter()
+                    .map(|e| format!("{}: {e}", d.type_name())),
+            );
         }
         assert!(problems.is_empty(), "{problems:#?}");
     }

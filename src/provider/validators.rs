@@ -18,13 +18,21 @@ pub fn parse_go_duration(input: &str) -> Result<Duration, String> {
     let mut rest = s;
     let mut total = 0f64;
     while !rest.is_empty() {
-        let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let number_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         if number_len == 0 {
-            return Err(format!("{input:?} is not a duration like \"30s\" or \"1m30s\""));
+            return Err(format!(
+                "{input:?} is not a duration like \"30s\" or \"1m30s\""
+            ));
         }
-        let number: f64 = rest[..number_len].parse().map_err(|_| format!("{input:?}: bad number"))?;
+        let number: f64 = rest[..number_len]
+            .parse()
+            .map_err(|_| format!("{input:?}: bad number"))?;
         rest = &rest[number_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let seconds_per_unit = match &rest[..unit_len] {
             "ns" => 1e-9,
             "us" | "µs" => 1e-6,
@@ -33,7 +41,11 @@ pub fn parse_go_duration(input: &str) -> Result<Duration, String> {
             "m" => 60.0,
             "h" => 3600.0,
             "" => return Err(format!("{input:?}: missing unit (ns, us, ms, s, m, h)")),
-            other => return Err(format!("{input:?}: unknown unit {other:?} (ns, us, ms, s, m, h)")),
+            other => {
+                return Err(format!(
+                    "{input:?}: unknown unit {other:?} (ns, us, ms, s, m, h)"
+                ))
+            }
         };
         total += number * seconds_per_unit;
         rest = &rest[unit_len..];
@@ -50,7 +62,9 @@ pub const R2_JURISDICTIONS: [&str; 4] = ["default", "eu", "fedramp", "us"];
 /// starting and ending with a letter or digit.
 pub fn is_r2_bucket_name(s: &str) -> bool {
     let ok_len = (3..=63).contains(&s.len());
-    let ok_chars = s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let ok_chars = s
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     let ok_ends = !s.starts_with('-') && !s.ends_with('-');
     ok_len && ok_chars && ok_ends
 }
@@ -63,8 +77,14 @@ mod tests {
     fn go_durations() {
         assert_eq!(parse_go_duration("30s").unwrap(), Duration::from_secs(30));
         assert_eq!(parse_go_duration("1m30s").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_go_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_go_duration("1.5h").unwrap(), Duration::from_secs(5400));
+        assert_eq!(
+            parse_go_duration("250ms").unwrap(),
+            Duration::from_millis(250)
+        );
+        assert_eq!(
+            parse_go_duration("1.5h").unwrap(),
+            Duration::from_secs(5400)
+        );
         assert!(parse_go_duration("30").is_err());
         assert!(parse_go_duration("thirty seconds").is_err());
         assert!(parse_go_duration("5d").is_err());

@@ -77,7 +77,9 @@ pub(crate) fn function(def: &FunctionDef) -> proto::Function {
             })
             .collect(),
         variadic_parameter: None,
-        r#return: Some(proto::function::Return { r#type: def.return_type.to_json_bytes() }),
+        r#return: Some(proto::function::Return {
+            r#type: def.return_type.to_json_bytes(),
+        }),
         summary: def.summary.to_string(),
         description: def.description.to_string(),
         description_kind: proto::StringKind::Markdown as i32,
@@ -120,7 +122,11 @@ pub(crate) fn diagnostics(d: &Diagnostics) -> Vec<proto::Diagnostic> {
 
 /// Terraform sends msgpack; JSON is accepted for completeness; an absent
 /// value (e.g. `provider_meta` without a schema) is null.
-pub(crate) fn decode(dv: Option<&proto::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostic> {
+pub(crate) fn decode(
+    dv: Option<&proto::DynamicValue>,
+    ty: &Type,
+    what: &str,
+) -> Result<Value, Diagnostic> {
     let result = match dv {
         Some(dv) if !dv.msgpack.is_empty() => msgpack::decode(&dv.msgpack, ty),
         Some(dv) if !dv.json.is_empty() => json::decode(&dv.json, ty, json::UnknownKeys::Reject),
@@ -134,13 +140,22 @@ pub(crate) fn decode(dv: Option<&proto::DynamicValue>, ty: &Type, what: &str) ->
     })
 }
 
-pub(crate) fn encode(value: &Value, ty: &Type, what: &str) -> Result<proto::DynamicValue, Diagnostic> {
+pub(crate) fn encode(
+    value: &Value,
+    ty: &Type,
+    what: &str,
+) -> Result<proto::DynamicValue, Diagnostic> {
     msgpack::encode(value, ty)
-        .map(|bytes| proto::DynamicValue { msgpack: bytes, json: Vec::new() })
+        .map(|bytes| proto::DynamicValue {
+            msgpack: bytes,
+            json: Vec::new(),
+        })
         .map_err(|e| {
             Diagnostic::error(
                 format!("Provider produced an invalid {what}"),
-                format!("The provider could not encode the {what}: {e}. This is a bug in the provider."),
+                format!(
+                    "The provider could not encode the {what}: {e}. This is a bug in the provider."
+                ),
             )
         })
 }

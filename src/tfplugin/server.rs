@@ -12,7 +12,9 @@ use super::convert::{self, decode, encode};
 use super::proto;
 use crate::cty::Value;
 use crate::framework::plan::{apply_plan_rules, clear_write_only, finish_plan};
-use crate::framework::{DataSource, Diagnostic, Diagnostics, Function, ProviderDef, Resource, Schema};
+use crate::framework::{
+    DataSource, Diagnostic, Diagnostics, Function, ProviderDef, Resource, Schema,
+};
 
 type RpcResult<T> = Result<Response<T>, Status>;
 
@@ -21,13 +23,15 @@ struct Registered<T: ?Sized> {
     item: Box<T>,
 }
 
+type Registry<T> = BTreeMap<String, Registered<T>>;
+
 pub struct ProviderServer<P: ProviderDef> {
-    provider: Arc<P>,
+    provider: P,
     provider_schema: Schema,
-    resources: Arc<BTreeMap<String, Registered<dyn Resource<P::Data>>>>,
-    data_sources: Arc<BTreeMap<String, Registered<dyn DataSource<P::Data>>>>,
-    functions: Arc<BTreeMap<String, Box<dyn Function>>>,
-    configured: Arc<RwLock<Option<Arc<P::Data>>>>,
+    resources: Registry<dyn Resource<P::Data>>,
+    data_sources: Registry<dyn DataSource<P::Data>>,
+    functions: BTreeMap<String, Box<dyn Function>>,
+    configured: RwLock<Option<Arc<P::Data>>>,
     stop: CancellationToken,
 }
 
@@ -36,21 +40,41 @@ impl<P: ProviderDef> ProviderServer<P> {
         let resources = provider
             .resources()
             .into_iter()
-            .map(|r| (r.type_name().to_string(), Registered { schema: r.schema(), item: r }))
+            .map(|r| {
+                (
+                    r.type_name().to_string(),
+                    Registered {
+                        schema: r.schema(),
+                        item: r,
+                    },
+                )
+            })
             .collect();
         let data_sources = provider
             .data_sources()
             .into_iter()
-            .map(|d| (d.type_name().to_string(), Registered { schema: d.schema(), item: d }))
+            .map(|d| {
+                (
+                    d.type_name().to_string(),
+                    Registered {
+                        schema: d.schema(),
+                        item: d,
+                    },
+                )
+            })
             .collect();
-        let functions = provider.functions().into_iter().map(|f| (f.name().to_string(), f)).collect();
+        let functions = provider
+            .functions()
+            .into_iter()
+            .map(|f| (f.name().to_string(), f))
+            .collect();
         ProviderServer {
             provider_schema: provider.schema(),
-            provider: Arc::new(provider),
-            resources: Arc::new(resources),
-            data_sources: Arc::new(data_sources),
-            functions: Arc::new(functions),
-            configured: Arc::new(RwLock::new(None)),
+            provider,
+            resources,
+            data_sources,
+            functions,
+            configured: RwLock::new(None),
             stop: CancellationToken::new(),
         }
     }
@@ -62,15 +86,25 @@ impl<P: ProviderDef> ProviderServer<P> {
     }
 
     fn resource(&self, type_name: &str) -> Result<&Registered<dyn Resource<P::Data>>, Diagnostic> {
-        self.resources.get(type_name).ok_or_else(|| unknown_type("resource", type_name))
+        self.resources
+            .get(type_name)
+            .ok_or_else(|| unknown_type("resource", type_name))
     }
 
-    fn data_source(&self, type_name: &str) -> Result<&Registered<dyn DataSource<P::Data>>, Diagnostic> {
-        self.data_sources.get(type_name).ok_or_else(|| unknown_type("data source", type_name))
+    fn data_source(
+        &self,
+        type_name: &str,
+    ) -> Result<&Registered<dyn DataSource<P::Data>>, Diagnostic> {
+        self.data_sources
+            .get(type_name)
+            .ok_or_else(|| unknown_type("data source", type_name))
     }
 
     fn data(&self) -> Result<Arc<P::Data>, Diagnostic> {
-        let guard = self.configured.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let guard = self
+            .configured
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         guard.clone().ok_or_else(|| {
             Diagnostic::error(
                 "Provider not configured",
@@ -111,14 +145,33 @@ macro_rules! try_diag {
 
 #[tonic::async_trait]
 impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
-    async fn get_metadata(&self, _: Request<proto::get_metadata::Request>) -> RpcResult<proto::get_metadata::Response> {
+    async fn get_metadata(
+        &self,
+        _: Request<proto::get_metadata::Request>,
+    ) -> RpcResult<proto::get_metadata::Response> {
         use proto::get_metadata as m;
         Ok(Response::new(m::Response {
             server_capabilities: Some(capabilities()),
             diagnostics: Vec::new(),
-            data_sources: self.data_sources.keys().map(|t| m::DataSourceMetadata { type_name: t.clone() }).collect(),
-            resources: self.resources.keys().map(|t| m::ResourceMetadata { type_name: t.clone() }).collect(),
-            functions: self.functions.keys().map(|n| m::FunctionMetadata { name: n.clone() }).collect(),
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|t| m::DataSourceMetadata {
+                    type_name: t.clone(),
+                })
+                .collect(),
+            resources: self
+                .resources
+                .keys()
+                .map(|t| m::ResourceMetadata {
+                    type_name: t.clone(),
+                })
+                .collect(),
+            functions: self
+                .functions
+                .keys()
+                .map(|n| m::FunctionMetadata { name: n.clone() })
+                .collect(),
             ephemeral_resources: Vec::new(),
         }))
     }
@@ -130,13 +183,21 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
         debug!("GetProviderSchema");
         Ok(Response::new(proto::get_provider_schema::Response {
             provider: Some(convert::schema(&self.provider_schema)),
-            resource_schemas: self.resources.iter().map(|(k, r)| (k.clone(), convert::schema(&r.schema))).collect(),
+            resource_schemas: self
+                .resources
+                .iter()
+                .map(|(k, r)| (k.clone(), convert::schema(&r.schema)))
+                .collect(),
             data_source_schemas: self
                 .data_sources
                 .iter()
                 .map(|(k, d)| (k.clone(), convert::schema(&d.schema)))
                 .collect(),
-            functions: self.functions.iter().map(|(k, f)| (k.clone(), convert::function(&f.definition()))).collect(),
+            functions: self
+                .functions
+                .iter()
+                .map(|(k, f)| (k.clone(), convert::function(&f.definition())))
+                .collect(),
             ephemeral_resource_schemas: Default::default(),
             diagnostics: Vec::new(),
             provider_meta: None,
@@ -151,10 +212,15 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
         let req = request.into_inner();
         let mut diags = Diagnostics::new();
         let ty = self.provider_schema.cty_type();
-        if let Some(config) = capture(&mut diags, decode(req.config.as_ref(), &ty, "provider configuration")) {
+        if let Some(config) = capture(
+            &mut diags,
+            decode(req.config.as_ref(), &ty, "provider configuration"),
+        ) {
             self.provider.validate(&config, &mut diags);
         }
-        Ok(Response::new(proto::validate_provider_config::Response { diagnostics: convert::diagnostics(&diags) }))
+        Ok(Response::new(proto::validate_provider_config::Response {
+            diagnostics: convert::diagnostics(&diags),
+        }))
     }
 
     async fn validate_resource_config(
@@ -165,11 +231,16 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
         let mut diags = Diagnostics::new();
         if let Some(r) = capture(&mut diags, self.resource(&req.type_name)) {
             let ty = r.schema.cty_type();
-            if let Some(config) = capture(&mut diags, decode(req.config.as_ref(), &ty, "resource configuration")) {
+            if let Some(config) = capture(
+                &mut diags,
+                decode(req.config.as_ref(), &ty, "resource configuration"),
+            ) {
                 r.item.validate(&config, &mut diags);
             }
         }
-        Ok(Response::new(proto::validate_resource_config::Response { diagnostics: convert::diagnostics(&diags) }))
+        Ok(Response::new(proto::validate_resource_config::Response {
+            diagnostics: convert::diagnostics(&diags),
+        }))
     }
 
     async fn validate_data_resource_config(
@@ -180,13 +251,18 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
         let mut diags = Diagnostics::new();
         if let Some(d) = capture(&mut diags, self.data_source(&req.type_name)) {
             let ty = d.schema.cty_type();
-            if let Some(config) = capture(&mut diags, decode(req.config.as_ref(), &ty, "data source configuration")) {
+            if let Some(config) = capture(
+                &mut diags,
+                decode(req.config.as_ref(), &ty, "data source configuration"),
+            ) {
                 d.item.validate(&config, &mut diags);
             }
         }
-        Ok(Response::new(proto::validate_data_resource_config::Response {
-            diagnostics: convert::diagnostics(&diags),
-        }))
+        Ok(Response::new(
+            proto::validate_data_resource_config::Response {
+                diagnostics: convert::diagnostics(&diags),
+            },
+        ))
     }
 
     async fn upgrade_resource_state(
@@ -210,13 +286,25 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
         let mut diags = Diagnostics::new();
         info!(terraform_version = %req.terraform_version, "configuring the cfai provider");
         let ty = self.provider_schema.cty_type();
-        if let Some(config) = capture(&mut diags, decode(req.config.as_ref(), &ty, "provider configuration")) {
-            if let Some(data) = self.provider.configure(&config, &req.terraform_version, &mut diags).await {
-                let mut slot = self.configured.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(config) = capture(
+            &mut diags,
+            decode(req.config.as_ref(), &ty, "provider configuration"),
+        ) {
+            if let Some(data) = self
+                .provider
+                .configure(&config, &req.terraform_version, &mut diags)
+                .await
+            {
+                let mut slot = self
+                    .configured
+                    .write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
                 *slot = Some(Arc::new(data));
             }
         }
-        Ok(Response::new(proto::configure_provider::Response { diagnostics: convert::diagnostics(&diags) }))
+        Ok(Response::new(proto::configure_provider::Response {
+            diagnostics: convert::diagnostics(&diags),
+        }))
     }
 
     async fn read_resource(
@@ -240,7 +328,8 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
     ) -> RpcResult<proto::plan_resource_change::Response> {
         let req = request.into_inner();
         let mut diags = Diagnostics::new();
-        let (planned_state, requires_replace) = self.plan(&req, &mut diags).await.unwrap_or_default();
+        let (planned_state, requires_replace) =
+            self.plan(&req, &mut diags).await.unwrap_or_default();
         Ok(Response::new(proto::plan_resource_change::Response {
             planned_state,
             requires_replace,
@@ -319,7 +408,9 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
         request: Request<proto::validate_ephemeral_resource_config::Request>,
     ) -> RpcResult<proto::validate_ephemeral_resource_config::Response> {
         let diags = no_ephemeral(&request.into_inner().type_name);
-        Ok(Response::new(proto::validate_ephemeral_resource_config::Response { diagnostics: diags }))
+        Ok(Response::new(
+            proto::validate_ephemeral_resource_config::Response { diagnostics: diags },
+        ))
     }
 
     async fn open_ephemeral_resource(
@@ -355,9 +446,16 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
         }))
     }
 
-    async fn get_functions(&self, _: Request<proto::get_functions::Request>) -> RpcResult<proto::get_functions::Response> {
+    async fn get_functions(
+        &self,
+        _: Request<proto::get_functions::Request>,
+    ) -> RpcResult<proto::get_functions::Response> {
         Ok(Response::new(proto::get_functions::Response {
-            functions: self.functions.iter().map(|(k, f)| (k.clone(), convert::function(&f.definition()))).collect(),
+            functions: self
+                .functions
+                .iter()
+                .map(|(k, f)| (k.clone(), convert::function(&f.definition())))
+                .collect(),
             diagnostics: Vec::new(),
         }))
     }
@@ -368,8 +466,14 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
     ) -> RpcResult<proto::call_function::Response> {
         let req = request.into_inner();
         Ok(Response::new(match self.call(&req) {
-            Ok(result) => proto::call_function::Response { result: Some(result), error: None },
-            Err(error) => proto::call_function::Response { result: None, error: Some(error) },
+            Ok(result) => proto::call_function::Response {
+                result: Some(result),
+                error: None,
+            },
+            Err(error) => proto::call_function::Response {
+                result: None,
+                error: Some(error),
+            },
         }))
     }
 
@@ -379,12 +483,18 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
     ) -> RpcResult<proto::stop_provider::Response> {
         info!("StopProvider: cancelling in-flight operations");
         self.stop.cancel();
-        Ok(Response::new(proto::stop_provider::Response { error: String::new() }))
+        Ok(Response::new(proto::stop_provider::Response {
+            error: String::new(),
+        }))
     }
 }
 
 fn capabilities() -> proto::ServerCapabilities {
-    proto::ServerCapabilities { plan_destroy: true, get_provider_schema_optional: true, move_resource_state: false }
+    proto::ServerCapabilities {
+        plan_destroy: true,
+        get_provider_schema_optional: true,
+        move_resource_state: false,
+    }
 }
 
 fn capture<T>(diags: &mut Diagnostics, result: Result<T, Diagnostic>) -> Option<T> {
@@ -412,7 +522,11 @@ impl<P: ProviderDef> ProviderServer<P> {
         diags: &mut Diagnostics,
     ) -> Option<proto::DynamicValue> {
         let r = try_diag!(diags, self.resource(&req.type_name), None);
-        let raw = req.raw_state.as_ref().map(|s| s.json.as_slice()).unwrap_or_default();
+        let raw = req
+            .raw_state
+            .as_ref()
+            .map(|s| s.json.as_slice())
+            .unwrap_or_default();
         if raw.is_empty() {
             diags.error(
                 "Unsupported state format",
@@ -433,16 +547,34 @@ impl<P: ProviderDef> ProviderServer<P> {
         let mut state = r.item.upgrade_state(req.version, raw, diags)?;
         clear_write_only(&r.schema.attributes, &mut state);
         state.unknowns_to_null();
-        capture(diags, encode(&state, &r.schema.cty_type(), "upgraded state"))
+        capture(
+            diags,
+            encode(&state, &r.schema.cty_type(), "upgraded state"),
+        )
     }
 
-    async fn read(&self, req: &proto::read_resource::Request, diags: &mut Diagnostics) -> Option<proto::DynamicValue> {
-        let r = try_diag!(diags, self.resource(&req.type_name), req.current_state.clone());
+    async fn read(
+        &self,
+        req: &proto::read_resource::Request,
+        diags: &mut Diagnostics,
+    ) -> Option<proto::DynamicValue> {
+        let r = try_diag!(
+            diags,
+            self.resource(&req.type_name),
+            req.current_state.clone()
+        );
         let ty = r.schema.cty_type();
-        let current = try_diag!(diags, decode(req.current_state.as_ref(), &ty, "current state"), req.current_state.clone());
+        let current = try_diag!(
+            diags,
+            decode(req.current_state.as_ref(), &ty, "current state"),
+            req.current_state.clone()
+        );
         let data = try_diag!(diags, self.data(), req.current_state.clone());
         debug!(type_name = %req.type_name, "ReadResource");
-        let result = { let outcome = self.cancellable(r.item.read(&data, &current, diags)).await; capture(diags, outcome) };
+        let result = {
+            let outcome = self.cancellable(r.item.read(&data, &current, diags)).await;
+            capture(diags, outcome)
+        };
         match result {
             Some(Some(mut state)) => {
                 clear_write_only(&r.schema.attributes, &mut state);
@@ -450,7 +582,10 @@ impl<P: ProviderDef> ProviderServer<P> {
                 capture(diags, encode(&state, &ty, "refreshed state")).or(req.current_state.clone())
             }
             // Gone: Terraform drops it from state and plans a create.
-            Some(None) if !diags.has_errors() => Some(proto::DynamicValue { msgpack: vec![0xc0], json: Vec::new() }),
+            Some(None) if !diags.has_errors() => Some(proto::DynamicValue {
+                msgpack: vec![0xc0],
+                json: Vec::new(),
+            }),
             // A failed read must never look like a deletion.
             _ => req.current_state.clone(),
         }
@@ -463,17 +598,40 @@ impl<P: ProviderDef> ProviderServer<P> {
     ) -> Option<(Option<proto::DynamicValue>, Vec<proto::AttributePath>)> {
         let r = try_diag!(diags, self.resource(&req.type_name), None);
         let ty = r.schema.cty_type();
-        let prior = try_diag!(diags, decode(req.prior_state.as_ref(), &ty, "prior state"), None);
-        let proposed = try_diag!(diags, decode(req.proposed_new_state.as_ref(), &ty, "proposed new state"), None);
-        let config = try_diag!(diags, decode(req.config.as_ref(), &ty, "configuration"), None);
+        let prior = try_diag!(
+            diags,
+            decode(req.prior_state.as_ref(), &ty, "prior state"),
+            None
+        );
+        let proposed = try_diag!(
+            diags,
+            decode(req.proposed_new_state.as_ref(), &ty, "proposed new state"),
+            None
+        );
+        let config = try_diag!(
+            diags,
+            decode(req.config.as_ref(), &ty, "configuration"),
+            None
+        );
         if proposed.is_null() {
             // Destroy: nothing to decide, but we still answer (plan_destroy).
-            return Some((Some(proto::DynamicValue { msgpack: vec![0xc0], json: Vec::new() }), Vec::new()));
+            return Some((
+                Some(proto::DynamicValue {
+                    msgpack: vec![0xc0],
+                    json: Vec::new(),
+                }),
+                Vec::new(),
+            ));
         }
         let data = try_diag!(diags, self.data(), None);
         debug!(type_name = %req.type_name, create = prior.is_null(), "PlanResourceChange");
         let mut change = apply_plan_rules(&r.schema, prior, config, proposed);
-        { let outcome = self.cancellable(r.item.plan(&data, &mut change, diags)).await; capture(diags, outcome) }?;
+        {
+            let outcome = self
+                .cancellable(r.item.plan(&data, &mut change, diags))
+                .await;
+            capture(diags, outcome)
+        }?;
         finish_plan(&r.schema, &mut change);
         if diags.has_errors() {
             return None;
@@ -488,16 +646,35 @@ impl<P: ProviderDef> ProviderServer<P> {
         req: &proto::apply_resource_change::Request,
         diags: &mut Diagnostics,
     ) -> Option<proto::DynamicValue> {
-        let r = try_diag!(diags, self.resource(&req.type_name), req.prior_state.clone());
+        let r = try_diag!(
+            diags,
+            self.resource(&req.type_name),
+            req.prior_state.clone()
+        );
         let ty = r.schema.cty_type();
-        let prior = try_diag!(diags, decode(req.prior_state.as_ref(), &ty, "prior state"), req.prior_state.clone());
-        let planned = try_diag!(diags, decode(req.planned_state.as_ref(), &ty, "planned state"), req.prior_state.clone());
-        let config = try_diag!(diags, decode(req.config.as_ref(), &ty, "configuration"), req.prior_state.clone());
+        let prior = try_diag!(
+            diags,
+            decode(req.prior_state.as_ref(), &ty, "prior state"),
+            req.prior_state.clone()
+        );
+        let planned = try_diag!(
+            diags,
+            decode(req.planned_state.as_ref(), &ty, "planned state"),
+            req.prior_state.clone()
+        );
+        let config = try_diag!(
+            diags,
+            decode(req.config.as_ref(), &ty, "configuration"),
+            req.prior_state.clone()
+        );
         let data = try_diag!(diags, self.data(), req.prior_state.clone());
         let item = &r.item;
         let result = if planned.is_null() {
             debug!(type_name = %req.type_name, "ApplyResourceChange: delete");
-            { let outcome = self.cancellable(item.delete(&data, &prior, diags)).await; capture(diags, outcome) };
+            {
+                let outcome = self.cancellable(item.delete(&data, &prior, diags)).await;
+                capture(diags, outcome)
+            };
             if diags.has_errors() {
                 Some(prior.clone())
             } else {
@@ -505,10 +682,22 @@ impl<P: ProviderDef> ProviderServer<P> {
             }
         } else if prior.is_null() {
             debug!(type_name = %req.type_name, "ApplyResourceChange: create");
-            { let outcome = self.cancellable(item.create(&data, &planned, &config, diags)).await; capture(diags, outcome) }.flatten()
+            {
+                let outcome = self
+                    .cancellable(item.create(&data, &planned, &config, diags))
+                    .await;
+                capture(diags, outcome)
+            }
+            .flatten()
         } else {
             debug!(type_name = %req.type_name, "ApplyResourceChange: update");
-            let updated = { let outcome = self.cancellable(item.update(&data, &prior, &planned, &config, diags)).await; capture(diags, outcome) }.flatten();
+            let updated = {
+                let outcome = self
+                    .cancellable(item.update(&data, &prior, &planned, &config, diags))
+                    .await;
+                capture(diags, outcome)
+            }
+            .flatten();
             updated.or(Some(prior.clone()))
         };
         let mut state = result.unwrap_or(Value::Null);
@@ -525,10 +714,17 @@ impl<P: ProviderDef> ProviderServer<P> {
         let r = try_diag!(diags, self.resource(&req.type_name), None);
         let data = try_diag!(diags, self.data(), None);
         debug!(type_name = %req.type_name, "ImportResourceState");
-        let mut state = { let outcome = self.cancellable(r.item.import(&data, &req.id, diags)).await; capture(diags, outcome) }.flatten()?;
+        let mut state = {
+            let outcome = self.cancellable(r.item.import(&data, &req.id, diags)).await;
+            capture(diags, outcome)
+        }
+        .flatten()?;
         clear_write_only(&r.schema.attributes, &mut state);
         state.unknowns_to_null();
-        let encoded = capture(diags, encode(&state, &r.schema.cty_type(), "imported state"))?;
+        let encoded = capture(
+            diags,
+            encode(&state, &r.schema.cty_type(), "imported state"),
+        )?;
         Some(proto::import_resource_state::ImportedResource {
             type_name: req.type_name.clone(),
             state: Some(encoded),
@@ -543,36 +739,58 @@ impl<P: ProviderDef> ProviderServer<P> {
     ) -> Option<proto::DynamicValue> {
         let d = try_diag!(diags, self.data_source(&req.type_name), None);
         let ty = d.schema.cty_type();
-        let config = try_diag!(diags, decode(req.config.as_ref(), &ty, "configuration"), None);
+        let config = try_diag!(
+            diags,
+            decode(req.config.as_ref(), &ty, "configuration"),
+            None
+        );
         let data = try_diag!(diags, self.data(), None);
         debug!(type_name = %req.type_name, "ReadDataSource");
-        let mut state = { let outcome = self.cancellable(d.item.read(&data, &config, diags)).await; capture(diags, outcome) }.flatten()?;
+        let mut state = {
+            let outcome = self.cancellable(d.item.read(&data, &config, diags)).await;
+            capture(diags, outcome)
+        }
+        .flatten()?;
         state.unknowns_to_null();
         capture(diags, encode(&state, &ty, "data source result"))
     }
 
-    fn call(&self, req: &proto::call_function::Request) -> Result<proto::DynamicValue, proto::FunctionError> {
+    fn call(
+        &self,
+        req: &proto::call_function::Request,
+    ) -> Result<proto::DynamicValue, proto::FunctionError> {
         let error = |text: String, argument: Option<usize>| proto::FunctionError {
             text,
             function_argument: argument.map(|i| i as i64),
         };
         let Some(function) = self.functions.get(&req.name) else {
-            return Err(error(format!("cfai has no function named {:?}", req.name), None));
+            return Err(error(
+                format!("cfai has no function named {:?}", req.name),
+                None,
+            ));
         };
         let def = function.definition();
         if req.arguments.len() != def.parameters.len() {
             return Err(error(
-                format!("{} takes {} arguments, got {}", req.name, def.parameters.len(), req.arguments.len()),
+                format!(
+                    "{} takes {} arguments, got {}",
+                    req.name,
+                    def.parameters.len(),
+                    req.arguments.len()
+                ),
                 None,
             ));
         }
         let mut args = Vec::with_capacity(def.parameters.len());
         for (i, (param, raw)) in def.parameters.iter().zip(&req.arguments).enumerate() {
-            let value = decode(Some(raw), &param.ty, "function argument").map_err(|d| error(d.detail, Some(i)))?;
+            let value = decode(Some(raw), &param.ty, "function argument")
+                .map_err(|d| error(d.detail, Some(i)))?;
             args.push(value);
         }
         debug!(function = %req.name, "CallFunction");
-        let result = function.call(&args).map_err(|e| error(e.text, e.argument))?;
+        let result = function
+            .call(&args)
+            .map_err(|e| error(e.text, e.argument))?;
         encode(&result, &def.return_type, "function result").map_err(|d| error(d.detail, None))
     }
 }

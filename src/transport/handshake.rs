@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 use super::TransportError;
 
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
-pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+pub const MAGIC_COOKIE_VALUE: &str =
+    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 pub const PROTOCOL_VERSION: u32 = 6;
 const CORE_PROTOCOL_VERSION: u32 = 1;
 
@@ -27,25 +28,35 @@ impl PluginEnv {
         }
         // The order is random ("5,6" or "6,5"): look for 6, nothing else.
         if let Ok(offered) = env::var("PLUGIN_PROTOCOL_VERSIONS") {
-            let offers_six = offered.split(',').any(|v| v.trim().parse::<u32>() == Ok(PROTOCOL_VERSION));
+            let offers_six = offered
+                .split(',')
+                .any(|v| v.trim().parse::<u32>() == Ok(PROTOCOL_VERSION));
             if !offered.trim().is_empty() && !offers_six {
                 return Err(TransportError::ProtocolMismatch(offered));
             }
         }
         let port = |name: &str| -> Result<u16, TransportError> {
             match env::var(name) {
-                Ok(v) if !v.trim().is_empty() => {
-                    v.trim().parse().map_err(|_| TransportError::BadEnvironment(format!("{name}={v} is not a port")))
-                }
+                Ok(v) if !v.trim().is_empty() => v.trim().parse().map_err(|_| {
+                    TransportError::BadEnvironment(format!("{name}={v} is not a port"))
+                }),
                 _ => Ok(0),
             }
         };
         let (min_port, max_port) = (port("PLUGIN_MIN_PORT")?, port("PLUGIN_MAX_PORT")?);
         if min_port > max_port && max_port != 0 {
-            return Err(TransportError::BadEnvironment(format!("PLUGIN_MIN_PORT {min_port} > PLUGIN_MAX_PORT {max_port}")));
+            return Err(TransportError::BadEnvironment(format!(
+                "PLUGIN_MIN_PORT {min_port} > PLUGIN_MAX_PORT {max_port}"
+            )));
         }
-        let client_cert_pem = env::var("PLUGIN_CLIENT_CERT").ok().filter(|pem| !pem.trim().is_empty());
-        Ok(PluginEnv { min_port, max_port, client_cert_pem })
+        let client_cert_pem = env::var("PLUGIN_CLIENT_CERT")
+            .ok()
+            .filter(|pem| !pem.trim().is_empty());
+        Ok(PluginEnv {
+            min_port,
+            max_port,
+            client_cert_pem,
+        })
     }
 }
 
@@ -56,7 +67,9 @@ pub fn handshake_line(addr: SocketAddr, server_cert_b64: &str) -> String {
 
 pub fn announce(line: &str) -> Result<(), TransportError> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{line}").and_then(|_| out.flush()).map_err(TransportError::Io)
+    writeln!(out, "{line}")
+        .and_then(|_| out.flush())
+        .map_err(TransportError::Io)
 }
 
 /// The value to export as `TF_REATTACH_PROVIDERS` for `--debug` mode.

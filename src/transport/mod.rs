@@ -18,7 +18,9 @@ use tonic::transport::Server;
 use tracing::{debug, info, warn};
 
 use crate::framework::ProviderDef;
-use crate::tfplugin::proto::plugin::grpc_controller_server::{GrpcController, GrpcControllerServer};
+use crate::tfplugin::proto::plugin::grpc_controller_server::{
+    GrpcController, GrpcControllerServer,
+};
 use crate::tfplugin::proto::plugin::Empty;
 use crate::tfplugin::proto::provider_server::ProviderServer as GrpcProviderServer;
 use crate::tfplugin::{ProviderServer, MAX_MESSAGE_SIZE};
@@ -61,7 +63,10 @@ struct Controller {
 
 #[tonic::async_trait]
 impl GrpcController for Controller {
-    async fn shutdown(&self, _: tonic::Request<Empty>) -> Result<tonic::Response<Empty>, tonic::Status> {
+    async fn shutdown(
+        &self,
+        _: tonic::Request<Empty>,
+    ) -> Result<tonic::Response<Empty>, tonic::Status> {
         info!("shutdown requested by Terraform");
         self.shutdown.notify_one();
         Ok(tonic::Response::new(Empty {}))
@@ -83,7 +88,10 @@ async fn bind(min: u16, max: u16) -> Result<TcpListener, TransportError> {
 
 /// Accepts connections and finishes TLS handshakes off the accept loop, so
 /// a stalled client cannot block the others.
-fn accept_loop(listener: TcpListener, acceptor: Option<TlsAcceptor>) -> ReceiverStream<Result<PluginConn, std::io::Error>> {
+fn accept_loop(
+    listener: TcpListener,
+    acceptor: Option<TlsAcceptor>,
+) -> ReceiverStream<Result<PluginConn, std::io::Error>> {
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
         loop {
@@ -133,23 +141,32 @@ pub async fn serve<P: ProviderDef>(provider: P, mode: Mode) -> Result<(), Transp
                     let identity = tls::generate_server_identity()?;
                     let config = tls::server_config(&identity, client_cert)?;
                     // go-plugin wants the DER as base64 *without* padding.
-                    let b64 = base64::engine::general_purpose::STANDARD_NO_PAD.encode(identity.cert.as_ref());
+                    let b64 = base64::engine::general_purpose::STANDARD_NO_PAD
+                        .encode(identity.cert.as_ref());
                     (listener, Some(TlsAcceptor::from(Arc::new(config))), b64)
                 }
                 None => (listener, None, String::new()),
             }
         }
-        Mode::Debug { .. } => (TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?, None, String::new()),
+        Mode::Debug { .. } => (
+            TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?,
+            None,
+            String::new(),
+        ),
     };
     let addr: SocketAddr = listener.local_addr()?;
 
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    health_reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
+    health_reporter
+        .set_service_status("plugin", tonic_health::ServingStatus::Serving)
+        .await;
 
     let grpc_provider = GrpcProviderServer::new(provider_server)
         .max_decoding_message_size(MAX_MESSAGE_SIZE)
         .max_encoding_message_size(MAX_MESSAGE_SIZE);
-    let controller = GrpcControllerServer::new(Controller { shutdown: shutdown.clone() });
+    let controller = GrpcControllerServer::new(Controller {
+        shutdown: shutdown.clone(),
+    });
 
     let incoming = accept_loop(listener, acceptor);
     // Only now that the socket is listening may Terraform be told where it is.

@@ -10,11 +10,15 @@
 use std::sync::Arc;
 
 use rustls::client::danger::HandshakeSignatureValid;
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::crypto::{
+    verify_tls12_signature, verify_tls13_signature, CryptoProvider, WebPkiSupportedAlgorithms,
+};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
+use rustls::{
+    CertificateError, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme,
+};
 
 use super::TransportError;
 
@@ -30,12 +34,17 @@ pub struct ServerIdentity {
 /// ECDSA P-256, CN and SAN `localhost`, serverAuth, valid from 30 s ago
 /// (clock skew between us and Terraform is nil, but Go is strict).
 pub fn generate_server_identity() -> Result<ServerIdentity, TransportError> {
-    let tls = |e: rcgen::Error| TransportError::Tls(format!("generating the server certificate: {e}"));
+    let tls =
+        |e: rcgen::Error| TransportError::Tls(format!("generating the server certificate: {e}"));
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(tls)?;
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).map_err(tls)?;
     params.distinguished_name = rcgen::DistinguishedName::new();
-    params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
-    params.distinguished_name.push(rcgen::DnType::OrganizationName, "terraform-provider-cfai");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::OrganizationName, "terraform-provider-cfai");
     let now = time::OffsetDateTime::now_utc();
     params.not_before = now - time::Duration::seconds(30);
     params.not_after = now + time::Duration::days(30);
@@ -49,15 +58,22 @@ pub fn generate_server_identity() -> Result<ServerIdentity, TransportError> {
 }
 
 pub fn parse_pem_certificate(pem: &str) -> Result<CertificateDer<'static>, TransportError> {
-    CertificateDer::from_pem_slice(pem.as_bytes())
-        .map_err(|e| TransportError::Tls(format!("PLUGIN_CLIENT_CERT is not a PEM certificate: {e}")))
+    CertificateDer::from_pem_slice(pem.as_bytes()).map_err(|e| {
+        TransportError::Tls(format!("PLUGIN_CLIENT_CERT is not a PEM certificate: {e}"))
+    })
 }
 
 /// TLS 1.2+ with ALPN `h2` (grpc-go >= 1.67 insists on it) and mandatory,
 /// pinned client authentication.
-pub fn server_config(identity: &ServerIdentity, client_cert: CertificateDer<'static>) -> Result<ServerConfig, TransportError> {
+pub fn server_config(
+    identity: &ServerIdentity,
+    client_cert: CertificateDer<'static>,
+) -> Result<ServerConfig, TransportError> {
     let provider = crypto_provider();
-    let verifier = PinnedClientCert { expected: client_cert, algorithms: provider.signature_verification_algorithms };
+    let verifier = PinnedClientCert {
+        expected: client_cert,
+        algorithms: provider.signature_verification_algorithms,
+    };
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| TransportError::Tls(e.to_string()))?
@@ -96,7 +112,9 @@ impl ClientCertVerifier for PinnedClientCert {
         if end_entity.as_ref() == self.expected.as_ref() {
             Ok(ClientCertVerified::assertion())
         } else {
-            Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer))
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::UnknownIssuer,
+            ))
         }
     }
 

@@ -72,12 +72,19 @@ impl Workspace {
         .expect("write CLI config");
         std::fs::create_dir(dir.path().join("work")).expect("work dir");
         let env = vec![
-            ("TF_CLI_CONFIG_FILE".to_string(), cli_config.display().to_string()),
+            (
+                "TF_CLI_CONFIG_FILE".to_string(),
+                cli_config.display().to_string(),
+            ),
             ("TF_IN_AUTOMATION".to_string(), "1".to_string()),
             ("TF_INPUT".to_string(), "0".to_string()),
             ("CHECKPOINT_DISABLE".to_string(), "1".to_string()),
         ];
-        Workspace { dir, terraform, env }
+        Workspace {
+            dir,
+            terraform,
+            env,
+        }
     }
 
     pub fn work_dir(&self) -> PathBuf {
@@ -96,7 +103,17 @@ impl Workspace {
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(&self.terraform);
         cmd.args(args).current_dir(self.work_dir());
-        for var in ["CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY", "CLOUDFLARE_EMAIL", "CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_BASE_URL", "TF_LOG", "TF_LOG_PROVIDER", "TF_LOG_PATH", "TF_REATTACH_PROVIDERS"] {
+        for var in [
+            "CLOUDFLARE_API_TOKEN",
+            "CLOUDFLARE_API_KEY",
+            "CLOUDFLARE_EMAIL",
+            "CLOUDFLARE_ACCOUNT_ID",
+            "CLOUDFLARE_BASE_URL",
+            "TF_LOG",
+            "TF_LOG_PROVIDER",
+            "TF_LOG_PATH",
+            "TF_REATTACH_PROVIDERS",
+        ] {
             cmd.env_remove(var);
         }
         for (k, v) in &self.env {
@@ -111,14 +128,22 @@ impl Workspace {
             cmd.env(k, v);
         }
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-        cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        cmd.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         let mut child = cmd.spawn().expect("start terraform");
         if let Some(input) = stdin {
             use std::io::Write;
             let mut pipe = child.stdin.take().expect("stdin");
             pipe.write_all(input.as_bytes()).expect("write stdin");
         }
-        let Output { status, stdout, stderr } = child.wait_with_output().expect("terraform output");
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = child.wait_with_output().expect("terraform output");
         Run {
             ok: status.success(),
             stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -140,13 +165,18 @@ impl Workspace {
     /// Runs and asserts failure, returning everything it printed.
     pub fn fails(&self, args: &[&str]) -> String {
         let run = self.run(args);
-        assert!(!run.ok, "terraform {args:?} should have failed:\n{}", run.all());
+        assert!(
+            !run.ok,
+            "terraform {args:?} should have failed:\n{}",
+            run.all()
+        );
         run.all()
     }
 
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         let out = self.ok(args);
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("terraform {args:?} printed no JSON ({e}):\n{out}"))
+        serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("terraform {args:?} printed no JSON ({e}):\n{out}"))
     }
 }
 

@@ -4,11 +4,17 @@ use super::*;
 use crate::cty::json::{self, UnknownKeys};
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    s.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap()).collect()
+    s.split_whitespace()
+        .map(|b| u8::from_str_radix(b, 16).unwrap())
+        .collect()
 }
 
 /// Byte-exact vectors: what go-cty writes for these values.
@@ -21,8 +27,16 @@ fn encodes_like_go_cty() {
         (Value::number(-33), Type::Number, "d0 df"),
         (Value::number(128), Type::Number, "cc 80"),
         (Value::number(70000), Type::Number, "ce 00 01 11 70"),
-        (Value::Number(Number::from_f64(0.5).unwrap()), Type::Number, "cb 3f e0 00 00 00 00 00 00"),
-        (Value::Number(Number::parse("0.1").unwrap()), Type::Number, "a3 30 2e 31"),
+        (
+            Value::Number(Number::from_f64(0.5).unwrap()),
+            Type::Number,
+            "cb 3f e0 00 00 00 00 00 00",
+        ),
+        (
+            Value::Number(Number::parse("0.1").unwrap()),
+            Type::Number,
+            "a3 30 2e 31",
+        ),
         (Value::Bool(true), Type::Bool, "c3"),
         (Value::Null, Type::String, "c0"),
         (Value::Unknown, Type::String, "d4 00 00"),
@@ -37,8 +51,16 @@ fn encodes_like_go_cty() {
             Type::object([("a", Type::String), ("b", Type::Number)]),
             "82 a1 61 c0 a1 62 02",
         ),
-        (Value::string("x"), Type::Dynamic, "92 c4 08 22 73 74 72 69 6e 67 22 a1 78"),
-        (Value::List(vec![Value::Bool(false)]), Type::list(Type::Bool), "91 c2"),
+        (
+            Value::string("x"),
+            Type::Dynamic,
+            "92 c4 08 22 73 74 72 69 6e 67 22 a1 78",
+        ),
+        (
+            Value::List(vec![Value::Bool(false)]),
+            Type::list(Type::Bool),
+            "91 c2",
+        ),
     ];
     for (value, ty, expected) in cases {
         let bytes = encode(&value, &ty).unwrap();
@@ -70,17 +92,30 @@ fn decodes_every_number_form() {
         ("d3 80 00 00 00 00 00 00 00", "-9223372036854775808"),
         ("e0", "-32"),
         ("ca 3f c0 00 00", "1.5"),
-        ("cb 40 09 21 fb 54 44 2d 18", "3.141592653589793115997963468544185161590576171875"),
-        ("b2 31 32 33 34 35 36 37 38 39 30 31 32 33 34 35 36 37 38", "123456789012345678"),
+        (
+            "cb 40 09 21 fb 54 44 2d 18",
+            "3.141592653589793115997963468544185161590576171875",
+        ),
+        (
+            "b2 31 32 33 34 35 36 37 38 39 30 31 32 33 34 35 36 37 38",
+            "123456789012345678",
+        ),
         ("a4 31 65 2b 33", "1000"),
     ];
     for (bytes, expected) in cases {
         let v = decode(&unhex(bytes), &Type::Number).unwrap();
-        assert_eq!(v.as_number().unwrap().to_string(), expected, "decoding {bytes}");
+        assert_eq!(
+            v.as_number().unwrap().to_string(),
+            expected,
+            "decoding {bytes}"
+        );
     }
     // A 30-digit integer keeps every digit through a round trip.
     let big = Value::Number(Number::parse("123456789012345678901234567890").unwrap());
-    assert_eq!(decode(&encode(&big, &Type::Number).unwrap(), &Type::Number).unwrap(), big);
+    assert_eq!(
+        decode(&encode(&big, &Type::Number).unwrap(), &Type::Number).unwrap(),
+        big
+    );
 }
 
 #[test]
@@ -95,7 +130,11 @@ fn unknowns_in_every_ext_form() {
         "c8 00 03 0c 81 01 c2",          // ext16
     ];
     for bytes in cases {
-        assert_eq!(decode(&unhex(bytes), &Type::String).unwrap(), Value::Unknown, "{bytes}");
+        assert_eq!(
+            decode(&unhex(bytes), &Type::String).unwrap(),
+            Value::Unknown,
+            "{bytes}"
+        );
     }
     // Refined unknown of a number, with bounds, inside an object.
     let ty = Type::object([("n", Type::Number)]);
@@ -112,12 +151,12 @@ fn malformed_input_is_an_error_not_a_panic() {
         "",
         "81",
         "81 a1 61",
-        "81 a1 62 c0",                   // unknown attribute
-        "81 a1 61 a1 78",                // string where a list is required
-        "81 a1 61 dd ff ff ff ff",       // huge array length, no data
-        "81 a1 61 91 c1",                // reserved marker
-        "81 a1 61 91 a2 ff fe",          // invalid UTF-8
-        "c7 05 07 01 02 03 04 05",       // ext type 7 with a payload
+        "81 a1 62 c0",             // unknown attribute
+        "81 a1 61 a1 78",          // string where a list is required
+        "81 a1 61 dd ff ff ff ff", // huge array length, no data
+        "81 a1 61 91 c1",          // reserved marker
+        "81 a1 61 91 a2 ff fe",    // invalid UTF-8
+        "c7 05 07 01 02 03 04 05", // ext type 7 with a payload
     ];
     for bytes in cases {
         assert!(decode(&unhex(bytes), &ty).is_err(), "{bytes:?} should fail");
@@ -138,7 +177,10 @@ fn dynamic_values_carry_their_type() {
     let inner = Type::list(Type::Number);
     let v = Value::Dynamic(inner.clone(), Box::new(Value::List(vec![Value::number(3)])));
     let bytes = encode(&v, &ty).unwrap();
-    assert_eq!(hex(&bytes), "92 c4 11 5b 22 6c 69 73 74 22 2c 22 6e 75 6d 62 65 72 22 5d 91 03");
+    assert_eq!(
+        hex(&bytes),
+        "92 c4 11 5b 22 6c 69 73 74 22 2c 22 6e 75 6d 62 65 72 22 5d 91 03"
+    );
     assert_eq!(decode(&bytes, &ty).unwrap(), v);
     assert_eq!(decode(&unhex("d4 00 00"), &ty).unwrap(), Value::Unknown);
     assert_eq!(decode(&unhex("c0"), &ty).unwrap(), Value::Null);
@@ -181,7 +223,9 @@ fn arb_value(ty: Type, with_unknowns: bool) -> BoxedStrategy<Value> {
         Type::Number => arb_number().prop_map(Value::Number).boxed(),
         Type::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
         Type::Dynamic => Just(Value::Null).boxed(),
-        Type::List(e) => prop::collection::vec(arb_value(*e, with_unknowns), 0..4).prop_map(Value::List).boxed(),
+        Type::List(e) => prop::collection::vec(arb_value(*e, with_unknowns), 0..4)
+            .prop_map(Value::List)
+            .boxed(),
         Type::Set(e) => prop::collection::vec(arb_value(*e, false), 0..4)
             .prop_map(|items| {
                 let mut out: Vec<Value> = Vec::new();
@@ -201,10 +245,15 @@ fn arb_value(ty: Type, with_unknowns: bool) -> BoxedStrategy<Value> {
                 .into_iter()
                 .map(|(k, t)| arb_value(t, with_unknowns).prop_map(move |v| (k.clone(), v)))
                 .collect();
-            fields.prop_map(|kv| Value::Object(kv.into_iter().collect())).boxed()
+            fields
+                .prop_map(|kv| Value::Object(kv.into_iter().collect()))
+                .boxed()
         }
         Type::Tuple(ts) => {
-            let items: Vec<_> = ts.into_iter().map(|t| arb_value(t, with_unknowns)).collect();
+            let items: Vec<_> = ts
+                .into_iter()
+                .map(|t| arb_value(t, with_unknowns))
+                .collect();
             items.prop_map(Value::Tuple).boxed()
         }
     };
@@ -216,7 +265,9 @@ fn arb_value(ty: Type, with_unknowns: bool) -> BoxedStrategy<Value> {
 }
 
 fn typed_value(with_unknowns: bool) -> impl Strategy<Value = (Type, Value)> {
-    arb_type().prop_flat_map(move |t| arb_value(t.clone(), with_unknowns).prop_map(move |v| (t.clone(), v)))
+    arb_type().prop_flat_map(move |t| {
+        arb_value(t.clone(), with_unknowns).prop_map(move |v| (t.clone(), v))
+    })
 }
 
 proptest! {
