@@ -19,7 +19,9 @@
 //! [`logging`] writes `tracing` events as hclog JSON for Terraform, and
 //! [`secret`] keeps token values out of every log line and error.
 
+pub mod cloudflare;
 pub mod cty;
+pub mod emulator;
 pub mod framework;
 pub mod logging;
 pub mod provider;

@@ -1,1 +1,73 @@
-fn main() {}
+//! A local Cloudflare API emulator for tests, the quickstart and scripts.
+//!
+//! cfai-emulator --port 8787 --token dev-token --account-id <32 hex> [--state-file state.json]
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use cfai::emulator::{Emulator, EmulatorConfig};
+
+const USAGE: &str = "usage: cfai-emulator [--port N] [--token TOKEN] [--account-id HEX32] \
+[--api-key KEY --email EMAIL] [--state-file PATH]";
+
+fn main() -> ExitCode {
+    let mut port = 8787u16;
+    let mut config = EmulatorConfig {
+        account_id: "0123456789abcdef0123456789abcdef".into(),
+        api_token: "dev-token".into(),
+        api_key: None,
+        state_file: None,
+    };
+    let (mut key, mut email) = (None, None);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+        let parsed = match arg.as_str() {
+            "--port" => value().and_then(|v| v.parse().map_err(|_| format!("bad port {v}")).map(|p| port = p)),
+            "--token" => value().map(|v| config.api_token = v),
+            "--account-id" => value().map(|v| config.account_id = v),
+            "--api-key" => value().map(|v| key = Some(v)),
+            "--email" => value().map(|v| email = Some(v)),
+            "--state-file" => value().map(|v| config.state_file = Some(PathBuf::from(v))),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            other => Err(format!("unknown argument {other}")),
+        };
+        if let Err(e) = parsed {
+            eprintln!("{e}\n{USAGE}");
+            return ExitCode::FAILURE;
+        }
+    }
+    if !cfai::provider::validators::is_account_id(&config.account_id) {
+        eprintln!("--account-id must be 32 hexadecimal characters");
+        return ExitCode::FAILURE;
+    }
+    config.api_key = key.zip(email);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let emulator = match Emulator::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("cannot start the emulator: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!("{}", emulator.base_url);
+        eprintln!(
+            "Cloudflare API emulator for account {} listening; set base_url (or CLOUDFLARE_BASE_URL) to the URL above. Ctrl-C stops it.",
+            emulator.account_id()
+        );
+        let _ = tokio::signal::ctrl_c().await;
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,324 @@
+//! A local emulator of the Cloudflare API operations this provider uses,
+//! built to the contract in `shared/cloudflare-api/`. Tests and the
+//! quickstart run against it; the provider never imports this module.
+//!
+//! Besides the API it offers fault injection and inspection, both as a
+//! Rust API ([`Emulator`]) and as `/__admin/...` routes for scripts.
+
+mod ai_search;
+pub mod faults;
+mod reply;
+mod state;
+mod tokens;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use hyper_util::rt::TokioIo;
+use serde::Serialize;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::ServiceExt;
+
+pub use faults::{Fault, FaultConfig};
+use faults::FaultState;
+use state::World;
+
+use crate::cloudflare::models::PermissionGroup;
+
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    pub account_id: String,
+    /// Accepted as `Authorization: Bearer`.
+    pub api_token: String,
+    /// Accepted as `X-Auth-Key` + `X-Auth-Email`.
+    pub api_key: Option<(String, String)>,
+    pub state_file: Option<PathBuf>,
+}
+
+/// One request/response pair, for contract tests.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exchange {
+    pub method: String,
+    /// The route template, e.g. `/accounts/{account_id}/tokens/{token_id}`.
+    pub route: String,
+    pub status: u16,
+    pub request: Option<Value>,
+    pub response: Option<Value>,
+}
+
+pub(crate) struct Shared {
+    pub config: EmulatorConfig,
+    pub world: Mutex<World>,
+    pub catalog: Vec<PermissionGroup>,
+    faults: Mutex<FaultState>,
+    counts: Mutex<BTreeMap<String, u64>>,
+    journal: Mutex<Vec<Exchange>>,
+}
+
+pub(crate) type App = Arc<Shared>;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shared {
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        lock(&self.world)
+    }
+
+    /// Persists after a mutation when a state file is configured.
+    pub fn persist(&self, world: &World) {
+        if let Some(path) = &self.config.state_file {
+            if let Err(e) = world.save(path) {
+                tracing::warn!(error = %e, "could not save the emulator state");
+            }
+        }
+    }
+}
+
+/// A running emulator; stops when dropped.
+pub struct Emulator {
+    pub base_url: String,
+    pub addr: SocketAddr,
+    shared: App,
+    stop: watch::Sender<bool>,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+impl Emulator {
+    /// Listens on `addr` (use port 0 in tests) and serves in the background.
+    pub async fn start(config: EmulatorConfig, addr: SocketAddr) -> std::io::Result<Emulator> {
+        let world = match &config.state_file {
+            Some(path) => World::load(path)?,
+            None => World::default(),
+        };
+        let shared = Arc::new(Shared {
+            config,
+            world: Mutex::new(world),
+            catalog: state::catalog(),
+            faults: Mutex::new(FaultState::default()),
+            counts: Mutex::new(BTreeMap::new()),
+            journal: Mutex::new(Vec::new()),
+        });
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (stop, mut stopped) = watch::channel(false);
+        let router = router(shared.clone());
+        let app = shared.clone();
+        tokio::spawn(async move {
+            loop {
+                let accepted = tokio::select! {
+                    a = listener.accept() => a,
+                    _ = stopped.changed() => return,
+                };
+                let Ok((stream, _)) = accepted else { continue };
+                let (router, app) = (router.clone(), app.clone());
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req| serve_one(app.clone(), router.clone(), req));
+                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                });
+            }
+        });
+        Ok(Emulator { base_url: format!("http://{addr}/client/v4"), addr, shared, stop })
+    }
+
+    pub fn account_id(&self) -> &str {
+        &self.shared.config.account_id
+    }
+
+    pub fn set_faults(&self, config: FaultConfig) {
+        lock(&self.shared.faults).set(config);
+    }
+
+    /// Faults that were injected so far.
+    pub fn faults_injected(&self) -> u64 {
+        lock(&self.shared.faults).injected
+    }
+
+    /// Requests served per `METHOD /route/{template}` (injected faults excluded).
+    pub fn counts(&self) -> BTreeMap<String, u64> {
+        lock(&self.shared.counts).clone()
+    }
+
+    pub fn count(&self, method_and_route: &str) -> u64 {
+        lock(&self.shared.counts).get(method_and_route).copied().unwrap_or(0)
+    }
+
+    pub fn journal(&self) -> Vec<Exchange> {
+        lock(&self.shared.journal).clone()
+    }
+
+    pub fn dump(&self) -> Value {
+        serde_json::to_value(&*self.shared.world()).unwrap_or_default()
+    }
+
+    /// Out-of-band changes, as another person or tool would make them.
+    pub fn delete_token(&self, id: &str) -> bool {
+        tokens::oob_delete(&self.shared, id)
+    }
+
+    pub fn rename_token(&self, id: &str, name: &str) -> bool {
+        tokens::oob_patch(&self.shared, id, json!({ "name": name }))
+    }
+
+    pub fn expire_token(&self, id: &str) -> bool {
+        tokens::oob_patch(&self.shared, id, json!({ "expires_on": "2020-01-01T00:00:00Z" }))
+    }
+
+    /// The current secret value of a token (tests check derived S3 keys).
+    pub fn token_value(&self, id: &str) -> Option<String> {
+        self.shared.world().tokens.get(id).map(|t| t.value.clone())
+    }
+}
+
+/// Faults come before routing, so an injected error never changes state;
+/// "drop after commit" lets the request through and then hangs up.
+async fn serve_one(
+    app: App,
+    router: Router,
+    req: hyper::Request<hyper::body::Incoming>,
+) -> Result<Response, Box<dyn std::error::Error + Send + Sync>> {
+    let path = req.uri().path().to_string();
+    let mut drop_after = false;
+    if !path.starts_with("/__admin") {
+        let (fault, latency) = {
+            let mut faults = lock(&app.faults);
+            (faults.next(&path), faults.latency())
+        };
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        match fault {
+            Some(Fault::TooManyRequests { retry_after }) => {
+                let mut resp = reply::iam_err(StatusCode::TOO_MANY_REQUESTS, 971, "Please wait and consider throttling your request speed");
+                resp.headers_mut().insert("retry-after", retry_after.into());
+                return Ok(resp);
+            }
+            Some(Fault::Status { status }) => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+                return Ok(reply::iam_err(status, 10500 + status.as_u16() as i64 % 100, "Service temporarily unavailable"));
+            }
+            Some(Fault::HtmlStatus { status }) => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+                let html = format!("<html><head><title>{status}</title></head><body><h1>{status}</h1><p>cloudflare</p></body></html>");
+                return Ok((status, [("content-type", "text/html")], html).into_response());
+            }
+            Some(Fault::DropAfterCommit) => drop_after = true,
+            None => {}
+        }
+    }
+    let response = router.oneshot(req.map(Body::new)).await?;
+    if drop_after {
+        // Make sure the handler's work is done before hanging up.
+        let _ = axum::body::to_bytes(response.into_body(), usize::MAX).await;
+        return Err("emulator fault: connection dropped after commit".into());
+    }
+    Ok(response)
+}
+
+fn router(app: App) -> Router {
+    let api = Router::new()
+        .merge(tokens::routes())
+        .merge(ai_search::routes())
+        .route_layer(middleware::from_fn_with_state(app.clone(), authenticate))
+        .route_layer(middleware::from_fn_with_state(app.clone(), record));
+    let admin = Router::new()
+        .route("/__admin/faults", post(admin_faults))
+        .route("/__admin/state", get(admin_state))
+        .route("/__admin/counts", get(admin_counts))
+        .route("/__admin/tokens/{id}", delete(admin_delete_token).patch(admin_patch_token));
+    Router::new()
+        .nest("/client/v4", api)
+        .merge(admin)
+        .fallback(|| async { reply::iam_err(StatusCode::NOT_FOUND, 7003, "No route for the URI") })
+        .with_state(app)
+}
+
+/// A configured bearer token, or the global key with its email; and only
+/// the configured account.
+async fn authenticate(State(app): State<App>, headers: HeaderMap, req: Request, next: Next) -> Response {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let bearer_ok = header("authorization").strip_prefix("Bearer ").is_some_and(|t| t == app.config.api_token);
+    let key_ok = app
+        .config
+        .api_key
+        .as_ref()
+        .is_some_and(|(key, email)| header("x-auth-key") == *key && header("x-auth-email") == *email);
+    if !(bearer_ok || key_ok) {
+        return reply::iam_err(StatusCode::FORBIDDEN, 10000, "Authentication error");
+    }
+    let account = req.uri().path().trim_start_matches("/client/v4").split('/').nth(2).unwrap_or_default().to_string();
+    if account != app.config.account_id {
+        return reply::iam_err(StatusCode::FORBIDDEN, 10000, "Authentication error");
+    }
+    next.run(req).await
+}
+
+/// Per-route counts and the request/response journal.
+async fn record(State(app): State<App>, matched: MatchedPath, req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    let route = matched.as_str().trim_start_matches("/client/v4").to_string();
+    *lock(&app.counts).entry(format!("{method} {route}")).or_insert(0) += 1;
+    let (parts, body) = req.into_parts();
+    let request_bytes = axum::body::to_bytes(body, 16 << 20).await.unwrap_or_default();
+    let request_json = serde_json::from_slice(&request_bytes).ok();
+    let response = next.run(Request::from_parts(parts, Body::from(request_bytes))).await;
+    let (parts, body) = response.into_parts();
+    let response_bytes: Bytes = axum::body::to_bytes(body, 64 << 20).await.unwrap_or_default();
+    let mut journal = lock(&app.journal);
+    if journal.len() < 20_000 {
+        journal.push(Exchange {
+            method,
+            route,
+            status: parts.status.as_u16(),
+            request: request_json,
+            response: serde_json::from_slice(&response_bytes).ok(),
+        });
+    }
+    Response::from_parts(parts, Body::from(response_bytes))
+}
+
+async fn admin_faults(State(app): State<App>, Json(config): Json<FaultConfig>) -> Response {
+    lock(&app.faults).set(config);
+    Json(json!({ "ok": true })).into_response()
+}
+
+async fn admin_state(State(app): State<App>) -> Response {
+    Json(serde_json::to_value(&*app.world()).unwrap_or_default()).into_response()
+}
+
+async fn admin_counts(State(app): State<App>) -> Response {
+    Json(lock(&app.counts).clone()).into_response()
+}
+
+async fn admin_delete_token(State(app): State<App>, axum::extract::Path(id): axum::extract::Path<String>) -> Response {
+    let found = tokens::oob_delete(&app, &id);
+    Json(json!({ "deleted": found })).into_response()
+}
+
+/// Body: fields to overwrite, e.g. `{"name": "x"}` or `{"expires_on": "2020-01-01T00:00:00Z"}`.
+async fn admin_patch_token(
+    State(app): State<App>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Json(patch): Json<Value>,
+) -> Response {
+    let found = tokens::oob_patch(&app, &id, patch);
+    Json(json!({ "patched": found })).into_response()
+}

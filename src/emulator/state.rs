@@ -1,0 +1,58 @@
+//! The emulator's in-memory world, saved to `--state-file` when given.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::cloudflare::models::PermissionGroup;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredToken {
+    /// The token as the API shows it (no value).
+    pub token: Value,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct World {
+    pub tokens: BTreeMap<String, StoredToken>,
+    pub ai_tokens: BTreeMap<String, Value>,
+    pub namespaces: BTreeMap<String, Value>,
+    /// namespace → instance id → instance
+    pub instances: BTreeMap<String, BTreeMap<String, Value>>,
+}
+
+pub fn catalog() -> Vec<PermissionGroup> {
+    // Shipped inside the binary: the emulator runs without ../shared.
+    serde_json::from_str(include_str!("permission-groups.json")).unwrap_or_default()
+}
+
+impl World {
+    pub fn load(path: &std::path::Path) -> std::io::Result<World> {
+        match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(World::default()),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn save(&self, path: &std::path::Path) -> std::io::Result<()> {
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)?;
+        std::fs::rename(tmp, path)
+    }
+
+    /// Which instances (in any namespace) use an AI Search token.
+    pub fn instances_using(&self, token_id: &str) -> Vec<String> {
+        self.instances
+            .iter()
+            .flat_map(|(ns, items)| {
+                items
+                    .values()
+                    .filter(|i| i.get("token_id").and_then(Value::as_str) == Some(token_id))
+                    .map(move |i| format!("{ns}/{}", i.get("id").and_then(Value::as_str).unwrap_or_default()))
+            })
+            .collect()
+    }
+}
