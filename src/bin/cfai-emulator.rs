@@ -24,7 +24,11 @@ fn main() -> ExitCode {
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
         let parsed = match arg.as_str() {
-            "--port" => value().and_then(|v| v.parse().map_err(|_| format!("bad port {v}")).map(|p| port = p)),
+            "--port" => value().and_then(|v| {
+                v.parse()
+                    .map_err(|_| format!("bad port {v}"))
+                    .map(|p| port = p)
+            }),
             "--token" => value().map(|v| config.api_token = v),
             "--account-id" => value().map(|v| config.account_id = v),
             "--api-key" => value().map(|v| key = Some(v)),
@@ -47,7 +51,10 @@ fn main() -> ExitCode {
     }
     config.api_key = key.zip(email);
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");

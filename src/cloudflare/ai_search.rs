@@ -27,17 +27,32 @@ fn instance_path(account: &str, namespace: Option<&str>, id: &str) -> String {
 impl Client {
     // ---- service tokens
 
-    pub async fn list_ai_search_tokens(&self, account: &str) -> Result<Vec<AiSearchToken>, ApiError> {
-        self.list_all(&format!("{}/tokens", base(account)), 100, &[]).await
+    pub async fn list_ai_search_tokens(
+        &self,
+        account: &str,
+    ) -> Result<Vec<AiSearchToken>, ApiError> {
+        self.list_all(&format!("{}/tokens", base(account)), 100, &[])
+            .await
     }
 
-    pub async fn create_ai_search_token(&self, account: &str, request: &AiSearchTokenRequest) -> Result<AiSearchToken, ApiError> {
+    pub async fn create_ai_search_token(
+        &self,
+        account: &str,
+        request: &AiSearchTokenRequest,
+    ) -> Result<AiSearchToken, ApiError> {
         let body = serde_json::to_value(request).unwrap_or_default();
-        self.send(Method::POST, &format!("{}/tokens", base(account)), &body).await
+        self.send(Method::POST, &format!("{}/tokens", base(account)), &body)
+            .await
     }
 
-    pub async fn get_ai_search_token(&self, account: &str, id: &str) -> Result<AiSearchToken, ApiError> {
-        self.get(&format!("{}/tokens/{}", base(account), segment(id)), &[]).await.map(|p| p.result)
+    pub async fn get_ai_search_token(
+        &self,
+        account: &str,
+        id: &str,
+    ) -> Result<AiSearchToken, ApiError> {
+        self.get(&format!("{}/tokens/{}", base(account), segment(id)), &[])
+            .await
+            .map(|p| p.result)
     }
 
     pub async fn update_ai_search_token(
@@ -47,27 +62,55 @@ impl Client {
         request: &AiSearchTokenRequest,
     ) -> Result<AiSearchToken, ApiError> {
         let body = serde_json::to_value(request).unwrap_or_default();
-        self.send(Method::PUT, &format!("{}/tokens/{}", base(account), segment(id)), &body).await
+        self.send(
+            Method::PUT,
+            &format!("{}/tokens/{}", base(account), segment(id)),
+            &body,
+        )
+        .await
     }
 
     /// 409 (`ErrorKind::Conflict`) while an instance uses the token.
     pub async fn delete_ai_search_token(&self, account: &str, id: &str) -> Result<(), ApiError> {
-        self.delete(&format!("{}/tokens/{}", base(account), segment(id))).await
+        self.delete(&format!("{}/tokens/{}", base(account), segment(id)))
+            .await
     }
 
     // ---- instances
 
-    pub async fn list_instances(&self, account: &str, namespace: Option<&str>) -> Result<Vec<Instance>, ApiError> {
-        self.list_all(&instances_path(account, namespace), 50, &[]).await
+    pub async fn list_instances(
+        &self,
+        account: &str,
+        namespace: Option<&str>,
+    ) -> Result<Vec<Instance>, ApiError> {
+        self.list_all(&instances_path(account, namespace), 50, &[])
+            .await
     }
 
     /// `body` holds `id` and the configuration fields.
-    pub async fn create_instance(&self, account: &str, namespace: Option<&str>, body: &Map<String, Value>) -> Result<Instance, ApiError> {
-        self.send(Method::POST, &instances_path(account, namespace), &Value::Object(body.clone())).await
+    pub async fn create_instance(
+        &self,
+        account: &str,
+        namespace: Option<&str>,
+        body: &Map<String, Value>,
+    ) -> Result<Instance, ApiError> {
+        self.send(
+            Method::POST,
+            &instances_path(account, namespace),
+            &Value::Object(body.clone()),
+        )
+        .await
     }
 
-    pub async fn get_instance(&self, account: &str, namespace: Option<&str>, id: &str) -> Result<Instance, ApiError> {
-        self.get(&instance_path(account, namespace, id), &[]).await.map(|p| p.result)
+    pub async fn get_instance(
+        &self,
+        account: &str,
+        namespace: Option<&str>,
+        id: &str,
+    ) -> Result<Instance, ApiError> {
+        self.get(&instance_path(account, namespace, id), &[])
+            .await
+            .map(|p| p.result)
     }
 
     pub async fn update_instance(
@@ -77,48 +120,105 @@ impl Client {
         id: &str,
         body: &Map<String, Value>,
     ) -> Result<Instance, ApiError> {
-        self.send(Method::PUT, &instance_path(account, namespace, id), &Value::Object(body.clone())).await
+        self.send(
+            Method::PUT,
+            &instance_path(account, namespace, id),
+            &Value::Object(body.clone()),
+        )
+        .await
     }
 
-    pub async fn delete_instance(&self, account: &str, namespace: Option<&str>, id: &str) -> Result<(), ApiError> {
+    pub async fn delete_instance(
+        &self,
+        account: &str,
+        namespace: Option<&str>,
+        id: &str,
+    ) -> Result<(), ApiError> {
         self.delete(&instance_path(account, namespace, id)).await
     }
 
-    pub async fn instance_stats(&self, account: &str, namespace: Option<&str>, id: &str) -> Result<Map<String, Value>, ApiError> {
+    pub async fn instance_stats(
+        &self,
+        account: &str,
+        namespace: Option<&str>,
+        id: &str,
+    ) -> Result<Map<String, Value>, ApiError> {
         let path = format!("{}/stats", instance_path(account, namespace, id));
         self.get(&path, &[]).await.map(|p| p.result)
     }
 
-    /// Moves an instance to another namespace (`PATCH` on the namespaced route).
-    pub async fn move_instance(&self, account: &str, from: &str, id: &str, to: &str) -> Result<Instance, ApiError> {
-        let path = format!("{}/namespaces/{}/instances/{}", base(account), segment(from), segment(id));
-        self.send(Method::PATCH, &path, &json!({ "new_namespace": to })).await
+    /// Moves an instance to another namespace (`PATCH` on the namespaced
+    /// route); the answer is empty, so the moved instance is read back.
+    pub async fn move_instance(
+        &self,
+        account: &str,
+        from: &str,
+        id: &str,
+        to: &str,
+    ) -> Result<Instance, ApiError> {
+        let path = format!(
+            "{}/namespaces/{}/instances/{}",
+            base(account),
+            segment(from),
+            segment(id)
+        );
+        let _: Value = self
+            .send(Method::PATCH, &path, &json!({ "new_namespace": to }))
+            .await?;
+        self.get_instance(account, Some(to), id).await
     }
 
     // ---- namespaces
 
     pub async fn list_namespaces(&self, account: &str) -> Result<Vec<Namespace>, ApiError> {
-        self.list_all(&format!("{}/namespaces", base(account)), 100, &[]).await
+        self.list_all(&format!("{}/namespaces", base(account)), 100, &[])
+            .await
     }
 
-    pub async fn create_namespace(&self, account: &str, name: &str, description: Option<&str>) -> Result<Namespace, ApiError> {
+    pub async fn create_namespace(
+        &self,
+        account: &str,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<Namespace, ApiError> {
         let mut body = json!({ "name": name });
         if let Some(d) = description {
             body["description"] = json!(d);
         }
-        self.send(Method::POST, &format!("{}/namespaces", base(account)), &body).await
+        self.send(
+            Method::POST,
+            &format!("{}/namespaces", base(account)),
+            &body,
+        )
+        .await
     }
 
     pub async fn get_namespace(&self, account: &str, name: &str) -> Result<Namespace, ApiError> {
-        self.get(&format!("{}/namespaces/{}", base(account), segment(name)), &[]).await.map(|p| p.result)
+        self.get(
+            &format!("{}/namespaces/{}", base(account), segment(name)),
+            &[],
+        )
+        .await
+        .map(|p| p.result)
     }
 
-    pub async fn update_namespace(&self, account: &str, name: &str, description: Option<&str>) -> Result<Namespace, ApiError> {
+    pub async fn update_namespace(
+        &self,
+        account: &str,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<Namespace, ApiError> {
         let body = json!({ "description": description });
-        self.send(Method::PUT, &format!("{}/namespaces/{}", base(account), segment(name)), &body).await
+        self.send(
+            Method::PUT,
+            &format!("{}/namespaces/{}", base(account), segment(name)),
+            &body,
+        )
+        .await
     }
 
     pub async fn delete_namespace(&self, account: &str, name: &str) -> Result<(), ApiError> {
-        self.delete(&format!("{}/namespaces/{}", base(account), segment(name))).await
+        self.delete(&format!("{}/namespaces/{}", base(account), segment(name)))
+            .await
     }
 }

@@ -46,7 +46,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub(crate) fn new(kind: ErrorKind, method: &str, path: &str, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        kind: ErrorKind,
+        method: &str,
+        path: &str,
+        detail: impl Into<String>,
+    ) -> Self {
         ApiError {
             kind,
             status: None,
@@ -58,7 +63,12 @@ impl ApiError {
         }
     }
 
-    pub(crate) fn from_status(status: u16, errors: Vec<CfMessage>, method: &str, path: &str) -> Self {
+    pub(crate) fn from_status(
+        status: u16,
+        errors: Vec<CfMessage>,
+        method: &str,
+        path: &str,
+    ) -> Self {
         let kind = match status {
             404 => ErrorKind::NotFound,
             409 => ErrorKind::Conflict,
@@ -67,7 +77,15 @@ impl ApiError {
             400 | 422 => ErrorKind::Validation,
             _ => ErrorKind::Server,
         };
-        ApiError { kind, status: Some(status), errors, method: method.into(), path: path.into(), attempts: 1, detail: String::new() }
+        ApiError {
+            kind,
+            status: Some(status),
+            errors,
+            method: method.into(),
+            path: path.into(),
+            attempts: 1,
+            detail: String::new(),
+        }
     }
 
     pub fn is_not_found(&self) -> bool {

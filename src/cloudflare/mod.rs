@@ -116,11 +116,17 @@ struct Envelope {
 /// What one attempt produced, before deciding on a retry.
 enum Attempt {
     Done(Result<(Value, Option<ResultInfo>), ApiError>),
-    Retry { error: ApiError, wait: Option<Duration> },
+    Retry {
+        error: ApiError,
+        wait: Option<Duration>,
+    },
 }
 
 pub(crate) fn idempotent(method: &Method) -> bool {
-    matches!(*method, Method::GET | Method::PUT | Method::DELETE | Method::HEAD)
+    matches!(
+        *method,
+        Method::GET | Method::PUT | Method::DELETE | Method::HEAD
+    )
 }
 
 impl Client {
@@ -144,8 +150,15 @@ impl Client {
             .connect_timeout(config.request_timeout.min(Duration::from_secs(10)))
             .build()
             .map_err(|e| fail(format!("cannot build the HTTP client: {e}")))?;
-        let limiter = Arc::new(RateLimiter::new(config.rate_limit_per_5_minutes, config.rate_limit_per_second));
-        Ok(Client { http, config: Arc::new(config), limiter })
+        let limiter = Arc::new(RateLimiter::new(
+            config.rate_limit_per_5_minutes,
+            config.rate_limit_per_second,
+        ));
+        Ok(Client {
+            http,
+            config: Arc::new(config),
+            limiter,
+        })
     }
 
     pub fn has_credentials(&self) -> bool {
@@ -153,7 +166,10 @@ impl Client {
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self.config.backoff_base.saturating_mul(1u32 << attempt.min(16).saturating_sub(1));
+        let exp = self
+            .config
+            .backoff_base
+            .saturating_mul(1u32 << attempt.min(16).saturating_sub(1));
         let capped = exp.min(self.config.backoff_max);
         // Jitter in [50%, 100%] so that parallel resources do not retry in step.
         capped.mul_f64(rand::rng().random_range(0.5..=1.0))
@@ -183,8 +199,12 @@ impl Client {
             self.limiter.acquire().await;
             let mut request = self.http.request(method.clone(), &url).query(query);
             request = match auth {
-                Auth::Token(token) => request.header(AUTHORIZATION, format!("Bearer {}", token.expose())),
-                Auth::GlobalKey { key, email } => request.header("X-Auth-Key", key.expose()).header("X-Auth-Email", email),
+                Auth::Token(token) => {
+                    request.header(AUTHORIZATION, format!("Bearer {}", token.expose()))
+                }
+                Auth::GlobalKey { key, email } => request
+                    .header("X-Auth-Key", key.expose())
+                    .header("X-Auth-Email", email),
             };
             if let Some(body) = body {
                 trace!(method = %method, path, body = %redact::redacted(body), "Cloudflare request");
@@ -212,7 +232,13 @@ impl Client {
         }
     }
 
-    async fn attempt(&self, request: reqwest::RequestBuilder, method: &Method, path: &str, result_is_secret: bool) -> Attempt {
+    async fn attempt(
+        &self,
+        request: reqwest::RequestBuilder,
+        method: &Method,
+        path: &str,
+        result_is_secret: bool,
+    ) -> Attempt {
         let m = method.as_str();
         let response = match request.send().await {
             Ok(r) => r,
@@ -240,7 +266,11 @@ impl Client {
             Err(e) => {
                 let mut error = ApiError::new(ErrorKind::Transport, m, path, transport_detail(&e));
                 error.status = Some(status);
-                return if idempotent(method) { Attempt::Retry { error, wait: None } } else { Attempt::Done(Err(error)) };
+                return if idempotent(method) {
+                    Attempt::Retry { error, wait: None }
+                } else {
+                    Attempt::Done(Err(error))
+                };
             }
         };
         let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
@@ -250,11 +280,17 @@ impl Client {
             debug!(method = m, path, status, "Cloudflare response is not JSON");
         }
         let envelope = parsed.as_ref().and_then(|v| Envelope::deserialize(v).ok());
-        let errors = envelope.as_ref().map(|e| e.errors.clone()).unwrap_or_default();
+        let errors = envelope
+            .as_ref()
+            .map(|e| e.errors.clone())
+            .unwrap_or_default();
         if status == 429 {
             let wait = retry_after.unwrap_or(Duration::from_secs(5));
             self.limiter.pause_for(wait);
-            return Attempt::Retry { error: ApiError::from_status(status, errors, m, path), wait: Some(wait) };
+            return Attempt::Retry {
+                error: ApiError::from_status(status, errors, m, path),
+                wait: Some(wait),
+            };
         }
         // 503 is Cloudflare's "not processed, try again"; 502/504 may have
         // been processed, so only idempotent requests repeat them.
@@ -263,10 +299,21 @@ impl Client {
             if envelope.is_none() {
                 error.detail = "The response was not a Cloudflare API response (probably an error page from a proxy).".into();
             }
-            return Attempt::Retry { error, wait: retry_after };
+            return Attempt::Retry {
+                error,
+                wait: retry_after,
+            };
         }
         let Some(envelope) = envelope else {
-            let mut error = ApiError::new(ErrorKind::Malformed, m, path, format!("The response body is not the Cloudflare JSON envelope: {}", snippet(&bytes)));
+            let mut error = ApiError::new(
+                ErrorKind::Malformed,
+                m,
+                path,
+                format!(
+                    "The response body is not the Cloudflare JSON envelope: {}",
+                    snippet(&bytes)
+                ),
+            );
             error.status = Some(status);
             if status >= 400 {
                 error.kind = ApiError::from_status(status, Vec::new(), m, path).kind;
@@ -283,26 +330,45 @@ impl Client {
         Attempt::Done(Ok((envelope.result, envelope.result_info)))
     }
 
-    pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<Page<T>, ApiError> {
+    pub(crate) async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Page<T>, ApiError> {
         let page = self.call(Method::GET, path, query, None, false).await?;
         decode("GET", path, page)
     }
 
-    pub(crate) async fn send<T: DeserializeOwned>(&self, method: Method, path: &str, body: &Value) -> Result<T, ApiError> {
+    pub(crate) async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &Value,
+    ) -> Result<T, ApiError> {
         let m = method.as_str().to_string();
         let page = self.call(method, path, &[], Some(body), false).await?;
         decode(&m, path, page).map(|p| p.result)
     }
 
     pub(crate) async fn delete(&self, path: &str) -> Result<(), ApiError> {
-        self.call(Method::DELETE, path, &[], None, false).await.map(|_| ())
+        self.call(Method::DELETE, path, &[], None, false)
+            .await
+            .map(|_| ())
     }
 
     /// Every page of a paginated list.
-    pub(crate) async fn list_all<T: DeserializeOwned>(&self, path: &str, per_page: u64, extra: &[(&str, String)]) -> Result<Vec<T>, ApiError> {
+    pub(crate) async fn list_all<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        per_page: u64,
+        extra: &[(&str, String)],
+    ) -> Result<Vec<T>, ApiError> {
         let mut out = Vec::new();
         for page in 1..=10_000u64 {
-            let mut query = vec![("page", page.to_string()), ("per_page", per_page.to_string())];
+            let mut query = vec![
+                ("page", page.to_string()),
+                ("per_page", per_page.to_string()),
+            ];
             query.extend(extra.iter().cloned());
             let got: Page<Vec<T>> = self.get(path, &query).await?;
             let n = got.result.len();
@@ -315,11 +381,23 @@ impl Client {
     }
 }
 
-fn decode<T: DeserializeOwned>(method: &str, path: &str, page: Page<Value>) -> Result<Page<T>, ApiError> {
+fn decode<T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    page: Page<Value>,
+) -> Result<Page<T>, ApiError> {
     let result = serde_json::from_value(page.result).map_err(|e| {
-        ApiError::new(ErrorKind::Malformed, method, path, format!("The API returned a result this provider does not understand: {e}"))
+        ApiError::new(
+            ErrorKind::Malformed,
+            method,
+            path,
+            format!("The API returned a result this provider does not understand: {e}"),
+        )
     })?;
-    Ok(Page { result, info: page.info })
+    Ok(Page {
+        result,
+        info: page.info,
+    })
 }
 
 fn transport_detail(e: &reqwest::Error) -> String {
@@ -345,7 +423,13 @@ fn snippet(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let compact: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if compact.len() > 200 {
-        format!("{}…", &compact[..compact.char_indices().nth(200).map_or(compact.len(), |(i, _)| i)])
+        format!(
+            "{}…",
+            &compact[..compact
+                .char_indices()
+                .nth(200)
+                .map_or(compact.len(), |(i, _)| i)]
+        )
     } else if compact.is_empty() {
         "(empty)".into()
     } else {
@@ -364,4 +448,78 @@ pub(crate) fn segment(raw: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::models::{PermissionGroupRef, Policy, Token, TokenRequest};
+    use super::*;
+    use crate::emulator::{Emulator, EmulatorConfig};
+
+    #[test]
+    fn pages_end_on_a_short_page_or_the_total() {
+        let info = ResultInfo {
+            page: Some(1),
+            per_page: Some(5),
+            count: Some(5),
+            total_count: Some(12),
+        };
+        assert!(info.has_more(1, 5, 5));
+        assert!(info.has_more(2, 5, 5));
+        assert!(!info.has_more(3, 5, 2));
+        let no_total = ResultInfo::default();
+        assert!(no_total.has_more(7, 5, 5));
+        assert!(!no_total.has_more(7, 5, 0));
+    }
+
+    #[tokio::test]
+    async fn list_all_walks_every_page() {
+        let account = "0123456789abcdef0123456789abcdef";
+        let config = EmulatorConfig {
+            account_id: account.into(),
+            api_token: "t".into(),
+            api_key: None,
+            state_file: None,
+        };
+        let emu = Emulator::start(config, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let client = Client::new(ClientConfig::new(
+            &emu.base_url,
+            Some(Auth::Token(Secret::new("t"))),
+        ))
+        .unwrap();
+        let mut resources = serde_json::Map::new();
+        resources.insert(
+            format!("com.cloudflare.api.account.{account}"),
+            Value::from("*"),
+        );
+        for i in 0..12 {
+            let request = TokenRequest {
+                name: format!("t{i}"),
+                policies: vec![Policy {
+                    id: None,
+                    effect: "allow".into(),
+                    permission_groups: vec![PermissionGroupRef {
+                        id: "bf7481a1826f439697cb59a20b22293e".into(),
+                        name: None,
+                    }],
+                    resources: resources.clone(),
+                }],
+                condition: None,
+                not_before: None,
+                expires_on: None,
+                status: None,
+            };
+            client.create_token(account, &request).await.unwrap();
+        }
+        let all: Vec<Token> = client
+            .list_all(&format!("/accounts/{account}/tokens"), 5, &[])
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 12);
+        let ids: std::collections::BTreeSet<_> = all.iter().map(|t| t.id.clone()).collect();
+        assert_eq!(ids.len(), 12, "no token seen twice");
+        assert_eq!(emu.count("GET /accounts/{account_id}/tokens"), 3);
+    }
 }

@@ -31,7 +31,12 @@ struct Bucket {
 
 impl Bucket {
     fn new(capacity: f64, per_sec: f64, now: Instant) -> Self {
-        Bucket { capacity, per_sec, tokens: capacity, updated: now }
+        Bucket {
+            capacity,
+            per_sec,
+            tokens: capacity,
+            updated: now,
+        }
     }
 
     /// Takes one token, possibly going into debt; returns when it is due.

@@ -9,7 +9,11 @@ pub fn redacted(body: &Value) -> Value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let v = if SECRET_KEYS.contains(&k.as_str()) && !v.is_null() { Value::from("<redacted>") } else { redacted(v) };
+                    let v = if SECRET_KEYS.contains(&k.as_str()) && !v.is_null() {
+                        Value::from("<redacted>")
+                    } else {
+                        redacted(v)
+                    };
                     (k.clone(), v)
                 })
                 .collect(),
@@ -38,9 +42,14 @@ mod tests {
     fn masks_nested_secrets() {
         let body = serde_json::json!({"result": {"id": "a", "value": "s3cret", "policies": [{"cf_api_key": "k"}]}});
         let text = redacted(&body).to_string();
-        assert!(!text.contains("s3cret") && !text.contains("\"k\""), "{text}");
+        assert!(
+            !text.contains("s3cret") && !text.contains("\"k\""),
+            "{text}"
+        );
         assert!(text.contains("\"id\":\"a\""));
         let roll = serde_json::json!({"result": "newvalue"});
-        assert!(!redacted_envelope(&roll, true).to_string().contains("newvalue"));
+        assert!(!redacted_envelope(&roll, true)
+            .to_string()
+            .contains("newvalue"));
     }
 }

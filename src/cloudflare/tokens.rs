@@ -21,8 +21,13 @@ impl Client {
     }
 
     /// The only response, with roll's, that carries the token's value.
-    pub async fn create_token(&self, account: &str, request: &TokenRequest) -> Result<Token, ApiError> {
-        self.send(Method::POST, &tokens_path(account), &body(request)).await
+    pub async fn create_token(
+        &self,
+        account: &str,
+        request: &TokenRequest,
+    ) -> Result<Token, ApiError> {
+        self.send(Method::POST, &tokens_path(account), &body(request))
+            .await
     }
 
     pub async fn get_token(&self, account: &str, id: &str) -> Result<Token, ApiError> {
@@ -30,22 +35,35 @@ impl Client {
         self.get(&path, &[]).await.map(|p| p.result)
     }
 
-    pub async fn update_token(&self, account: &str, id: &str, request: &TokenRequest) -> Result<Token, ApiError> {
+    pub async fn update_token(
+        &self,
+        account: &str,
+        id: &str,
+        request: &TokenRequest,
+    ) -> Result<Token, ApiError> {
         let path = format!("{}/{}", tokens_path(account), segment(id));
         self.send(Method::PUT, &path, &body(request)).await
     }
 
     pub async fn delete_token(&self, account: &str, id: &str) -> Result<(), ApiError> {
-        self.delete(&format!("{}/{}", tokens_path(account), segment(id))).await
+        self.delete(&format!("{}/{}", tokens_path(account), segment(id)))
+            .await
     }
 
     /// New value, same id; the old value stops working.
     pub async fn roll_token(&self, account: &str, id: &str) -> Result<Secret, ApiError> {
         let path = format!("{}/{}/value", tokens_path(account), segment(id));
-        let page = self.call(Method::PUT, &path, &[], Some(&json!({})), true).await?;
+        let page = self
+            .call(Method::PUT, &path, &[], Some(&json!({})), true)
+            .await?;
         match page.result.as_str() {
             Some(value) if !value.is_empty() => Ok(Secret::new(value)),
-            _ => Err(ApiError::new(ErrorKind::Malformed, "PUT", &path, "The roll response carried no token value.")),
+            _ => Err(ApiError::new(
+                ErrorKind::Malformed,
+                "PUT",
+                &path,
+                "The roll response carried no token value.",
+            )),
         }
     }
 
@@ -69,6 +87,8 @@ impl Client {
 
     /// Verifies the credentials this client uses (an account-owned token).
     pub async fn verify_token(&self, account: &str) -> Result<TokenVerification, ApiError> {
-        self.get(&format!("{}/verify", tokens_path(account)), &[]).await.map(|p| p.result)
+        self.get(&format!("{}/verify", tokens_path(account)), &[])
+            .await
+            .map(|p| p.result)
     }
 }

@@ -37,19 +37,51 @@ const UPDATE_ONLY: [&str; 6] = [
 pub fn routes() -> Router<App> {
     let base = "/accounts/{account_id}/ai-search";
     Router::new()
-        .route(&format!("{base}/tokens"), get(list_tokens).post(create_token))
-        .route(&format!("{base}/tokens/{{id}}"), get(read_token).put(update_token).delete(delete_token))
-        .route(&format!("{base}/instances"), get(list_default).post(create_default))
-        .route(&format!("{base}/instances/{{id}}"), get(read_default).put(update_default).delete(delete_default))
-        .route(&format!("{base}/instances/{{id}}/stats"), get(stats_default))
-        .route(&format!("{base}/namespaces"), get(list_namespaces).post(create_namespace))
-        .route(&format!("{base}/namespaces/{{name}}"), get(read_namespace).put(update_namespace).delete(delete_namespace))
-        .route(&format!("{base}/namespaces/{{name}}/instances"), get(list_in).post(create_in))
+        .route(
+            &format!("{base}/tokens"),
+            get(list_tokens).post(create_token),
+        )
+        .route(
+            &format!("{base}/tokens/{{id}}"),
+            get(read_token).put(update_token).delete(delete_token),
+        )
+        .route(
+            &format!("{base}/instances"),
+            get(list_default).post(create_default),
+        )
+        .route(
+            &format!("{base}/instances/{{id}}"),
+            get(read_default).put(update_default).delete(delete_default),
+        )
+        .route(
+            &format!("{base}/instances/{{id}}/stats"),
+            get(stats_default),
+        )
+        .route(
+            &format!("{base}/namespaces"),
+            get(list_namespaces).post(create_namespace),
+        )
+        .route(
+            &format!("{base}/namespaces/{{name}}"),
+            get(read_namespace)
+                .put(update_namespace)
+                .delete(delete_namespace),
+        )
+        .route(
+            &format!("{base}/namespaces/{{name}}/instances"),
+            get(list_in).post(create_in),
+        )
         .route(
             &format!("{base}/namespaces/{{name}}/instances/{{id}}"),
-            get(read_in).put(update_in).patch(move_instance).delete(delete_in),
+            get(read_in)
+                .put(update_in)
+                .patch(move_instance)
+                .delete(delete_in),
         )
-        .route(&format!("{base}/namespaces/{{name}}/instances/{{id}}/stats"), get(stats_in))
+        .route(
+            &format!("{base}/namespaces/{{name}}/instances/{{id}}/stats"),
+            get(stats_in),
+        )
 }
 
 fn invalid(message: &str, path: &[&str]) -> Response {
@@ -57,7 +89,12 @@ fn invalid(message: &str, path: &[&str]) -> Response {
 }
 
 fn missing(what: &str) -> Response {
-    ai_err(StatusCode::NOT_FOUND, 7404, &format!("{what} not found."), &[])
+    ai_err(
+        StatusCode::NOT_FOUND,
+        7404,
+        &format!("{what} not found."),
+        &[],
+    )
 }
 
 fn object(body: &Bytes) -> Result<Map<String, Value>, Response> {
@@ -91,9 +128,18 @@ impl PageQuery {
 
 /// The registration must name an existing API token and its current value.
 fn check_token_body(app: &App, body: &Map<String, Value>) -> Result<(String, String), Response> {
-    let text = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let text = |k: &str| {
+        body.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
     let (name, cf_api_id, cf_api_key) = (text("name"), text("cf_api_id"), text("cf_api_key"));
-    for (field, value) in [("name", &name), ("cf_api_id", &cf_api_id), ("cf_api_key", &cf_api_key)] {
+    for (field, value) in [
+        ("name", &name),
+        ("cf_api_id", &cf_api_id),
+        ("cf_api_key", &cf_api_key),
+    ] {
         if value.is_empty() {
             return Err(invalid(&format!("{field} is required"), &[field]));
         }
@@ -104,7 +150,10 @@ fn check_token_body(app: &App, body: &Map<String, Value>) -> Result<(String, Str
     let world = app.world();
     match world.tokens.get(&cf_api_id) {
         Some(t) if t.value == cf_api_key => Ok((name, cf_api_id)),
-        _ => Err(invalid("Ai search instance invalid token.", &["cf_api_key"])),
+        _ => Err(invalid(
+            "Ai search instance invalid token.",
+            &["cf_api_key"],
+        )),
     }
 }
 
@@ -118,7 +167,15 @@ async fn list_tokens(State(app): State<App>, Query(q): Query<PageQuery>) -> Resp
         .world()
         .ai_tokens
         .values()
-        .filter(|t| search.as_ref().is_none_or(|s| t["name"].as_str().unwrap_or_default().to_lowercase().contains(s)))
+        .filter(|t| {
+            search.as_ref().is_none_or(|s| {
+                t["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_lowercase()
+                    .contains(s)
+            })
+        })
         .cloned()
         .collect();
     let (items, total) = paginate(items, page, per_page);
@@ -154,7 +211,11 @@ async fn read_token(State(app): State<App>, Path((_, id)): Path<(String, String)
     }
 }
 
-async fn update_token(State(app): State<App>, Path((_, id)): Path<(String, String)>, body: Bytes) -> Response {
+async fn update_token(
+    State(app): State<App>,
+    Path((_, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
     let body = match object(&body) {
         Ok(b) => b,
         Err(r) => return r,
@@ -187,7 +248,12 @@ async fn delete_token(State(app): State<App>, Path((_, id)): Path<(String, Strin
         return missing("Token");
     }
     if !world.instances_using(&id).is_empty() {
-        return ai_err(StatusCode::CONFLICT, 7409, "Token in use by instances.", &[]);
+        return ai_err(
+            StatusCode::CONFLICT,
+            7409,
+            "Token in use by instances.",
+            &[],
+        );
     }
     world.ai_tokens.remove(&id);
     app.persist(&world);
@@ -222,7 +288,10 @@ async fn create_namespace(State(app): State<App>, body: Bytes) -> Response {
     };
     let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
     if !is_namespace_name(name) {
-        return invalid("name must match ^[a-z0-9]([a-z0-9-]{0,26}[a-z0-9])?$", &["name"]);
+        return invalid(
+            "name must match ^[a-z0-9]([a-z0-9-]{0,26}[a-z0-9])?$",
+            &["name"],
+        );
     }
     let description = body.get("description").and_then(Value::as_str);
     if description.is_some_and(|d| d.chars().count() > 256) {
@@ -242,7 +311,10 @@ async fn create_namespace(State(app): State<App>, body: Bytes) -> Response {
     ai_ok(StatusCode::CREATED, ns)
 }
 
-async fn read_namespace(State(app): State<App>, Path((_, name)): Path<(String, String)>) -> Response {
+async fn read_namespace(
+    State(app): State<App>,
+    Path((_, name)): Path<(String, String)>,
+) -> Response {
     if name == DEFAULT_NS {
         return ai_ok(StatusCode::OK, default_namespace());
     }
@@ -252,7 +324,11 @@ async fn read_namespace(State(app): State<App>, Path((_, name)): Path<(String, S
     }
 }
 
-async fn update_namespace(State(app): State<App>, Path((_, name)): Path<(String, String)>, body: Bytes) -> Response {
+async fn update_namespace(
+    State(app): State<App>,
+    Path((_, name)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
     let body = match object(&body) {
         Ok(b) => b,
         Err(r) => return r,
@@ -271,7 +347,10 @@ async fn update_namespace(State(app): State<App>, Path((_, name)): Path<(String,
     ai_ok(StatusCode::OK, result)
 }
 
-async fn delete_namespace(State(app): State<App>, Path((_, name)): Path<(String, String)>) -> Response {
+async fn delete_namespace(
+    State(app): State<App>,
+    Path((_, name)): Path<(String, String)>,
+) -> Response {
     if name == DEFAULT_NS {
         return invalid("The default namespace cannot be deleted.", &["name"]);
     }
@@ -280,7 +359,10 @@ async fn delete_namespace(State(app): State<App>, Path((_, name)): Path<(String,
         return missing("Namespace");
     }
     if world.instances.get(&name).is_some_and(|i| !i.is_empty()) {
-        return invalid("A namespace must be empty before it can be deleted.", &["name"]);
+        return invalid(
+            "A namespace must be empty before it can be deleted.",
+            &["name"],
+        );
     }
     world.namespaces.remove(&name);
     world.instances.remove(&name);
@@ -292,34 +374,79 @@ async fn delete_namespace(State(app): State<App>, Path((_, name)): Path<(String,
 
 fn enum_check(body: &Map<String, Value>, field: &str, allowed: &[Value]) -> Result<(), Response> {
     match body.get(field) {
-        Some(v) if !v.is_null() && !allowed.contains(v) => Err(invalid(&format!("{field} has an unsupported value"), &[field])),
+        Some(v) if !v.is_null() && !allowed.contains(v) => Err(invalid(
+            &format!("{field} has an unsupported value"),
+            &[field],
+        )),
         _ => Ok(()),
     }
 }
 
-fn range_check(body: &Map<String, Value>, field: &str, min: f64, max: f64, integer: bool) -> Result<(), Response> {
-    let Some(v) = body.get(field).filter(|v| !v.is_null()) else { return Ok(()) };
-    let ok = v.as_f64().is_some_and(|n| n >= min && n <= max && (!integer || n.fract() == 0.0));
+fn range_check(
+    body: &Map<String, Value>,
+    field: &str,
+    min: f64,
+    max: f64,
+    integer: bool,
+) -> Result<(), Response> {
+    let Some(v) = body.get(field).filter(|v| !v.is_null()) else {
+        return Ok(());
+    };
+    let ok = v
+        .as_f64()
+        .is_some_and(|n| n >= min && n <= max && (!integer || n.fract() == 0.0));
     if ok {
         Ok(())
     } else {
-        Err(invalid(&format!("{field} must be between {min} and {max}"), &[field]))
+        Err(invalid(
+            &format!("{field} must be between {min} and {max}"),
+            &[field],
+        ))
     }
 }
 
 fn check_config(body: &Map<String, Value>) -> Result<(), Response> {
     let nums = |xs: &[i64]| xs.iter().map(|x| json!(x)).collect::<Vec<_>>();
     let strs = |xs: &[&str]| xs.iter().map(|x| json!(x)).collect::<Vec<_>>();
-    enum_check(body, "cache_ttl", &nums(&[600, 1800, 3600, 7200, 21600, 43200, 86400, 172800, 259200, 518400]))?;
-    enum_check(body, "sync_interval", &nums(&[900, 1800, 3600, 7200, 14400, 21600, 43200, 86400]))?;
-    enum_check(body, "cache_threshold", &strs(&["super_strict_match", "close_enough", "flexible_friend", "anything_goes"]))?;
+    enum_check(
+        body,
+        "cache_ttl",
+        &nums(&[
+            600, 1800, 3600, 7200, 21600, 43200, 86400, 172800, 259200, 518400,
+        ]),
+    )?;
+    enum_check(
+        body,
+        "sync_interval",
+        &nums(&[900, 1800, 3600, 7200, 14400, 21600, 43200, 86400]),
+    )?;
+    enum_check(
+        body,
+        "cache_threshold",
+        &strs(&[
+            "super_strict_match",
+            "close_enough",
+            "flexible_friend",
+            "anything_goes",
+        ]),
+    )?;
     enum_check(body, "fusion_method", &strs(&["max", "rrf"]))?;
     range_check(body, "chunk_size", 64.0, f64::MAX, true)?;
     range_check(body, "chunk_overlap", 0.0, 30.0, true)?;
     range_check(body, "max_num_results", 1.0, 50.0, true)?;
     range_check(body, "score_threshold", 0.0, 1.0, false)?;
-    for flag in ["cache", "chunk", "reranking", "rewrite_query", "paused", "summarization"] {
-        if body.get(flag).is_some_and(|v| !v.is_null() && !v.is_boolean()) {
+    for flag in [
+        "cache",
+        "chunk",
+        "reranking",
+        "rewrite_query",
+        "paused",
+        "summarization",
+    ] {
+        if body
+            .get(flag)
+            .is_some_and(|v| !v.is_null() && !v.is_boolean())
+        {
             return Err(invalid(&format!("{flag} must be a boolean"), &[flag]));
         }
     }
@@ -366,7 +493,12 @@ async fn list_instances(app: App, ns: String, q: PageQuery) -> Response {
         .world()
         .instances
         .get(&ns)
-        .map(|m| m.values().filter(|i| i["id"].as_str().unwrap_or_default().contains(&search)).cloned().collect())
+        .map(|m| {
+            m.values()
+                .filter(|i| i["id"].as_str().unwrap_or_default().contains(&search))
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default();
     let (items, total) = paginate(items, page, per_page);
     ai_list(items, page, per_page, total)
@@ -380,9 +512,16 @@ async fn create_instance(app: App, ns: String, body: Bytes) -> Response {
     if !namespace_exists(&app, &ns) {
         return missing("Namespace");
     }
-    let id = body.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+    let id = body
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     if !is_instance_id(&id) {
-        return invalid("id must be 1-64 characters matching ^[a-z0-9_]+(?:-[a-z0-9_]+)*$", &["id"]);
+        return invalid(
+            "id must be 1-64 characters matching ^[a-z0-9_]+(?:-[a-z0-9_]+)*$",
+            &["id"],
+        );
     }
     if let Some(field) = UPDATE_ONLY.iter().find(|f| body.contains_key(**f)) {
         return invalid(&format!("{field} can only be set by an update"), &[field]);
@@ -399,7 +538,11 @@ async fn create_instance(app: App, ns: String, body: Bytes) -> Response {
             return missing("Token");
         }
     }
-    if world.instances.get(&ns).is_some_and(|m| m.contains_key(&id)) {
+    if world
+        .instances
+        .get(&ns)
+        .is_some_and(|m| m.contains_key(&id))
+    {
         return invalid("An instance with this id already exists.", &["id"]);
     }
     let mut instance = defaults();
@@ -408,10 +551,17 @@ async fn create_instance(app: App, ns: String, body: Bytes) -> Response {
     instance.insert("namespace".into(), json!(ns));
     instance.insert("created_at".into(), json!(stamp));
     instance.insert("modified_at".into(), json!(stamp));
-    instance.insert("public_endpoint_id".into(), json!(hex::encode(rand::random::<[u8; 8]>())));
+    instance.insert(
+        "public_endpoint_id".into(),
+        json!(hex::encode(rand::random::<[u8; 8]>())),
+    );
     instance.insert("vectorize_name".into(), json!(format!("ai-search-{id}")));
     let instance = Value::Object(instance);
-    world.instances.entry(ns).or_default().insert(id, instance.clone());
+    world
+        .instances
+        .entry(ns)
+        .or_default()
+        .insert(id, instance.clone());
     app.persist(&world);
     ai_ok(StatusCode::CREATED, instance)
 }
@@ -466,7 +616,13 @@ async fn delete_instance(app: App, ns: String, id: String) -> Response {
 }
 
 async fn instance_stats(app: App, ns: String, id: String) -> Response {
-    if app.world().instances.get(&ns).and_then(|m| m.get(&id)).is_none() {
+    if app
+        .world()
+        .instances
+        .get(&ns)
+        .and_then(|m| m.get(&id))
+        .is_none()
+    {
         return missing("Instance");
     }
     ai_ok(
@@ -475,29 +631,49 @@ async fn instance_stats(app: App, ns: String, id: String) -> Response {
     )
 }
 
-async fn move_instance(State(app): State<App>, Path((_, ns, id)): Path<(String, String, String)>, body: Bytes) -> Response {
+async fn move_instance(
+    State(app): State<App>,
+    Path((_, ns, id)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Response {
     let body = match object(&body) {
         Ok(b) => b,
         Err(r) => return r,
     };
-    let Some(target) = body.get("new_namespace").and_then(Value::as_str).map(str::to_string) else {
+    let Some(target) = body
+        .get("new_namespace")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
         return invalid("new_namespace is required", &["new_namespace"]);
     };
     if !namespace_exists(&app, &target) {
         return missing("Namespace");
     }
     let mut world = app.world();
-    if world.instances.get(&target).is_some_and(|m| m.contains_key(&id)) {
-        return invalid("An instance with this id already exists in the target namespace.", &["new_namespace"]);
+    if world
+        .instances
+        .get(&target)
+        .is_some_and(|m| m.contains_key(&id))
+    {
+        return invalid(
+            "An instance with this id already exists in the target namespace.",
+            &["new_namespace"],
+        );
     }
     let Some(mut instance) = world.instances.get_mut(&ns).and_then(|m| m.remove(&id)) else {
         return missing("Instance");
     };
     instance["namespace"] = json!(target);
     instance["modified_at"] = json!(now());
-    world.instances.entry(target).or_default().insert(id, instance.clone());
+    world
+        .instances
+        .entry(target)
+        .or_default()
+        .insert(id, instance);
     app.persist(&world);
-    ai_ok(StatusCode::OK, instance)
+    // The contract's answer is an empty object; callers read the instance again.
+    ai_ok(StatusCode::OK, json!({}))
 }
 
 // Thin route adapters: the account route is the `default` namespace.
@@ -511,7 +687,11 @@ async fn create_default(State(app): State<App>, body: Bytes) -> Response {
 async fn read_default(State(app): State<App>, Path((_, id)): Path<(String, String)>) -> Response {
     read_instance(app, DEFAULT_NS.into(), id).await
 }
-async fn update_default(State(app): State<App>, Path((_, id)): Path<(String, String)>, body: Bytes) -> Response {
+async fn update_default(
+    State(app): State<App>,
+    Path((_, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
     update_instance(app, DEFAULT_NS.into(), id, body).await
 }
 async fn delete_default(State(app): State<App>, Path((_, id)): Path<(String, String)>) -> Response {
@@ -520,21 +700,42 @@ async fn delete_default(State(app): State<App>, Path((_, id)): Path<(String, Str
 async fn stats_default(State(app): State<App>, Path((_, id)): Path<(String, String)>) -> Response {
     instance_stats(app, DEFAULT_NS.into(), id).await
 }
-async fn list_in(State(app): State<App>, Path((_, ns)): Path<(String, String)>, Query(q): Query<PageQuery>) -> Response {
+async fn list_in(
+    State(app): State<App>,
+    Path((_, ns)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Response {
     list_instances(app, ns, q).await
 }
-async fn create_in(State(app): State<App>, Path((_, ns)): Path<(String, String)>, body: Bytes) -> Response {
+async fn create_in(
+    State(app): State<App>,
+    Path((_, ns)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
     create_instance(app, ns, body).await
 }
-async fn read_in(State(app): State<App>, Path((_, ns, id)): Path<(String, String, String)>) -> Response {
+async fn read_in(
+    State(app): State<App>,
+    Path((_, ns, id)): Path<(String, String, String)>,
+) -> Response {
     read_instance(app, ns, id).await
 }
-async fn update_in(State(app): State<App>, Path((_, ns, id)): Path<(String, String, String)>, body: Bytes) -> Response {
+async fn update_in(
+    State(app): State<App>,
+    Path((_, ns, id)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Response {
     update_instance(app, ns, id, body).await
 }
-async fn delete_in(State(app): State<App>, Path((_, ns, id)): Path<(String, String, String)>) -> Response {
+async fn delete_in(
+    State(app): State<App>,
+    Path((_, ns, id)): Path<(String, String, String)>,
+) -> Response {
     delete_instance(app, ns, id).await
 }
-async fn stats_in(State(app): State<App>, Path((_, ns, id)): Path<(String, String, String)>) -> Response {
+async fn stats_in(
+    State(app): State<App>,
+    Path((_, ns, id)): Path<(String, String, String)>,
+) -> Response {
     instance_stats(app, ns, id).await
 }

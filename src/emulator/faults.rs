@@ -62,7 +62,11 @@ pub struct FaultState {
 
 impl Default for FaultState {
     fn default() -> Self {
-        FaultState { config: FaultConfig::default(), rng: StdRng::seed_from_u64(0), injected: 0 }
+        FaultState {
+            config: FaultConfig::default(),
+            rng: StdRng::seed_from_u64(0),
+            injected: 0,
+        }
     }
 }
 
@@ -84,9 +88,13 @@ impl FaultState {
             let c = &self.config;
             let (r429, r5xx, rdrop) = (c.rate_429, c.rate_5xx, c.rate_drop);
             if r429 > 0.0 && self.rng.random_bool(r429.min(1.0)) {
-                Some(Fault::TooManyRequests { retry_after: c.retry_after })
+                Some(Fault::TooManyRequests {
+                    retry_after: c.retry_after,
+                })
             } else if r5xx > 0.0 && self.rng.random_bool(r5xx.min(1.0)) {
-                Some(Fault::Status { status: c.status_5xx })
+                Some(Fault::Status {
+                    status: c.status_5xx,
+                })
             } else if rdrop > 0.0 && self.rng.random_bool(rdrop.min(1.0)) {
                 Some(Fault::DropAfterCommit)
             } else {

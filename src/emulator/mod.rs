@@ -5,6 +5,10 @@
 //! Besides the API it offers fault injection and inspection, both as a
 //! Rust API ([`Emulator`]) and as `/__admin/...` routes for scripts.
 
+// Validation helpers return the ready error response as `Err`; these are
+// cold paths of a test server, where boxing would only add noise.
+#![allow(clippy::result_large_err)]
+
 mod ai_search;
 pub mod faults;
 mod reply;
@@ -31,8 +35,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
 
-pub use faults::{Fault, FaultConfig};
 use faults::FaultState;
+pub use faults::{Fault, FaultConfig};
 use state::World;
 
 use crate::cloudflare::models::PermissionGroup;
@@ -131,12 +135,21 @@ impl Emulator {
                 let Ok((stream, _)) = accepted else { continue };
                 let (router, app) = (router.clone(), app.clone());
                 tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| serve_one(app.clone(), router.clone(), req));
-                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    let service = hyper::service::service_fn(move |req| {
+                        serve_one(app.clone(), router.clone(), req)
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 });
             }
         });
-        Ok(Emulator { base_url: format!("http://{addr}/client/v4"), addr, shared, stop })
+        Ok(Emulator {
+            base_url: format!("http://{addr}/client/v4"),
+            addr,
+            shared,
+            stop,
+        })
     }
 
     pub fn account_id(&self) -> &str {
@@ -158,7 +171,10 @@ impl Emulator {
     }
 
     pub fn count(&self, method_and_route: &str) -> u64 {
-        lock(&self.shared.counts).get(method_and_route).copied().unwrap_or(0)
+        lock(&self.shared.counts)
+            .get(method_and_route)
+            .copied()
+            .unwrap_or(0)
     }
 
     pub fn journal(&self) -> Vec<Exchange> {
@@ -179,7 +195,11 @@ impl Emulator {
     }
 
     pub fn expire_token(&self, id: &str) -> bool {
-        tokens::oob_patch(&self.shared, id, json!({ "expires_on": "2020-01-01T00:00:00Z" }))
+        tokens::oob_patch(
+            &self.shared,
+            id,
+            json!({ "expires_on": "2020-01-01T00:00:00Z" }),
+        )
     }
 
     /// The current secret value of a token (tests check derived S3 keys).
@@ -207,13 +227,22 @@ async fn serve_one(
         }
         match fault {
             Some(Fault::TooManyRequests { retry_after }) => {
-                let mut resp = reply::iam_err(StatusCode::TOO_MANY_REQUESTS, 971, "Please wait and consider throttling your request speed");
+                let mut resp = reply::iam_err(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    971,
+                    "Please wait and consider throttling your request speed",
+                );
                 resp.headers_mut().insert("retry-after", retry_after.into());
                 return Ok(resp);
             }
             Some(Fault::Status { status }) => {
-                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-                return Ok(reply::iam_err(status, 10500 + status.as_u16() as i64 % 100, "Service temporarily unavailable"));
+                let status =
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+                return Ok(reply::iam_err(
+                    status,
+                    10500 + status.as_u16() as i64 % 100,
+                    "Service temporarily unavailable",
+                ));
             }
             Some(Fault::HtmlStatus { status }) => {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
@@ -243,7 +272,10 @@ fn router(app: App) -> Router {
         .route("/__admin/faults", post(admin_faults))
         .route("/__admin/state", get(admin_state))
         .route("/__admin/counts", get(admin_counts))
-        .route("/__admin/tokens/{id}", delete(admin_delete_token).patch(admin_patch_token));
+        .route(
+            "/__admin/tokens/{id}",
+            delete(admin_delete_token).patch(admin_patch_token),
+        );
     Router::new()
         .nest("/client/v4", api)
         .merge(admin)
@@ -253,18 +285,36 @@ fn router(app: App) -> Router {
 
 /// A configured bearer token, or the global key with its email; and only
 /// the configured account.
-async fn authenticate(State(app): State<App>, headers: HeaderMap, req: Request, next: Next) -> Response {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    let bearer_ok = header("authorization").strip_prefix("Bearer ").is_some_and(|t| t == app.config.api_token);
-    let key_ok = app
-        .config
-        .api_key
-        .as_ref()
-        .is_some_and(|(key, email)| header("x-auth-key") == *key && header("x-auth-email") == *email);
+async fn authenticate(
+    State(app): State<App>,
+    headers: HeaderMap,
+    req: Request,
+    next: Next,
+) -> Response {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let bearer_ok = header("authorization")
+        .strip_prefix("Bearer ")
+        .is_some_and(|t| t == app.config.api_token);
+    let key_ok = app.config.api_key.as_ref().is_some_and(|(key, email)| {
+        header("x-auth-key") == *key && header("x-auth-email") == *email
+    });
     if !(bearer_ok || key_ok) {
         return reply::iam_err(StatusCode::FORBIDDEN, 10000, "Authentication error");
     }
-    let account = req.uri().path().trim_start_matches("/client/v4").split('/').nth(2).unwrap_or_default().to_string();
+    let account = req
+        .uri()
+        .path()
+        .trim_start_matches("/client/v4")
+        .split('/')
+        .nth(2)
+        .unwrap_or_default()
+        .to_string();
     if account != app.config.account_id {
         return reply::iam_err(StatusCode::FORBIDDEN, 10000, "Authentication error");
     }
@@ -272,16 +322,32 @@ async fn authenticate(State(app): State<App>, headers: HeaderMap, req: Request, 
 }
 
 /// Per-route counts and the request/response journal.
-async fn record(State(app): State<App>, matched: MatchedPath, req: Request, next: Next) -> Response {
+async fn record(
+    State(app): State<App>,
+    matched: MatchedPath,
+    req: Request,
+    next: Next,
+) -> Response {
     let method = req.method().to_string();
-    let route = matched.as_str().trim_start_matches("/client/v4").to_string();
-    *lock(&app.counts).entry(format!("{method} {route}")).or_insert(0) += 1;
+    let route = matched
+        .as_str()
+        .trim_start_matches("/client/v4")
+        .to_string();
+    *lock(&app.counts)
+        .entry(format!("{method} {route}"))
+        .or_insert(0) += 1;
     let (parts, body) = req.into_parts();
-    let request_bytes = axum::body::to_bytes(body, 16 << 20).await.unwrap_or_default();
+    let request_bytes = axum::body::to_bytes(body, 16 << 20)
+        .await
+        .unwrap_or_default();
     let request_json = serde_json::from_slice(&request_bytes).ok();
-    let response = next.run(Request::from_parts(parts, Body::from(request_bytes))).await;
+    let response = next
+        .run(Request::from_parts(parts, Body::from(request_bytes)))
+        .await;
     let (parts, body) = response.into_parts();
-    let response_bytes: Bytes = axum::body::to_bytes(body, 64 << 20).await.unwrap_or_default();
+    let response_bytes: Bytes = axum::body::to_bytes(body, 64 << 20)
+        .await
+        .unwrap_or_default();
     let mut journal = lock(&app.journal);
     if journal.len() < 20_000 {
         journal.push(Exchange {
@@ -308,7 +374,10 @@ async fn admin_counts(State(app): State<App>) -> Response {
     Json(lock(&app.counts).clone()).into_response()
 }
 
-async fn admin_delete_token(State(app): State<App>, axum::extract::Path(id): axum::extract::Path<String>) -> Response {
+async fn admin_delete_token(
+    State(app): State<App>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
     let found = tokens::oob_delete(&app, &id);
     Json(json!({ "deleted": found })).into_response()
 }

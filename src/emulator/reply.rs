@@ -50,5 +50,12 @@ pub fn ai_err(status: StatusCode, code: i64, message: &str, path: &[&str]) -> Re
 pub fn paginate(items: Vec<Value>, page: u64, per_page: u64) -> (Vec<Value>, usize) {
     let total = items.len();
     let start = ((page.max(1) - 1) * per_page) as usize;
-    (items.into_iter().skip(start).take(per_page as usize).collect(), total)
+    (
+        items
+            .into_iter()
+            .skip(start)
+            .take(per_page as usize)
+            .collect(),
+        total,
+    )
 }

@@ -31,7 +31,8 @@ pub fn catalog() -> Vec<PermissionGroup> {
 impl World {
     pub fn load(path: &std::path::Path) -> std::io::Result<World> {
         match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(World::default()),
             Err(e) => Err(e),
         }
@@ -51,7 +52,12 @@ impl World {
                 items
                     .values()
                     .filter(|i| i.get("token_id").and_then(Value::as_str) == Some(token_id))
-                    .map(move |i| format!("{ns}/{}", i.get("id").and_then(Value::as_str).unwrap_or_default()))
+                    .map(move |i| {
+                        format!(
+                            "{ns}/{}",
+                            i.get("id").and_then(Value::as_str).unwrap_or_default()
+                        )
+                    })
             })
             .collect()
     }

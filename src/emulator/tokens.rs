@@ -21,9 +21,15 @@ use super::{App, Shared};
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/accounts/{account_id}/tokens", get(list).post(create))
-        .route("/accounts/{account_id}/tokens/permission_groups", get(permission_groups))
+        .route(
+            "/accounts/{account_id}/tokens/permission_groups",
+            get(permission_groups),
+        )
         .route("/accounts/{account_id}/tokens/verify", get(verify))
-        .route("/accounts/{account_id}/tokens/{token_id}", get(read).put(update).delete(remove))
+        .route(
+            "/accounts/{account_id}/tokens/{token_id}",
+            get(read).put(update).delete(remove),
+        )
         .route("/accounts/{account_id}/tokens/{token_id}/value", put(roll))
 }
 
@@ -32,7 +38,11 @@ fn bad(code: i64, message: impl AsRef<str>) -> Response {
 }
 
 fn not_found() -> Response {
-    iam_err(StatusCode::NOT_FOUND, 1000, "Invalid token id: token not found")
+    iam_err(
+        StatusCode::NOT_FOUND,
+        1000,
+        "Invalid token id: token not found",
+    )
 }
 
 fn random_hex32() -> String {
@@ -56,16 +66,30 @@ fn validate(app: &Shared, body: &Bytes, update: bool) -> Result<Map<String, Valu
         Some(_) => return Err(bad(1001, "name must be 1 to 120 characters")),
         None => return Err(bad(1001, "name is required")),
     }
-    let Some(policies) = payload.get("policies").and_then(Value::as_array).filter(|p| !p.is_empty()) else {
+    let Some(policies) = payload
+        .get("policies")
+        .and_then(Value::as_array)
+        .filter(|p| !p.is_empty())
+    else {
         return Err(bad(1002, "policies must be a non-empty list"));
     };
     let mut stored = Vec::new();
     for policy in policies {
-        let effect = policy.get("effect").and_then(Value::as_str).unwrap_or_default();
+        let effect = policy
+            .get("effect")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if effect != "allow" && effect != "deny" {
-            return Err(bad(1002, format!("policy effect must be allow or deny, got {effect:?}")));
+            return Err(bad(
+                1002,
+                format!("policy effect must be allow or deny, got {effect:?}"),
+            ));
         }
-        let Some(groups) = policy.get("permission_groups").and_then(Value::as_array).filter(|g| !g.is_empty()) else {
+        let Some(groups) = policy
+            .get("permission_groups")
+            .and_then(Value::as_array)
+            .filter(|g| !g.is_empty())
+        else {
             return Err(bad(1002, "each policy needs at least one permission group"));
         };
         let mut refs = Vec::new();
@@ -76,7 +100,11 @@ fn validate(app: &Shared, body: &Bytes, update: bool) -> Result<Map<String, Valu
             };
             refs.push(json!({ "id": known.id, "name": known.name }));
         }
-        let Some(resources) = policy.get("resources").and_then(Value::as_object).filter(|r| !r.is_empty()) else {
+        let Some(resources) = policy
+            .get("resources")
+            .and_then(Value::as_object)
+            .filter(|r| !r.is_empty())
+        else {
             return Err(bad(1002, "each policy needs resources"));
         };
         for (key, value) in resources {
@@ -93,20 +121,32 @@ fn validate(app: &Shared, body: &Bytes, update: bool) -> Result<Map<String, Valu
     }
     out.insert("policies".into(), Value::Array(stored));
     if let Some(condition) = payload.get("condition").filter(|c| !c.is_null()) {
-        let ip = condition.get("request_ip").or_else(|| condition.get("request.ip"));
+        let ip = condition
+            .get("request_ip")
+            .or_else(|| condition.get("request.ip"));
         let mut normalized = Map::new();
         if let Some(ip) = ip {
             for key in ["in", "not_in"] {
-                let Some(list) = ip.get(key).filter(|l| !l.is_null()) else { continue };
+                let Some(list) = ip.get(key).filter(|l| !l.is_null()) else {
+                    continue;
+                };
                 let Some(items) = list.as_array() else {
-                    return Err(bad(1004, format!("condition.request_ip.{key} must be a list")));
+                    return Err(bad(
+                        1004,
+                        format!("condition.request_ip.{key} must be a list"),
+                    ));
                 };
                 let mut cidrs = Vec::new();
                 for item in items {
                     let raw = item.as_str().unwrap_or_default();
                     match normalize_cidr(raw) {
                         Some(c) => cidrs.push(json!(c)),
-                        None => return Err(bad(1004, format!("Invalid CIDR {raw:?} in condition.request_ip.{key}"))),
+                        None => {
+                            return Err(bad(
+                                1004,
+                                format!("Invalid CIDR {raw:?} in condition.request_ip.{key}"),
+                            ))
+                        }
                     }
                 }
                 normalized.insert(key.into(), Value::Array(cidrs));
@@ -172,7 +212,10 @@ fn present(token: &Value) -> Value {
     if let Some(policies) = out.get_mut("policies").and_then(Value::as_array_mut) {
         policies.reverse();
         for policy in policies.iter_mut() {
-            if let Some(groups) = policy.get_mut("permission_groups").and_then(Value::as_array_mut) {
+            if let Some(groups) = policy
+                .get_mut("permission_groups")
+                .and_then(Value::as_array_mut)
+            {
                 groups.reverse();
             }
             if let Some(Value::Object(resources)) = policy.get("resources").cloned() {
@@ -222,7 +265,13 @@ async fn create(State(app): State<App>, body: Bytes) -> Response {
     }
     let value = new_value();
     let mut world = app.world();
-    world.tokens.insert(id.clone(), StoredToken { token: token.clone(), value: value.clone() });
+    world.tokens.insert(
+        id.clone(),
+        StoredToken {
+            token: token.clone(),
+            value: value.clone(),
+        },
+    );
     app.persist(&world);
     let mut result = present(&token);
     result["value"] = json!(value);
@@ -236,7 +285,11 @@ async fn read(State(app): State<App>, Path((_, id)): Path<(String, String)>) -> 
     }
 }
 
-async fn update(State(app): State<App>, Path((_, id)): Path<(String, String)>, body: Bytes) -> Response {
+async fn update(
+    State(app): State<App>,
+    Path((_, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
     let fields = match validate(&app, &body, true) {
         Ok(f) => f,
         Err(resp) => return resp,
@@ -250,7 +303,12 @@ async fn update(State(app): State<App>, Path((_, id)): Path<(String, String)>, b
     let mut token: Map<String, Value> = stored
         .token
         .as_object()
-        .map(|m| m.iter().filter(|(k, _)| keep.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect())
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| keep.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
         .unwrap_or_default();
     token.extend(fields);
     token.insert("modified_on".into(), json!(now()));
@@ -269,9 +327,16 @@ async fn remove(State(app): State<App>, Path((_, id)): Path<(String, String)>) -
     iam_ok(json!({ "id": id }))
 }
 
-async fn roll(State(app): State<App>, Path((_, id)): Path<(String, String)>, body: Bytes) -> Response {
+async fn roll(
+    State(app): State<App>,
+    Path((_, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
     if !matches!(serde_json::from_slice::<Value>(&body), Ok(Value::Object(_))) {
-        return bad(6007, "Malformed JSON in request body: an object is required");
+        return bad(
+            6007,
+            "Malformed JSON in request body: an object is required",
+        );
     }
     let mut world = app.world();
     let Some(stored) = world.tokens.get_mut(&id) else {
@@ -295,7 +360,10 @@ async fn permission_groups(State(app): State<App>, Query(q): Query<GroupQuery>) 
     let mut groups: Vec<Value> = app
         .catalog
         .iter()
-        .filter(|g| name.as_ref().is_none_or(|n| g.name.to_lowercase().contains(n)))
+        .filter(|g| {
+            name.as_ref()
+                .is_none_or(|n| g.name.to_lowercase().contains(n))
+        })
         .filter(|g| q.scope.as_ref().is_none_or(|s| g.scopes.contains(s)))
         .map(|g| serde_json::to_value(g).unwrap_or_default())
         .collect();
@@ -306,7 +374,10 @@ async fn permission_groups(State(app): State<App>, Query(q): Query<GroupQuery>) 
 }
 
 async fn verify(State(app): State<App>, headers: HeaderMap) -> Response {
-    let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
     match bearer {
         Some(token) => {
             let id = hex::encode(&Sha256::digest(token.as_bytes())[..16]);

@@ -27,7 +27,9 @@ pub fn normalize_cidr(raw: &str) -> Option<String> {
 }
 
 pub fn parse_timestamp(raw: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(raw).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(raw)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// Cloudflare answers timestamps in UTC with a `Z`, whatever offset was sent.
@@ -42,7 +44,12 @@ pub fn now() -> String {
 /// `^[a-z0-9_]+(?:-[a-z0-9_]+)*$`, 1..64.
 pub fn is_instance_id(s: &str) -> bool {
     (1..=64).contains(&s.len())
-        && s.split('-').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'))
+        && s.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        })
 }
 
 /// `^[a-z0-9]([a-z0-9-]{0,26}[a-z0-9])?$`
@@ -62,8 +69,14 @@ mod tests {
     #[test]
     fn cidrs() {
         assert_eq!(normalize_cidr("10.0.0.1").as_deref(), Some("10.0.0.1/32"));
-        assert_eq!(normalize_cidr("2606:4700::/32").as_deref(), Some("2606:4700::/32"));
-        assert_eq!(normalize_cidr("2606:4700::1").as_deref(), Some("2606:4700::1/128"));
+        assert_eq!(
+            normalize_cidr("2606:4700::/32").as_deref(),
+            Some("2606:4700::/32")
+        );
+        assert_eq!(
+            normalize_cidr("2606:4700::1").as_deref(),
+            Some("2606:4700::1/128")
+        );
         assert_eq!(normalize_cidr("10.0.0.0/33"), None);
         assert_eq!(normalize_cidr("10.0.0/24"), None);
     }

@@ -189,3 +189,68 @@ terraform {
   }
 }
 "#;
+
+pub const API_TOKEN: &str = "emulator-test-token";
+
+pub fn emulator_config() -> cfai::emulator::EmulatorConfig {
+    cfai::emulator::EmulatorConfig {
+        account_id: ACCOUNT.to_string(),
+        api_token: API_TOKEN.to_string(),
+        api_key: Some(("global-key".to_string(), "me@example.com".to_string())),
+        state_file: None,
+    }
+}
+
+pub async fn start_emulator() -> cfai::emulator::Emulator {
+    cfai::emulator::Emulator::start(emulator_config(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("emulator")
+}
+
+/// An emulator served from its own runtime, for tests that block on terraform.
+pub struct BackgroundEmulator {
+    pub emulator: Option<cfai::emulator::Emulator>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl BackgroundEmulator {
+    pub fn start() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let emulator = runtime.block_on(start_emulator());
+        BackgroundEmulator {
+            emulator: Some(emulator),
+            runtime: Some(runtime),
+        }
+    }
+
+    pub fn get(&self) -> &cfai::emulator::Emulator {
+        self.emulator.as_ref().unwrap()
+    }
+}
+
+impl Drop for BackgroundEmulator {
+    fn drop(&mut self) {
+        drop(self.emulator.take());
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+pub fn fast_client(base_url: &str, max_retries: u32) -> cfai::cloudflare::Client {
+    let mut config = cfai::cloudflare::ClientConfig::new(
+        base_url,
+        Some(cfai::cloudflare::Auth::Token(cfai::secret::Secret::new(
+            API_TOKEN,
+        ))),
+    );
+    config.max_retries = max_retries;
+    config.backoff_base = std::time::Duration::from_millis(5);
+    config.backoff_max = std::time::Duration::from_millis(50);
+    config.request_timeout = std::time::Duration::from_secs(5);
+    cfai::cloudflare::Client::new(config).unwrap()
+}

@@ -1,0 +1,188 @@
+//! The emulator on its own: admin routes for scripts, the state file, and
+//! the standalone `cfai-emulator` binary.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use cfai::emulator::{Emulator, EmulatorConfig};
+use serde_json::{json, Value};
+use support::{emulator_config, start_emulator, ACCOUNT, API_TOKEN};
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(
+            rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+                rustls::crypto::aws_lc_rs::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth(),
+        )
+        .build()
+        .unwrap()
+}
+
+async fn create_token(base: &str, name: &str) -> Value {
+    let body = json!({"name": name, "policies": [{"effect": "allow",
+        "permission_groups": [{"id": "bf7481a1826f439697cb59a20b22293e"}],
+        "resources": {format!("com.cloudflare.api.account.{ACCOUNT}"): "*"}}]});
+    http()
+        .post(format!("{base}/accounts/{ACCOUNT}/tokens"))
+        .bearer_auth(API_TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["result"]
+        .clone()
+}
+
+#[tokio::test]
+async fn admin_routes_inject_faults_and_mutate_out_of_band() {
+    let emu = start_emulator().await;
+    let root = emu.base_url.trim_end_matches("/client/v4").to_string();
+    let token = create_token(&emu.base_url, "admin").await;
+    let id = token["id"].as_str().unwrap();
+
+    let resp = http()
+        .post(format!("{root}/__admin/faults"))
+        .json(&json!({"script": [{"kind": "too_many_requests", "retry_after": 7}]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    let throttled = http()
+        .get(format!("{}/accounts/{ACCOUNT}/tokens/{id}", emu.base_url))
+        .bearer_auth(API_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(throttled.status(), 429);
+    assert_eq!(throttled.headers()["retry-after"], "7");
+
+    http()
+        .patch(format!("{root}/__admin/tokens/{id}"))
+        .json(&json!({"name": "renamed"}))
+        .send()
+        .await
+        .unwrap();
+    let state: Value = http()
+        .get(format!("{root}/__admin/state"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(state["tokens"][id]["token"]["name"], "renamed");
+
+    let counts: Value = http()
+        .get(format!("{root}/__admin/counts"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(counts["POST /accounts/{account_id}/tokens"], 1);
+
+    http()
+        .delete(format!("{root}/__admin/tokens/{id}"))
+        .send()
+        .await
+        .unwrap();
+    let gone = http()
+        .get(format!("{}/accounts/{ACCOUNT}/tokens/{id}", emu.base_url))
+        .bearer_auth(API_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
+}
+
+#[tokio::test]
+async fn rust_api_expires_and_renames_tokens() {
+    let emu = start_emulator().await;
+    let token = create_token(&emu.base_url, "oob").await;
+    let id = token["id"].as_str().unwrap();
+    assert!(emu.expire_token(id));
+    let read: Value = http()
+        .get(format!("{}/accounts/{ACCOUNT}/tokens/{id}", emu.base_url))
+        .bearer_auth(API_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read["result"]["status"], "expired");
+    assert!(emu.rename_token(id, "new-name"));
+    assert!(emu.delete_token(id));
+    assert!(!emu.delete_token(id));
+}
+
+#[tokio::test]
+async fn state_survives_a_restart_with_a_state_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = EmulatorConfig {
+        state_file: Some(dir.path().join("state.json")),
+        ..emulator_config()
+    };
+    let first = Emulator::start(config.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let token = create_token(&first.base_url, "persisted").await;
+    drop(first);
+    let second = Emulator::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let id = token["id"].as_str().unwrap();
+    assert_eq!(second.dump()["tokens"][id]["token"]["name"], "persisted");
+    assert_eq!(second.token_value(id).as_deref(), token["value"].as_str());
+}
+
+#[test]
+fn standalone_binary_prints_its_base_url() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cfai-emulator"))
+        .args([
+            "--port",
+            "0",
+            "--token",
+            "dev-token",
+            "--account-id",
+            ACCOUNT,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().to_string();
+    assert!(
+        base.starts_with("http://127.0.0.1:") && base.ends_with("/client/v4"),
+        "{base}"
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let status = rt.block_on(async {
+        http()
+            .get(format!(
+                "{base}/accounts/{ACCOUNT}/tokens/permission_groups"
+            ))
+            .bearer_auth("dev-token")
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(status, 200);
+}
