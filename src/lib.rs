@@ -15,6 +15,13 @@
 //!   function traits. No protobuf or msgpack above this line.
 //! - [`provider`]: the cfai provider itself: its configuration block, its
 //!   functions and the resources and data sources it registers.
+//! - [`resources`]: one file per resource or data source, reading like
+//!   SPEC.md, built on the framework and calling the client.
+//! - [`cloudflare`]: the typed Cloudflare v4 client (envelope, retries,
+//!   shared rate limiter). Knows nothing of Terraform.
+//!
+//! [`emulator`] is a local Cloudflare API for tests and the quickstart; the
+//! provider never uses it.
 //!
 //! [`logging`] writes `tracing` events as hclog JSON for Terraform, and
 //! [`secret`] keeps token values out of every log line and error.
@@ -25,6 +32,7 @@ pub mod emulator;
 pub mod framework;
 pub mod logging;
 pub mod provider;
+pub mod resources;
 pub mod secret;
 pub mod tfplugin;
 pub mod transport;

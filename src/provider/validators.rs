@@ -56,6 +56,27 @@ pub fn parse_go_duration(input: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(total))
 }
 
+/// A CIDR or bare IP in the form Cloudflare stores: a bare IP is `/32`
+/// (`/128` for IPv6). `None` when invalid.
+pub fn normalize_cidr(raw: &str) -> Option<String> {
+    let (addr, prefix) = match raw.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (raw, None),
+    };
+    let ip: std::net::IpAddr = addr.trim().parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let prefix = match prefix {
+        Some(p) => p.parse::<u8>().ok().filter(|n| *n <= max)?,
+        None => max,
+    };
+    Some(format!("{ip}/{prefix}"))
+}
+
+/// RFC 3339, as an instant (any offset).
+pub fn parse_rfc3339(raw: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(raw.trim()).ok().map(|t| t.with_timezone(&chrono::Utc))
+}
+
 pub const R2_JURISDICTIONS: [&str; 4] = ["default", "eu", "fedramp", "us"];
 
 /// R2 bucket names: 3-63 characters, lowercase letters, digits and hyphens,

@@ -1,0 +1,605 @@
+//! `cfai_account_api_token`: an account-owned API token, by permission-group
+//! name, plus the S3 credentials R2 derives from it (SPEC.md).
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use tracing::warn;
+
+use super::permission_groups::{resolve, resource_scopes};
+use super::token_semantics::{
+    condition_from_api, condition_key, condition_key_api, condition_to_api, key_of_state, policies_from_api, policy_to_api,
+    same_instant, same_policies, same_state_policies, time_from_api,
+};
+use crate::cloudflare::models::{PermissionGroup, Token, TokenRequest};
+use crate::cloudflare::{Client, ErrorKind};
+use crate::cty::{Type, Value};
+use crate::framework::{AttrPath, Attribute, Diagnostic, Diagnostics, Nesting, PlanChange, Resource, Schema};
+use crate::provider::functions::{r2_s3_endpoint, s3_secret_access_key};
+use crate::provider::validators::{is_account_id, normalize_cidr, parse_rfc3339};
+use crate::provider::{api_error, Configured};
+use crate::secret::Secret;
+
+pub struct AccountApiToken;
+
+/// Attributes whose change is sent to the API (a `PUT` of the whole token).
+const API_FIELDS: [&str; 6] = ["name", "policies", "condition", "not_before", "expires_on", "status"];
+
+#[async_trait]
+impl Resource<Configured> for AccountApiToken {
+    fn type_name(&self) -> &'static str {
+        "cfai_account_api_token"
+    }
+
+    // ------------------------------------------------------------------ schema
+
+    fn schema(&self) -> Schema {
+        let policy = vec![
+            Attribute::string("effect")
+                .optional()
+                .computed()
+                .default("allow")
+                .describe("`allow` (default) or `deny`. Deny policies win over allow policies."),
+            Attribute::new("permission_groups", Type::set(Type::String)).required().describe(
+                "Permission group names (e.g. \"Workers R2 Storage Write\") or 32-hex ids, mixed freely; names are resolved at plan time.",
+            ),
+            Attribute::new("permission_group_ids", Type::set(Type::String))
+                .computed()
+                .describe("The resolved permission group ids, known at plan time."),
+            Attribute::new("resources", Type::map(Type::String)).required().describe(
+                "Resource key → \"*\", or → a JSON object (jsonencode) for the nested form, e.g. {\"com.cloudflare.api.account.<id>\" = jsonencode({\"com.cloudflare.edge.r2.bucket.*\" = \"*\"})}. Compared by meaning.",
+            ),
+        ];
+        let request_ip = vec![
+            Attribute::new("in", Type::set(Type::String)).optional().describe("CIDRs (or bare IPs, meaning /32 or /128) allowed to use the token."),
+            Attribute::new("not_in", Type::set(Type::String)).optional().describe("CIDRs (or bare IPs) refused."),
+        ];
+        Schema::new("An account-owned Cloudflare API token, with the R2 S3 credentials derived from it.")
+            .attribute(
+                Attribute::string("account_id")
+                    .optional()
+                    .computed()
+                    .requires_replace()
+                    .describe("The owning account (32 hex). Defaults to the provider's; a change replaces the token."),
+            )
+            .attribute(Attribute::string("name").required().describe("Token name, 1 to 120 characters. Updated in place."))
+            .attribute(
+                Attribute::nested("policies", Nesting::List, policy)
+                    .required()
+                    .describe("Access policies. Updated in place; reordering them makes no API call."),
+            )
+            .attribute(
+                Attribute::nested(
+                    "condition",
+                    Nesting::Single,
+                    vec![Attribute::nested("request_ip", Nesting::Single, request_ip)
+                        .optional()
+                        .describe("Client IP restrictions.")],
+                )
+                .optional()
+                .describe("Conditions on the requests that may use the token."),
+            )
+            .attribute(Attribute::string("not_before").optional().describe("RFC 3339 time before which the token is not valid."))
+            .attribute(Attribute::string("expires_on").optional().describe("RFC 3339 time at which the token expires."))
+            .attribute(
+                Attribute::string("status")
+                    .optional()
+                    .computed()
+                    .describe("`active` or `disabled`. The state reads `expired` once Cloudflare has expired the token."),
+            )
+            .attribute(
+                Attribute::new("rotation_triggers", Type::map(Type::String))
+                    .optional()
+                    .describe("Any change rolls the token in place: same id, new value and secret_access_key."),
+            )
+            .attribute(Attribute::string("id").computed().describe("The token id; stable across updates and rolls."))
+            .attribute(
+                Attribute::string("value")
+                    .computed()
+                    .sensitive()
+                    .describe("The token's secret. Cloudflare returns it only at create and roll; null after import."),
+            )
+            .attribute(Attribute::string("access_key_id").computed().describe("R2 S3 access key id (the token id)."))
+            .attribute(
+                Attribute::string("secret_access_key")
+                    .computed()
+                    .sensitive()
+                    .describe("R2 S3 secret access key: the lowercase hex SHA-256 of value."),
+            )
+            .attribute(
+                Attribute::string("s3_endpoint")
+                    .computed()
+                    .describe("The account's R2 S3 endpoint, https://<account_id>.r2.cloudflarestorage.com."),
+            )
+            .attribute(Attribute::string("issued_on").computed().describe("When the token was created."))
+            .attribute(Attribute::string("modified_on").computed().describe("When the token was last changed."))
+            .attribute(Attribute::string("last_used_on").computed().describe("When the token was last used, if ever."))
+    }
+
+    // ---------------------------------------------------------------- validate
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(id) = config.get("account_id").as_str() {
+            if !is_account_id(id) {
+                diags.error_at(AttrPath::root("account_id"), "Invalid account id", format!("{id:?} is not 32 hexadecimal characters."));
+            }
+        }
+        if let Some(name) = config.get("name").as_str() {
+            if name.trim().is_empty() || name.chars().count() > 120 {
+                diags.error_at(AttrPath::root("name"), "Invalid token name", "The name must be 1 to 120 characters.");
+            }
+        }
+        for (i, policy) in config.get("policies").elements().iter().enumerate() {
+            validate_policy(policy, AttrPath::root("policies").index(i), diags);
+        }
+        let ip = config.get("condition").get("request_ip");
+        for list in ["in", "not_in"] {
+            for cidr in ip.get(list).strings() {
+                if normalize_cidr(&cidr).is_none() {
+                    diags.error_at(
+                        AttrPath::root("condition").attr("request_ip").attr(list),
+                        "Invalid CIDR",
+                        format!("{cidr:?} is not an IPv4/IPv6 address or CIDR such as 192.0.2.0/24."),
+                    );
+                }
+            }
+        }
+        let mut times = Vec::new();
+        for field in ["not_before", "expires_on"] {
+            if let Some(raw) = config.get(field).as_str() {
+                match parse_rfc3339(raw) {
+                    Some(t) => times.push(t),
+                    None => diags.error_at(
+                        AttrPath::root(field),
+                        "Invalid timestamp",
+                        format!("{raw:?} is not an RFC 3339 timestamp such as 2030-01-01T00:00:00Z."),
+                    ),
+                }
+            }
+        }
+        if let [not_before, expires_on] = times[..] {
+            if expires_on <= not_before {
+                diags.error_at(AttrPath::root("expires_on"), "Invalid expiry", "expires_on must be later than not_before.");
+            }
+        }
+        if let Some(status) = config.get("status").as_str() {
+            if status != "active" && status != "disabled" {
+                diags.error_at(AttrPath::root("status"), "Invalid status", format!("status can be set to active or disabled, not {status:?}."));
+            }
+        }
+    }
+
+    // -------------------------------------------------------------------- plan
+
+    async fn plan(&self, data: &Configured, change: &mut PlanChange, diags: &mut Diagnostics) {
+        let account = match data.account_id(change.config.get("account_id")) {
+            Ok(a) => a,
+            Err(d) => return diags.push(d),
+        };
+        change.set("account_id", Value::string(&account));
+        change.set("s3_endpoint", Value::string(r2_s3_endpoint(&account, "default")));
+        let groups = match data.permission_groups(&account).await {
+            Ok(g) => g,
+            Err(d) => return diags.push(d),
+        };
+        let mut policies = change.planned.get("policies").elements().to_vec();
+        for (i, policy) in policies.iter_mut().enumerate() {
+            let ids = resolve_policy(&groups, policy, Some(AttrPath::root("policies").index(i)), diags);
+            policy.set("permission_group_ids", ids);
+        }
+        if !change.is_create() {
+            keep_equivalent_prior(change, &mut policies);
+        }
+        change.set("policies", Value::List(policies));
+        if change.is_create() {
+            return;
+        }
+        if api_fields_changed(&change.prior, &change.planned) {
+            change.set_unknown("modified_on");
+            if change.prior.get("status").as_str() == Some("expired") && change.config.get("status").is_null() {
+                change.set_unknown("status");
+            }
+        }
+        if change.planned.get("rotation_triggers") != change.prior.get("rotation_triggers") {
+            change.set_unknown("value");
+            change.set_unknown("secret_access_key");
+            change.set_unknown("modified_on");
+        }
+        if change.prior.get("status").as_str() == Some("expired") {
+            diags.push(expired_warning(&change.prior));
+        }
+    }
+
+    // ------------------------------------------------------------------ create
+
+    async fn create(&self, data: &Configured, planned: &Value, _config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let client = capture(diags, data.client())?;
+        let account = planned.get("account_id").as_str()?.to_string();
+        let mut state = planned.clone();
+        resolve_at_apply(data, &account, &mut state, diags).await?;
+        let request = token_request(&state, None);
+        let started = chrono::Utc::now();
+        let token = match client.create_token(&account, &request).await {
+            Ok(t) => t,
+            Err(e) if e.kind == ErrorKind::Transport => {
+                // The request may have created the token before the answer was lost.
+                match adopt_lost_token(client, &account, &request, started).await {
+                    Some(t) => {
+                        diags.warning(
+                            "Recovered a token whose creation answer was lost",
+                            format!("The create request's response did not arrive ({e}); the token it created ({}) was found and rolled to obtain its value.", t.id),
+                        );
+                        t
+                    }
+                    None => return capture(diags, Err(api_error("Could not create the API token", &e))),
+                }
+            }
+            Err(e) => return capture(diags, Err(api_error("Could not create the API token", &e))),
+        };
+        let value = token.value.clone();
+        fill_computed(&mut state, &token, &account);
+        set_value(&mut state, value.as_ref());
+        // Create takes no status: a disabled token is disabled right after.
+        if planned.get("status").as_str() == Some("disabled") {
+            match client.update_token(&account, &token.id, &token_request(&state, Some("disabled".into()))).await {
+                Ok(updated) => fill_computed(&mut state, &updated, &account),
+                Err(e) => diags.push(api_error("The token was created but could not be disabled", &e)),
+            }
+        }
+        Some(state)
+    }
+
+    // -------------------------------------------------------------------- read
+
+    async fn read(&self, data: &Configured, state: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let client = capture(diags, data.client())?;
+        let account = match state.get("account_id").as_str() {
+            Some(a) => a.to_string(),
+            None => capture(diags, data.account_id(&Value::Null))?,
+        };
+        let id = state.get("id").as_str()?.to_string();
+        let token = match client.get_token(&account, &id).await {
+            Ok(t) => t,
+            Err(e) if e.is_not_found() => {
+                warn!(id, "token is gone; Terraform will plan to create it again");
+                return None;
+            }
+            Err(e) => return capture(diags, Err(api_error("Could not read the API token", &e))),
+        };
+        let prior_policies = state.get("policies").elements();
+        let catalog = if same_policies(prior_policies, &token.policies) {
+            Vec::new()
+        } else {
+            data.permission_groups(&account).await.map(|g| g.to_vec()).unwrap_or_default()
+        };
+        let new_state = state_from_api(state, &token, &account, &catalog);
+        if new_state.get("status").as_str() == Some("expired") {
+            diags.push(expired_warning(&new_state));
+        }
+        Some(new_state)
+    }
+
+    // ------------------------------------------------------------------ update
+
+    async fn update(&self, data: &Configured, prior: &Value, planned: &Value, _config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let client = capture(diags, data.client())?;
+        let account = planned.get("account_id").as_str()?.to_string();
+        let id = prior.get("id").as_str()?.to_string();
+        let mut state = planned.clone();
+        resolve_at_apply(data, &account, &mut state, diags).await?;
+        // Fields Terraform did not plan to change stay as they were.
+        for field in ["id", "access_key_id", "issued_on", "last_used_on"] {
+            state.set(field, prior.get(field).clone());
+        }
+        if api_fields_changed(prior, &state) {
+            let status = match planned.get("status").as_str() {
+                Some(s @ ("active" | "disabled")) => Some(s.to_string()),
+                _ => prior.get("status").as_str().filter(|s| *s == "active" || *s == "disabled").map(str::to_string),
+            };
+            match client.update_token(&account, &id, &token_request(&state, status)).await {
+                Ok(token) => {
+                    fill_computed(&mut state, &token, &account);
+                    // What the plan already knew stands (last_used_on may
+                    // have moved meanwhile; the next refresh shows it).
+                    for field in ["issued_on", "last_used_on", "status", "modified_on"] {
+                        if planned.get(field).is_wholly_known() {
+                            state.set(field, planned.get(field).clone());
+                        }
+                    }
+                }
+                Err(e) => return capture(diags, Err(api_error("Could not update the API token", &e))),
+            }
+        }
+        if planned.get("rotation_triggers") != prior.get("rotation_triggers") {
+            match client.roll_token(&account, &id).await {
+                Ok(value) => {
+                    set_value(&mut state, Some(&value));
+                    if state.get("modified_on").is_unknown() {
+                        if let Ok(token) = client.get_token(&account, &id).await {
+                            state.set("modified_on", Value::opt_string(token.modified_on));
+                        }
+                    }
+                }
+                Err(e) => {
+                    diags.push(api_error("Could not roll the API token", &e));
+                    state.set("value", prior.get("value").clone());
+                    state.set("secret_access_key", prior.get("secret_access_key").clone());
+                    state.set("rotation_triggers", prior.get("rotation_triggers").clone());
+                }
+            }
+        }
+        for field in ["status", "modified_on"] {
+            if state.get(field).is_unknown() {
+                state.set(field, prior.get(field).clone());
+            }
+        }
+        Some(state)
+    }
+
+    // ------------------------------------------------------------------ delete
+
+    async fn delete(&self, data: &Configured, state: &Value, diags: &mut Diagnostics) {
+        let Some(client) = capture(diags, data.client()) else { return };
+        let (Some(account), Some(id)) = (state.get("account_id").as_str(), state.get("id").as_str()) else {
+            return;
+        };
+        match client.delete_token(account, id).await {
+            Ok(()) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => diags.push(api_error("Could not delete the API token", &e)),
+        }
+    }
+
+    // ------------------------------------------------------------------ import
+
+    async fn import(&self, data: &Configured, id: &str, diags: &mut Diagnostics) -> Option<Value> {
+        let (account, token_id) = match id.split_once('/') {
+            Some((account, token)) => (account.to_string(), token.to_string()),
+            None => (capture(diags, data.account_id(&Value::Null))?, id.to_string()),
+        };
+        if !is_account_id(&account) || token_id.is_empty() || token_id.contains('/') {
+            diags.error(
+                "Invalid import id",
+                format!("Expected <account_id>/<token_id> or <token_id>, got {id:?}."),
+            );
+            return None;
+        }
+        diags.warning(
+            "The token value is not imported",
+            "Cloudflare returns a token's value only when it is created or rolled, so value and secret_access_key are null after import. Set or change rotation_triggers to roll the token and obtain a fresh value.",
+        );
+        let mut state = Value::object(self.schema().attributes.iter().map(|a| (a.name.clone(), Value::Null)));
+        state.set("account_id", Value::string(account));
+        state.set("id", Value::string(token_id));
+        Some(state)
+    }
+}
+
+// ------------------------------------------------------------------ helpers
+
+fn capture<T>(diags: &mut Diagnostics, result: Result<T, Diagnostic>) -> Option<T> {
+    result.map_err(|d| diags.push(d)).ok()
+}
+
+fn validate_policy(policy: &Value, path: AttrPath, diags: &mut Diagnostics) {
+    if let Some(effect) = policy.get("effect").as_str() {
+        if effect != "allow" && effect != "deny" {
+            diags.error_at(path.clone().attr("effect"), "Invalid effect", format!("effect is allow or deny, not {effect:?}."));
+        }
+    }
+    let groups = policy.get("permission_groups");
+    if matches!(groups, Value::Set(items) if items.is_empty()) {
+        diags.error_at(path.clone().attr("permission_groups"), "No permission groups", "A policy needs at least one permission group.");
+    }
+    let Some(resources) = policy.get("resources").as_map() else { return };
+    if resources.is_empty() {
+        diags.error_at(path.clone().attr("resources"), "No resources", "A policy needs at least one resource key.");
+    }
+    for (key, value) in resources {
+        let Some(text) = value.as_str() else { continue };
+        let looks_nested = text.trim_start().starts_with('{');
+        let valid_nested = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
+            .is_ok_and(|m| !m.is_empty() && m.values().all(|v| v.is_string()));
+        if text.is_empty() || (looks_nested && !valid_nested) {
+            diags.error_at(
+                path.clone().attr("resources").key(key),
+                "Invalid resource value",
+                "Use \"*\", or jsonencode() of an object mapping resource keys to \"*\" for the nested form.",
+            );
+        }
+    }
+}
+
+/// The ids of one policy's groups; unknown until every entry (and, for
+/// names in several scopes, the resources) is known.
+fn resolve_policy(groups: &[PermissionGroup], policy: &Value, path: Option<AttrPath>, diags: &mut Diagnostics) -> Value {
+    let entries = policy.get("permission_groups");
+    if !entries.is_wholly_known() || entries.is_null() {
+        return Value::Unknown;
+    }
+    let resources = policy.get("resources");
+    let scopes = resources.is_wholly_known().then(|| {
+        resource_scopes(resources.as_map().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())))
+    });
+    let mut ids = BTreeSet::new();
+    let mut pending = false;
+    for entry in entries.strings() {
+        match resolve(groups, &entry, scopes.as_ref()) {
+            Ok(Some(id)) => {
+                ids.insert(id);
+            }
+            Ok(None) => pending = true,
+            Err(message) => {
+                let d = Diagnostic::error("Unknown or ambiguous permission group", message);
+                diags.push(match &path {
+                    Some(p) => d.at(p.clone().attr("permission_groups")),
+                    None => d,
+                });
+            }
+        }
+    }
+    if pending {
+        Value::Unknown
+    } else {
+        Value::string_set(ids)
+    }
+}
+
+/// Ids left unknown at plan time (resources not known then) are resolved now.
+async fn resolve_at_apply(data: &Configured, account: &str, state: &mut Value, diags: &mut Diagnostics) -> Option<()> {
+    let policies = state.get("policies").elements().to_vec();
+    if policies.iter().all(|p| p.get("permission_group_ids").is_wholly_known()) {
+        return Some(());
+    }
+    let groups = capture(diags, data.permission_groups(account).await)?;
+    let resolved = policies
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut p)| {
+            if !p.get("permission_group_ids").is_wholly_known() {
+                let ids = resolve_policy(&groups, &p, Some(AttrPath::root("policies").index(i)), diags);
+                p.set("permission_group_ids", ids);
+            }
+            p
+        })
+        .collect();
+    state.set("policies", Value::List(resolved));
+    (!diags.has_errors()).then_some(())
+}
+
+/// Where the configuration means what the prior state already says, keep
+/// the prior's form (names vs ids, JSON spacing, bare IPs, offsets), so no
+/// diff appears. Policies are compared position by position; an imported
+/// token (no value yet) keeps the API's order as long as the set is equal.
+fn keep_equivalent_prior(change: &mut PlanChange, policies: &mut [Value]) {
+    let prior_policies = change.prior.get("policies").elements();
+    let imported = change.prior.get("value").is_null();
+    if imported && same_state_policies(policies, prior_policies) {
+        policies.clone_from_slice(prior_policies);
+    } else {
+        for (planned, prior) in policies.iter_mut().zip(prior_policies) {
+            if key_of_state(planned).is_some() && key_of_state(planned) == key_of_state(prior) {
+                *planned = prior.clone();
+            }
+        }
+    }
+    let condition = change.config.get("condition");
+    if !condition.is_null() && condition_key(condition).is_some() && condition_key(condition) == condition_key(change.prior.get("condition")) {
+        let prior = change.prior.get("condition").clone();
+        change.set("condition", prior);
+    }
+    for field in ["not_before", "expires_on"] {
+        let configured = change.config.get(field).as_str();
+        if configured.is_some() && same_instant(configured, change.prior.get(field).as_str()) {
+            let prior = change.prior.get(field).clone();
+            change.set(field, prior);
+        }
+    }
+}
+
+/// Whether the API would see a difference (policy order does not count).
+fn api_fields_changed(prior: &Value, planned: &Value) -> bool {
+    API_FIELDS.iter().any(|field| {
+        let (a, b) = (prior.get(field), planned.get(field));
+        match *field {
+            "policies" => !same_state_policies(a.elements(), b.elements()),
+            "condition" => condition_key(a) != condition_key(b),
+            "not_before" | "expires_on" => !same_instant(a.as_str(), b.as_str()),
+            "status" => !b.is_null() && !b.is_unknown() && a != b,
+            _ => a != b,
+        }
+    })
+}
+
+fn token_request(state: &Value, status: Option<String>) -> TokenRequest {
+    TokenRequest {
+        name: state.get("name").as_str().unwrap_or_default().to_string(),
+        policies: state.get("policies").elements().iter().map(policy_to_api).collect(),
+        condition: condition_to_api(state.get("condition")),
+        not_before: state.get("not_before").as_str().map(str::to_string),
+        expires_on: state.get("expires_on").as_str().map(str::to_string),
+        status,
+    }
+}
+
+fn fill_computed(state: &mut Value, token: &Token, account: &str) {
+    state.set("id", Value::string(&token.id));
+    state.set("access_key_id", Value::string(&token.id));
+    state.set("account_id", Value::string(account));
+    state.set("s3_endpoint", Value::string(r2_s3_endpoint(account, "default")));
+    state.set("status", Value::opt_string(token.status.clone().or(Some("active".into()))));
+    state.set("issued_on", Value::opt_string(token.issued_on.clone()));
+    state.set("modified_on", Value::opt_string(token.modified_on.clone()));
+    state.set("last_used_on", Value::opt_string(token.last_used_on.clone()));
+}
+
+fn set_value(state: &mut Value, value: Option<&Secret>) {
+    state.set("value", Value::opt_string(value.map(|v| v.expose().to_string())));
+    state.set("secret_access_key", Value::opt_string(value.map(|v| s3_secret_access_key(v.expose()))));
+}
+
+/// The refreshed state: the API's truth, in the prior's words wherever the
+/// meaning is unchanged.
+fn state_from_api(prior: &Value, token: &Token, account: &str, catalog: &[PermissionGroup]) -> Value {
+    let mut state = prior.clone();
+    fill_computed(&mut state, token, account);
+    state.set("name", Value::string(&token.name));
+    let prior_policies = prior.get("policies").elements();
+    if !same_policies(prior_policies, &token.policies) {
+        state.set("policies", Value::List(policies_from_api(&token.policies, prior_policies, catalog)));
+    }
+    if condition_key(prior.get("condition")) != Some(condition_key_api(token.condition.as_ref())) {
+        state.set("condition", condition_from_api(token.condition.as_ref(), prior.get("condition")));
+    }
+    state.set("not_before", time_from_api(token.not_before.as_deref(), prior.get("not_before")));
+    state.set("expires_on", time_from_api(token.expires_on.as_deref(), prior.get("expires_on")));
+    state
+}
+
+fn expired_warning(state: &Value) -> Diagnostic {
+    Diagnostic::warning(
+        "The API token has expired",
+        format!(
+            "Cloudflare reports token {} as expired. It stays in the state (it is not replaced silently); set a later expires_on to extend it, or taint/replace it.",
+            state.get("id").as_str().unwrap_or("?")
+        ),
+    )
+}
+
+/// After a create whose answer was lost: the one token with this name and
+/// these policies issued since we started is ours; rolling it yields a value.
+async fn adopt_lost_token(client: &Client, account: &str, request: &TokenRequest, started: chrono::DateTime<chrono::Utc>) -> Option<Token> {
+    let since = started - chrono::Duration::seconds(60);
+    let tokens = client.list_tokens(account).await.ok()?;
+    let wanted: Vec<Value> = request
+        .policies
+        .iter()
+        .map(|p| {
+            Value::object([
+                ("effect", Value::string(&p.effect)),
+                ("permission_group_ids", Value::string_set(p.permission_groups.iter().map(|g| g.id.clone()))),
+                (
+                    "resources",
+                    Value::Map(
+                        p.resources
+                            .iter()
+                            .map(|(k, v)| (k.clone(), Value::string(v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))))
+                            .collect(),
+                    ),
+                ),
+            ])
+        })
+        .collect();
+    let mut matches: Vec<Token> = tokens
+        .into_iter()
+        .filter(|t| t.name == request.name)
+        .filter(|t| t.issued_on.as_deref().and_then(parse_rfc3339).is_some_and(|issued| issued >= since))
+        .filter(|t| same_policies(&wanted, &t.policies))
+        .collect();
+    if matches.len() != 1 {
+        return None;
+    }
+    let mut token = matches.remove(0);
+    token.value = Some(client.roll_token(account, &token.id).await.ok()?);
+    Some(token)
+}

@@ -1,0 +1,7 @@
+//! The provider's managed resources, one file each, and the concepts they
+//! share (permission-group resolution, token semantics).
+
+pub mod account_api_token;
+pub mod permission_groups;
+pub mod permission_groups_data;
+pub mod token_semantics;
