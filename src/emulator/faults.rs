@@ -42,6 +42,9 @@ pub struct FaultConfig {
     /// Only requests whose path contains this are faulted (all when empty).
     #[serde(default)]
     pub path_filter: String,
+    /// Only requests with this method are faulted (all when empty).
+    #[serde(default)]
+    pub method: String,
     #[serde(default)]
     pub script: VecDeque<Fault>,
 }
@@ -80,8 +83,11 @@ impl FaultState {
         Duration::from_millis(self.config.latency_ms)
     }
 
-    pub fn next(&mut self, path: &str) -> Option<Fault> {
+    pub fn next(&mut self, method: &str, path: &str) -> Option<Fault> {
         if !self.config.path_filter.is_empty() && !path.contains(&self.config.path_filter) {
+            return None;
+        }
+        if !self.config.method.is_empty() && !self.config.method.eq_ignore_ascii_case(method) {
             return None;
         }
         let fault = self.config.script.pop_front().or_else(|| {

@@ -195,11 +195,7 @@ impl Emulator {
     }
 
     pub fn expire_token(&self, id: &str) -> bool {
-        tokens::oob_patch(
-            &self.shared,
-            id,
-            json!({ "expires_on": "2020-01-01T00:00:00Z" }),
-        )
+        tokens::oob_patch(&self.shared, id, json!({ "status": "expired" }))
     }
 
     /// The current secret value of a token (tests check derived S3 keys).
@@ -220,7 +216,7 @@ async fn serve_one(
     if !path.starts_with("/__admin") {
         let (fault, latency) = {
             let mut faults = lock(&app.faults);
-            (faults.next(&path), faults.latency())
+            (faults.next(req.method().as_str(), &path), faults.latency())
         };
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;

@@ -15,6 +15,10 @@ pub use schema::{Attribute, DescriptionKind, Nesting, Schema};
 
 use crate::cty::{json, Type, Value};
 
+/// A resource's private state: data Terraform keeps beside the state and
+/// hands back on the next call, never shown to the user (JSON on the wire).
+pub type Private = serde_json::Map<String, serde_json::Value>;
+
 /// What the provider block becomes once configured; handed to every call.
 #[async_trait]
 pub trait ProviderDef: Send + Sync + 'static {
@@ -58,7 +62,13 @@ pub trait Resource<D>: Send + Sync {
     ) -> Option<Value>;
 
     /// `None` when the object no longer exists.
-    async fn read(&self, data: &D, state: &Value, diags: &mut Diagnostics) -> Option<Value>;
+    async fn read(
+        &self,
+        data: &D,
+        state: &Value,
+        private: &mut Private,
+        diags: &mut Diagnostics,
+    ) -> Option<Value>;
 
     async fn update(
         &self,
@@ -71,8 +81,10 @@ pub trait Resource<D>: Send + Sync {
 
     async fn delete(&self, data: &D, state: &Value, diags: &mut Diagnostics);
 
-    /// A skeleton state from an import id; Terraform reads it right after.
-    async fn import(&self, data: &D, id: &str, diags: &mut Diagnostics) -> Option<Value>;
+    /// A skeleton state (and private state) from an import id; Terraform
+    /// reads it right after.
+    async fn import(&self, data: &D, id: &str, diags: &mut Diagnostics)
+        -> Option<(Value, Private)>;
 
     /// State stored by an older schema version. The default reads it with
     /// the current schema, dropping attributes that no longer exist.

@@ -9,7 +9,7 @@
 //! - a changed `requires_replace` attribute asks for replacement.
 
 use super::schema::{Attribute, Nesting, Schema};
-use super::AttrPath;
+use super::{AttrPath, Private};
 use crate::cty::Value;
 
 /// One planned change, as a resource's `plan` sees and adjusts it.
@@ -20,6 +20,8 @@ pub struct PlanChange {
     pub config: Value,
     pub planned: Value,
     pub requires_replace: Vec<AttrPath>,
+    /// Starts as the prior private state; becomes the planned one.
+    pub private: Private,
 }
 
 impl PlanChange {
@@ -51,6 +53,7 @@ pub fn apply_plan_rules(
     prior: Value,
     config: Value,
     proposed: Value,
+    private: Private,
 ) -> PlanChange {
     let mut planned = proposed;
     let creating = prior.is_null();
@@ -60,6 +63,7 @@ pub fn apply_plan_rules(
         config,
         planned,
         requires_replace: Vec::new(),
+        private,
     }
 }
 
@@ -243,7 +247,13 @@ mod tests {
                 Value::List(vec![rule(Value::Null, "a", Value::Null)]),
             ),
         ]);
-        let mut change = apply_plan_rules(&schema(), Value::Null, config.clone(), config);
+        let mut change = apply_plan_rules(
+            &schema(),
+            Value::Null,
+            config.clone(),
+            config,
+            Private::new(),
+        );
         finish_plan(&schema(), &mut change);
         let p = &change.planned;
         assert_eq!(p.get("id"), &Value::Unknown);
@@ -295,7 +305,7 @@ mod tests {
                 ]),
             ),
         ]);
-        let mut change = apply_plan_rules(&schema(), prior, config, proposed);
+        let mut change = apply_plan_rules(&schema(), prior, config, proposed, Private::new());
         finish_plan(&schema(), &mut change);
         let p = &change.planned;
         assert_eq!(p.get("id"), &Value::string("abc"));

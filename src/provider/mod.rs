@@ -15,7 +15,9 @@ use tracing::debug;
 use crate::cloudflare::models::PermissionGroup;
 use crate::cloudflare::{ApiError, Auth, Client, ClientConfig, ErrorKind};
 use crate::cty::Value;
-use crate::framework::{AttrPath, DataSource, Diagnostic, Diagnostics, Function, ProviderDef, Resource, Schema};
+use crate::framework::{
+    AttrPath, DataSource, Diagnostic, Diagnostics, Function, ProviderDef, Resource, Schema,
+};
 use config::{Credentials, ProcessEnv, ProviderConfig};
 
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/seed/cfai";
@@ -36,7 +38,10 @@ impl Configured {
     pub fn new(config: ProviderConfig) -> Result<Self, ApiError> {
         let auth = config.credentials.as_ref().map(|c| match c {
             Credentials::Token(t) => Auth::Token(t.clone()),
-            Credentials::GlobalKey { key, email } => Auth::GlobalKey { key: key.clone(), email: email.clone() },
+            Credentials::GlobalKey { key, email } => Auth::GlobalKey {
+                key: key.clone(),
+                email: email.clone(),
+            },
         });
         let mut client_config = ClientConfig::new(&config.base_url, auth);
         client_config.max_retries = config.max_retries;
@@ -44,7 +49,11 @@ impl Configured {
         client_config.rate_limit_per_second = config.rate_limit_per_second;
         client_config.request_timeout = config.request_timeout;
         let client = Client::new(client_config)?;
-        Ok(Configured { config, client, groups: Mutex::new(HashMap::new()) })
+        Ok(Configured {
+            config,
+            client,
+            groups: Mutex::new(HashMap::new()),
+        })
     }
 
     /// The API client; missing credentials are an error only here, when a
@@ -74,7 +83,10 @@ impl Configured {
         })
     }
 
-    pub async fn permission_groups(&self, account: &str) -> Result<Arc<Vec<PermissionGroup>>, Diagnostic> {
+    pub async fn permission_groups(
+        &self,
+        account: &str,
+    ) -> Result<Arc<Vec<PermissionGroup>>, Diagnostic> {
         let client = self.client()?;
         let cell = {
             let mut groups = self.groups.lock().unwrap_or_else(|p| p.into_inner());
@@ -82,7 +94,10 @@ impl Configured {
         };
         cell.get_or_try_init(|| async {
             debug!(account, "fetching permission groups");
-            client.permission_groups(account, None, None).await.map(Arc::new)
+            client
+                .permission_groups(account, None, None)
+                .await
+                .map(Arc::new)
         })
         .await
         .cloned()
@@ -101,7 +116,11 @@ pub fn api_error(summary: &str, error: &ApiError) -> Diagnostic {
         ErrorKind::Malformed | ErrorKind::Server => "The API answered unexpectedly; retry, and report it if it persists.",
         _ => "",
     };
-    let detail = if advice.is_empty() { error.to_string() } else { format!("{error}\n\n{advice}") };
+    let detail = if advice.is_empty() {
+        error.to_string()
+    } else {
+        format!("{error}\n\n{advice}")
+    };
     Diagnostic::error(summary, detail)
 }
 
@@ -135,11 +154,15 @@ impl ProviderDef for CfaiProvider {
     }
 
     fn resources(&self) -> Vec<Box<dyn Resource<Configured>>> {
-        vec![Box::new(crate::resources::account_api_token::AccountApiToken)]
+        vec![Box::new(
+            crate::resources::account_api_token::AccountApiToken,
+        )]
     }
 
     fn data_sources(&self) -> Vec<Box<dyn DataSource<Configured>>> {
-        vec![Box::new(crate::resources::permission_groups_data::PermissionGroups)]
+        vec![Box::new(
+            crate::resources::permission_groups_data::PermissionGroups,
+        )]
     }
 
     fn functions(&self) -> Vec<Box<dyn Function>> {

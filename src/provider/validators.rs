@@ -74,7 +74,9 @@ pub fn normalize_cidr(raw: &str) -> Option<String> {
 
 /// RFC 3339, as an instant (any offset).
 pub fn parse_rfc3339(raw: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(raw.trim()).ok().map(|t| t.with_timezone(&chrono::Utc))
+    chrono::DateTime::parse_from_rfc3339(raw.trim())
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 pub const R2_JURISDICTIONS: [&str; 4] = ["default", "eu", "fedramp", "us"];

@@ -8,13 +8,16 @@ use tracing::warn;
 
 use super::permission_groups::{resolve, resource_scopes};
 use super::token_semantics::{
-    condition_from_api, condition_key, condition_key_api, condition_to_api, key_of_state, policies_from_api, policy_to_api,
-    same_instant, same_policies, same_state_policies, time_from_api,
+    condition_from_api, condition_key, condition_key_api, condition_to_api, key_of_state,
+    policies_from_api, policy_to_api, same_instant, same_policies, same_state_policies,
+    time_from_api,
 };
 use crate::cloudflare::models::{PermissionGroup, Token, TokenRequest};
 use crate::cloudflare::{Client, ErrorKind};
 use crate::cty::{Type, Value};
-use crate::framework::{AttrPath, Attribute, Diagnostic, Diagnostics, Nesting, PlanChange, Resource, Schema};
+use crate::framework::{
+    AttrPath, Attribute, Diagnostic, Diagnostics, Nesting, PlanChange, Private, Resource, Schema,
+};
 use crate::provider::functions::{r2_s3_endpoint, s3_secret_access_key};
 use crate::provider::validators::{is_account_id, normalize_cidr, parse_rfc3339};
 use crate::provider::{api_error, Configured};
@@ -22,8 +25,19 @@ use crate::secret::Secret;
 
 pub struct AccountApiToken;
 
+/// Private-state flag: the policies in state are in the API's order (after
+/// an import or an outside change), not in the configuration's.
+const ORDER_FROM_API: &str = "policy_order_from_api";
+
 /// Attributes whose change is sent to the API (a `PUT` of the whole token).
-const API_FIELDS: [&str; 6] = ["name", "policies", "condition", "not_before", "expires_on", "status"];
+const API_FIELDS: [&str; 6] = [
+    "name",
+    "policies",
+    "condition",
+    "not_before",
+    "expires_on",
+    "status",
+];
 
 #[async_trait]
 impl Resource<Configured> for AccountApiToken {
@@ -51,8 +65,12 @@ impl Resource<Configured> for AccountApiToken {
             ),
         ];
         let request_ip = vec![
-            Attribute::new("in", Type::set(Type::String)).optional().describe("CIDRs (or bare IPs, meaning /32 or /128) allowed to use the token."),
-            Attribute::new("not_in", Type::set(Type::String)).optional().describe("CIDRs (or bare IPs) refused."),
+            Attribute::new("in", Type::set(Type::String))
+                .optional()
+                .describe("CIDRs (or bare IPs, meaning /32 or /128) allowed to use the token."),
+            Attribute::new("not_in", Type::set(Type::String))
+                .optional()
+                .describe("CIDRs (or bare IPs) refused."),
         ];
         Schema::new("An account-owned Cloudflare API token, with the R2 S3 credentials derived from it.")
             .attribute(
@@ -121,12 +139,20 @@ impl Resource<Configured> for AccountApiToken {
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         if let Some(id) = config.get("account_id").as_str() {
             if !is_account_id(id) {
-                diags.error_at(AttrPath::root("account_id"), "Invalid account id", format!("{id:?} is not 32 hexadecimal characters."));
+                diags.error_at(
+                    AttrPath::root("account_id"),
+                    "Invalid account id",
+                    format!("{id:?} is not 32 hexadecimal characters."),
+                );
             }
         }
         if let Some(name) = config.get("name").as_str() {
             if name.trim().is_empty() || name.chars().count() > 120 {
-                diags.error_at(AttrPath::root("name"), "Invalid token name", "The name must be 1 to 120 characters.");
+                diags.error_at(
+                    AttrPath::root("name"),
+                    "Invalid token name",
+                    "The name must be 1 to 120 characters.",
+                );
             }
         }
         for (i, policy) in config.get("policies").elements().iter().enumerate() {
@@ -139,7 +165,9 @@ impl Resource<Configured> for AccountApiToken {
                     diags.error_at(
                         AttrPath::root("condition").attr("request_ip").attr(list),
                         "Invalid CIDR",
-                        format!("{cidr:?} is not an IPv4/IPv6 address or CIDR such as 192.0.2.0/24."),
+                        format!(
+                            "{cidr:?} is not an IPv4/IPv6 address or CIDR such as 192.0.2.0/24."
+                        ),
                     );
                 }
             }
@@ -152,19 +180,29 @@ impl Resource<Configured> for AccountApiToken {
                     None => diags.error_at(
                         AttrPath::root(field),
                         "Invalid timestamp",
-                        format!("{raw:?} is not an RFC 3339 timestamp such as 2030-01-01T00:00:00Z."),
+                        format!(
+                            "{raw:?} is not an RFC 3339 timestamp such as 2030-01-01T00:00:00Z."
+                        ),
                     ),
                 }
             }
         }
         if let [not_before, expires_on] = times[..] {
             if expires_on <= not_before {
-                diags.error_at(AttrPath::root("expires_on"), "Invalid expiry", "expires_on must be later than not_before.");
+                diags.error_at(
+                    AttrPath::root("expires_on"),
+                    "Invalid expiry",
+                    "expires_on must be later than not_before.",
+                );
             }
         }
         if let Some(status) = config.get("status").as_str() {
             if status != "active" && status != "disabled" {
-                diags.error_at(AttrPath::root("status"), "Invalid status", format!("status can be set to active or disabled, not {status:?}."));
+                diags.error_at(
+                    AttrPath::root("status"),
+                    "Invalid status",
+                    format!("status can be set to active or disabled, not {status:?}."),
+                );
             }
         }
     }
@@ -177,14 +215,22 @@ impl Resource<Configured> for AccountApiToken {
             Err(d) => return diags.push(d),
         };
         change.set("account_id", Value::string(&account));
-        change.set("s3_endpoint", Value::string(r2_s3_endpoint(&account, "default")));
+        change.set(
+            "s3_endpoint",
+            Value::string(r2_s3_endpoint(&account, "default")),
+        );
         let groups = match data.permission_groups(&account).await {
             Ok(g) => g,
             Err(d) => return diags.push(d),
         };
         let mut policies = change.planned.get("policies").elements().to_vec();
         for (i, policy) in policies.iter_mut().enumerate() {
-            let ids = resolve_policy(&groups, policy, Some(AttrPath::root("policies").index(i)), diags);
+            let ids = resolve_policy(
+                &groups,
+                policy,
+                Some(AttrPath::root("policies").index(i)),
+                diags,
+            );
             policy.set("permission_group_ids", ids);
         }
         if !change.is_create() {
@@ -196,7 +242,9 @@ impl Resource<Configured> for AccountApiToken {
         }
         if api_fields_changed(&change.prior, &change.planned) {
             change.set_unknown("modified_on");
-            if change.prior.get("status").as_str() == Some("expired") && change.config.get("status").is_null() {
+            if change.prior.get("status").as_str() == Some("expired")
+                && change.config.get("status").is_null()
+            {
                 change.set_unknown("status");
             }
         }
@@ -212,7 +260,13 @@ impl Resource<Configured> for AccountApiToken {
 
     // ------------------------------------------------------------------ create
 
-    async fn create(&self, data: &Configured, planned: &Value, _config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+    async fn create(
+        &self,
+        data: &Configured,
+        planned: &Value,
+        _config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         let client = capture(diags, data.client())?;
         let account = planned.get("account_id").as_str()?.to_string();
         let mut state = planned.clone();
@@ -231,7 +285,9 @@ impl Resource<Configured> for AccountApiToken {
                         );
                         t
                     }
-                    None => return capture(diags, Err(api_error("Could not create the API token", &e))),
+                    None => {
+                        return capture(diags, Err(api_error("Could not create the API token", &e)))
+                    }
                 }
             }
             Err(e) => return capture(diags, Err(api_error("Could not create the API token", &e))),
@@ -241,9 +297,19 @@ impl Resource<Configured> for AccountApiToken {
         set_value(&mut state, value.as_ref());
         // Create takes no status: a disabled token is disabled right after.
         if planned.get("status").as_str() == Some("disabled") {
-            match client.update_token(&account, &token.id, &token_request(&state, Some("disabled".into()))).await {
+            match client
+                .update_token(
+                    &account,
+                    &token.id,
+                    &token_request(&state, Some("disabled".into())),
+                )
+                .await
+            {
                 Ok(updated) => fill_computed(&mut state, &updated, &account),
-                Err(e) => diags.push(api_error("The token was created but could not be disabled", &e)),
+                Err(e) => diags.push(api_error(
+                    "The token was created but could not be disabled",
+                    &e,
+                )),
             }
         }
         Some(state)
@@ -251,7 +317,13 @@ impl Resource<Configured> for AccountApiToken {
 
     // -------------------------------------------------------------------- read
 
-    async fn read(&self, data: &Configured, state: &Value, diags: &mut Diagnostics) -> Option<Value> {
+    async fn read(
+        &self,
+        data: &Configured,
+        state: &Value,
+        private: &mut Private,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         let client = capture(diags, data.client())?;
         let account = match state.get("account_id").as_str() {
             Some(a) => a.to_string(),
@@ -270,8 +342,14 @@ impl Resource<Configured> for AccountApiToken {
         let catalog = if same_policies(prior_policies, &token.policies) {
             Vec::new()
         } else {
-            data.permission_groups(&account).await.map(|g| g.to_vec()).unwrap_or_default()
+            data.permission_groups(&account)
+                .await
+                .map(|g| g.to_vec())
+                .unwrap_or_default()
         };
+        if !same_policies(prior_policies, &token.policies) {
+            private.insert(ORDER_FROM_API.into(), true.into());
+        }
         let new_state = state_from_api(state, &token, &account, &catalog);
         if new_state.get("status").as_str() == Some("expired") {
             diags.push(expired_warning(&new_state));
@@ -281,7 +359,14 @@ impl Resource<Configured> for AccountApiToken {
 
     // ------------------------------------------------------------------ update
 
-    async fn update(&self, data: &Configured, prior: &Value, planned: &Value, _config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+    async fn update(
+        &self,
+        data: &Configured,
+        prior: &Value,
+        planned: &Value,
+        _config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         let client = capture(diags, data.client())?;
         let account = planned.get("account_id").as_str()?.to_string();
         let id = prior.get("id").as_str()?.to_string();
@@ -294,9 +379,16 @@ impl Resource<Configured> for AccountApiToken {
         if api_fields_changed(prior, &state) {
             let status = match planned.get("status").as_str() {
                 Some(s @ ("active" | "disabled")) => Some(s.to_string()),
-                _ => prior.get("status").as_str().filter(|s| *s == "active" || *s == "disabled").map(str::to_string),
+                _ => prior
+                    .get("status")
+                    .as_str()
+                    .filter(|s| *s == "active" || *s == "disabled")
+                    .map(str::to_string),
             };
-            match client.update_token(&account, &id, &token_request(&state, status)).await {
+            match client
+                .update_token(&account, &id, &token_request(&state, status))
+                .await
+            {
                 Ok(token) => {
                     fill_computed(&mut state, &token, &account);
                     // What the plan already knew stands (last_used_on may
@@ -307,7 +399,9 @@ impl Resource<Configured> for AccountApiToken {
                         }
                     }
                 }
-                Err(e) => return capture(diags, Err(api_error("Could not update the API token", &e))),
+                Err(e) => {
+                    return capture(diags, Err(api_error("Could not update the API token", &e)))
+                }
             }
         }
         if planned.get("rotation_triggers") != prior.get("rotation_triggers") {
@@ -339,8 +433,12 @@ impl Resource<Configured> for AccountApiToken {
     // ------------------------------------------------------------------ delete
 
     async fn delete(&self, data: &Configured, state: &Value, diags: &mut Diagnostics) {
-        let Some(client) = capture(diags, data.client()) else { return };
-        let (Some(account), Some(id)) = (state.get("account_id").as_str(), state.get("id").as_str()) else {
+        let Some(client) = capture(diags, data.client()) else {
+            return;
+        };
+        let (Some(account), Some(id)) =
+            (state.get("account_id").as_str(), state.get("id").as_str())
+        else {
             return;
         };
         match client.delete_token(account, id).await {
@@ -352,10 +450,18 @@ impl Resource<Configured> for AccountApiToken {
 
     // ------------------------------------------------------------------ import
 
-    async fn import(&self, data: &Configured, id: &str, diags: &mut Diagnostics) -> Option<Value> {
+    async fn import(
+        &self,
+        data: &Configured,
+        id: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<(Value, Private)> {
         let (account, token_id) = match id.split_once('/') {
             Some((account, token)) => (account.to_string(), token.to_string()),
-            None => (capture(diags, data.account_id(&Value::Null))?, id.to_string()),
+            None => (
+                capture(diags, data.account_id(&Value::Null))?,
+                id.to_string(),
+            ),
         };
         if !is_account_id(&account) || token_id.is_empty() || token_id.contains('/') {
             diags.error(
@@ -368,10 +474,17 @@ impl Resource<Configured> for AccountApiToken {
             "The token value is not imported",
             "Cloudflare returns a token's value only when it is created or rolled, so value and secret_access_key are null after import. Set or change rotation_triggers to roll the token and obtain a fresh value.",
         );
-        let mut state = Value::object(self.schema().attributes.iter().map(|a| (a.name.clone(), Value::Null)));
+        let mut state = Value::object(
+            self.schema()
+                .attributes
+                .iter()
+                .map(|a| (a.name.clone(), Value::Null)),
+        );
         state.set("account_id", Value::string(account));
         state.set("id", Value::string(token_id));
-        Some(state)
+        let mut private = Private::new();
+        private.insert(ORDER_FROM_API.into(), true.into());
+        Some((state, private))
     }
 }
 
@@ -384,16 +497,30 @@ fn capture<T>(diags: &mut Diagnostics, result: Result<T, Diagnostic>) -> Option<
 fn validate_policy(policy: &Value, path: AttrPath, diags: &mut Diagnostics) {
     if let Some(effect) = policy.get("effect").as_str() {
         if effect != "allow" && effect != "deny" {
-            diags.error_at(path.clone().attr("effect"), "Invalid effect", format!("effect is allow or deny, not {effect:?}."));
+            diags.error_at(
+                path.clone().attr("effect"),
+                "Invalid effect",
+                format!("effect is allow or deny, not {effect:?}."),
+            );
         }
     }
     let groups = policy.get("permission_groups");
     if matches!(groups, Value::Set(items) if items.is_empty()) {
-        diags.error_at(path.clone().attr("permission_groups"), "No permission groups", "A policy needs at least one permission group.");
+        diags.error_at(
+            path.clone().attr("permission_groups"),
+            "No permission groups",
+            "A policy needs at least one permission group.",
+        );
     }
-    let Some(resources) = policy.get("resources").as_map() else { return };
+    let Some(resources) = policy.get("resources").as_map() else {
+        return;
+    };
     if resources.is_empty() {
-        diags.error_at(path.clone().attr("resources"), "No resources", "A policy needs at least one resource key.");
+        diags.error_at(
+            path.clone().attr("resources"),
+            "No resources",
+            "A policy needs at least one resource key.",
+        );
     }
     for (key, value) in resources {
         let Some(text) = value.as_str() else { continue };
@@ -412,14 +539,25 @@ fn validate_policy(policy: &Value, path: AttrPath, diags: &mut Diagnostics) {
 
 /// The ids of one policy's groups; unknown until every entry (and, for
 /// names in several scopes, the resources) is known.
-fn resolve_policy(groups: &[PermissionGroup], policy: &Value, path: Option<AttrPath>, diags: &mut Diagnostics) -> Value {
+fn resolve_policy(
+    groups: &[PermissionGroup],
+    policy: &Value,
+    path: Option<AttrPath>,
+    diags: &mut Diagnostics,
+) -> Value {
     let entries = policy.get("permission_groups");
     if !entries.is_wholly_known() || entries.is_null() {
         return Value::Unknown;
     }
     let resources = policy.get("resources");
     let scopes = resources.is_wholly_known().then(|| {
-        resource_scopes(resources.as_map().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())))
+        resource_scopes(
+            resources
+                .as_map()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        )
     });
     let mut ids = BTreeSet::new();
     let mut pending = false;
@@ -446,9 +584,17 @@ fn resolve_policy(groups: &[PermissionGroup], policy: &Value, path: Option<AttrP
 }
 
 /// Ids left unknown at plan time (resources not known then) are resolved now.
-async fn resolve_at_apply(data: &Configured, account: &str, state: &mut Value, diags: &mut Diagnostics) -> Option<()> {
+async fn resolve_at_apply(
+    data: &Configured,
+    account: &str,
+    state: &mut Value,
+    diags: &mut Diagnostics,
+) -> Option<()> {
     let policies = state.get("policies").elements().to_vec();
-    if policies.iter().all(|p| p.get("permission_group_ids").is_wholly_known()) {
+    if policies
+        .iter()
+        .all(|p| p.get("permission_group_ids").is_wholly_known())
+    {
         return Some(());
     }
     let groups = capture(diags, data.permission_groups(account).await)?;
@@ -457,7 +603,12 @@ async fn resolve_at_apply(data: &Configured, account: &str, state: &mut Value, d
         .enumerate()
         .map(|(i, mut p)| {
             if !p.get("permission_group_ids").is_wholly_known() {
-                let ids = resolve_policy(&groups, &p, Some(AttrPath::root("policies").index(i)), diags);
+                let ids = resolve_policy(
+                    &groups,
+                    &p,
+                    Some(AttrPath::root("policies").index(i)),
+                    diags,
+                );
                 p.set("permission_group_ids", ids);
             }
             p
@@ -469,14 +620,21 @@ async fn resolve_at_apply(data: &Configured, account: &str, state: &mut Value, d
 
 /// Where the configuration means what the prior state already says, keep
 /// the prior's form (names vs ids, JSON spacing, bare IPs, offsets), so no
-/// diff appears. Policies are compared position by position; an imported
-/// token (no value yet) keeps the API's order as long as the set is equal.
+/// diff appears. Policies are compared position by position, except that
+/// an order the API chose (import, outside change) is kept while the set of
+/// policies is equal: there is nothing for the user to confirm.
 fn keep_equivalent_prior(change: &mut PlanChange, policies: &mut [Value]) {
     let prior_policies = change.prior.get("policies").elements();
-    let imported = change.prior.get("value").is_null();
-    if imported && same_state_policies(policies, prior_policies) {
+    let api_order = change
+        .private
+        .get(ORDER_FROM_API)
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    if api_order && same_state_policies(policies, prior_policies) {
         policies.clone_from_slice(prior_policies);
     } else {
+        // The apply writes the configuration's order.
+        change.private.remove(ORDER_FROM_API);
         for (planned, prior) in policies.iter_mut().zip(prior_policies) {
             if key_of_state(planned).is_some() && key_of_state(planned) == key_of_state(prior) {
                 *planned = prior.clone();
@@ -484,7 +642,10 @@ fn keep_equivalent_prior(change: &mut PlanChange, policies: &mut [Value]) {
         }
     }
     let condition = change.config.get("condition");
-    if !condition.is_null() && condition_key(condition).is_some() && condition_key(condition) == condition_key(change.prior.get("condition")) {
+    if !condition.is_null()
+        && condition_key(condition).is_some()
+        && condition_key(condition) == condition_key(change.prior.get("condition"))
+    {
         let prior = change.prior.get("condition").clone();
         change.set("condition", prior);
     }
@@ -514,7 +675,12 @@ fn api_fields_changed(prior: &Value, planned: &Value) -> bool {
 fn token_request(state: &Value, status: Option<String>) -> TokenRequest {
     TokenRequest {
         name: state.get("name").as_str().unwrap_or_default().to_string(),
-        policies: state.get("policies").elements().iter().map(policy_to_api).collect(),
+        policies: state
+            .get("policies")
+            .elements()
+            .iter()
+            .map(policy_to_api)
+            .collect(),
         condition: condition_to_api(state.get("condition")),
         not_before: state.get("not_before").as_str().map(str::to_string),
         expires_on: state.get("expires_on").as_str().map(str::to_string),
@@ -526,33 +692,65 @@ fn fill_computed(state: &mut Value, token: &Token, account: &str) {
     state.set("id", Value::string(&token.id));
     state.set("access_key_id", Value::string(&token.id));
     state.set("account_id", Value::string(account));
-    state.set("s3_endpoint", Value::string(r2_s3_endpoint(account, "default")));
-    state.set("status", Value::opt_string(token.status.clone().or(Some("active".into()))));
+    state.set(
+        "s3_endpoint",
+        Value::string(r2_s3_endpoint(account, "default")),
+    );
+    state.set(
+        "status",
+        Value::opt_string(token.status.clone().or(Some("active".into()))),
+    );
     state.set("issued_on", Value::opt_string(token.issued_on.clone()));
     state.set("modified_on", Value::opt_string(token.modified_on.clone()));
-    state.set("last_used_on", Value::opt_string(token.last_used_on.clone()));
+    state.set(
+        "last_used_on",
+        Value::opt_string(token.last_used_on.clone()),
+    );
 }
 
 fn set_value(state: &mut Value, value: Option<&Secret>) {
-    state.set("value", Value::opt_string(value.map(|v| v.expose().to_string())));
-    state.set("secret_access_key", Value::opt_string(value.map(|v| s3_secret_access_key(v.expose()))));
+    state.set(
+        "value",
+        Value::opt_string(value.map(|v| v.expose().to_string())),
+    );
+    state.set(
+        "secret_access_key",
+        Value::opt_string(value.map(|v| s3_secret_access_key(v.expose()))),
+    );
 }
 
 /// The refreshed state: the API's truth, in the prior's words wherever the
 /// meaning is unchanged.
-fn state_from_api(prior: &Value, token: &Token, account: &str, catalog: &[PermissionGroup]) -> Value {
+fn state_from_api(
+    prior: &Value,
+    token: &Token,
+    account: &str,
+    catalog: &[PermissionGroup],
+) -> Value {
     let mut state = prior.clone();
     fill_computed(&mut state, token, account);
     state.set("name", Value::string(&token.name));
     let prior_policies = prior.get("policies").elements();
     if !same_policies(prior_policies, &token.policies) {
-        state.set("policies", Value::List(policies_from_api(&token.policies, prior_policies, catalog)));
+        state.set(
+            "policies",
+            Value::List(policies_from_api(&token.policies, prior_policies, catalog)),
+        );
     }
     if condition_key(prior.get("condition")) != Some(condition_key_api(token.condition.as_ref())) {
-        state.set("condition", condition_from_api(token.condition.as_ref(), prior.get("condition")));
+        state.set(
+            "condition",
+            condition_from_api(token.condition.as_ref(), prior.get("condition")),
+        );
     }
-    state.set("not_before", time_from_api(token.not_before.as_deref(), prior.get("not_before")));
-    state.set("expires_on", time_from_api(token.expires_on.as_deref(), prior.get("expires_on")));
+    state.set(
+        "not_before",
+        time_from_api(token.not_before.as_deref(), prior.get("not_before")),
+    );
+    state.set(
+        "expires_on",
+        time_from_api(token.expires_on.as_deref(), prior.get("expires_on")),
+    );
     state
 }
 
@@ -568,7 +766,12 @@ fn expired_warning(state: &Value) -> Diagnostic {
 
 /// After a create whose answer was lost: the one token with this name and
 /// these policies issued since we started is ours; rolling it yields a value.
-async fn adopt_lost_token(client: &Client, account: &str, request: &TokenRequest, started: chrono::DateTime<chrono::Utc>) -> Option<Token> {
+async fn adopt_lost_token(
+    client: &Client,
+    account: &str,
+    request: &TokenRequest,
+    started: chrono::DateTime<chrono::Utc>,
+) -> Option<Token> {
     let since = started - chrono::Duration::seconds(60);
     let tokens = client.list_tokens(account).await.ok()?;
     let wanted: Vec<Value> = request
@@ -577,13 +780,25 @@ async fn adopt_lost_token(client: &Client, account: &str, request: &TokenRequest
         .map(|p| {
             Value::object([
                 ("effect", Value::string(&p.effect)),
-                ("permission_group_ids", Value::string_set(p.permission_groups.iter().map(|g| g.id.clone()))),
+                (
+                    "permission_group_ids",
+                    Value::string_set(p.permission_groups.iter().map(|g| g.id.clone())),
+                ),
                 (
                     "resources",
                     Value::Map(
                         p.resources
                             .iter()
-                            .map(|(k, v)| (k.clone(), Value::string(v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))))
+                            .map(|(k, v)| {
+                                (
+                                    k.clone(),
+                                    Value::string(
+                                        v.as_str()
+                                            .map(str::to_string)
+                                            .unwrap_or_else(|| v.to_string()),
+                                    ),
+                                )
+                            })
                             .collect(),
                     ),
                 ),
@@ -593,7 +808,12 @@ async fn adopt_lost_token(client: &Client, account: &str, request: &TokenRequest
     let mut matches: Vec<Token> = tokens
         .into_iter()
         .filter(|t| t.name == request.name)
-        .filter(|t| t.issued_on.as_deref().and_then(parse_rfc3339).is_some_and(|issued| issued >= since))
+        .filter(|t| {
+            t.issued_on
+                .as_deref()
+                .and_then(parse_rfc3339)
+                .is_some_and(|issued| issued >= since)
+        })
         .filter(|t| same_policies(&wanted, &t.policies))
         .collect();
     if matches.len() != 1 {

@@ -27,10 +27,14 @@ fn scope_of_key(key: &str) -> Option<&'static str> {
 
 /// Scopes of a policy's resources. A nested entry (`account → {zone.* = *}`)
 /// is in the scope of its inner keys.
-pub fn resource_scopes<'a>(resources: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) -> BTreeSet<&'static str> {
+pub fn resource_scopes<'a>(
+    resources: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+) -> BTreeSet<&'static str> {
     let mut scopes = BTreeSet::new();
     for (key, value) in resources {
-        let nested = value.and_then(|v| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(v).ok());
+        let nested = value.and_then(|v| {
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(v).ok()
+        });
         match nested {
             Some(inner) => scopes.extend(inner.keys().filter_map(|k| scope_of_key(k))),
             None => scopes.extend(scope_of_key(key)),
@@ -49,7 +53,11 @@ fn describe(g: &PermissionGroup) -> String {
 
 /// One entry of `permission_groups` to its id. `scopes` is `None` when the
 /// policy's resources are not known yet.
-pub fn resolve(groups: &[PermissionGroup], entry: &str, scopes: Option<&BTreeSet<&str>>) -> Result<Option<String>, String> {
+pub fn resolve(
+    groups: &[PermissionGroup],
+    entry: &str,
+    scopes: Option<&BTreeSet<&str>>,
+) -> Result<Option<String>, String> {
     if is_group_id(entry) {
         if let Some(g) = groups.iter().find(|g| g.id.eq_ignore_ascii_case(entry)) {
             return Ok(Some(g.id.clone()));
@@ -57,7 +65,10 @@ pub fn resolve(groups: &[PermissionGroup], entry: &str, scopes: Option<&BTreeSet
     }
     let mut candidates: Vec<&PermissionGroup> = groups.iter().filter(|g| g.name == entry).collect();
     if candidates.is_empty() {
-        candidates = groups.iter().filter(|g| g.name.eq_ignore_ascii_case(entry)).collect();
+        candidates = groups
+            .iter()
+            .filter(|g| g.name.eq_ignore_ascii_case(entry))
+            .collect();
     }
     match candidates.len() {
         0 => Err(unknown_message(groups, entry)),
@@ -67,8 +78,10 @@ pub fn resolve(groups: &[PermissionGroup], entry: &str, scopes: Option<&BTreeSet
                 // Decided once the resources are known, at apply.
                 return Ok(None);
             };
-            let in_scope: Vec<&&PermissionGroup> =
-                candidates.iter().filter(|g| g.scopes.iter().any(|s| scopes.contains(s.as_str()))).collect();
+            let in_scope: Vec<&&PermissionGroup> = candidates
+                .iter()
+                .filter(|g| g.scopes.iter().any(|s| scopes.contains(s.as_str())))
+                .collect();
             if in_scope.len() == 1 {
                 return Ok(Some(in_scope[0].id.clone()));
             }
@@ -92,21 +105,37 @@ fn unknown_message(groups: &[PermissionGroup], entry: &str) -> String {
     };
     if !suggestions.is_empty() {
         message.push_str("\nDid you mean:\n  ");
-        message.push_str(&suggestions.iter().map(|g| describe(g)).collect::<Vec<_>>().join("\n  "));
+        message.push_str(
+            &suggestions
+                .iter()
+                .map(|g| describe(g))
+                .collect::<Vec<_>>()
+                .join("\n  "),
+        );
     }
-    message.push_str("\nThe data source cfai_permission_groups lists every group with its id and scopes.");
+    message.push_str(
+        "\nThe data source cfai_permission_groups lists every group with its id and scopes.",
+    );
     message
 }
 
 /// The closest names by edit distance (case-insensitive), substring matches first.
-pub fn closest<'a>(groups: &'a [PermissionGroup], entry: &str, n: usize) -> Vec<&'a PermissionGroup> {
+pub fn closest<'a>(
+    groups: &'a [PermissionGroup],
+    entry: &str,
+    n: usize,
+) -> Vec<&'a PermissionGroup> {
     let needle = entry.to_lowercase();
     let mut scored: Vec<(usize, &PermissionGroup)> = groups
         .iter()
         .map(|g| {
             let name = g.name.to_lowercase();
             let distance = levenshtein(&needle, &name);
-            let score = if name.contains(&needle) || needle.contains(&name) { distance.min(2) } else { distance };
+            let score = if name.contains(&needle) || needle.contains(&name) {
+                distance.min(2)
+            } else {
+                distance
+            };
             (score, g)
         })
         .filter(|(score, _)| *score <= (needle.len() / 3).max(3))
@@ -143,10 +172,22 @@ mod tests {
     fn names_and_ids_resolve() {
         let groups = catalog();
         let none = BTreeSet::new();
-        assert_eq!(resolve(&groups, "Workers R2 Storage Write", Some(&none)).unwrap().unwrap(), "bf7481a1826f439697cb59a20b22293e");
-        assert_eq!(resolve(&groups, "workers r2 storage write", Some(&none)).unwrap().unwrap(), "bf7481a1826f439697cb59a20b22293e");
         assert_eq!(
-            resolve(&groups, "BF7481A1826F439697CB59A20B22293E", Some(&none)).unwrap().unwrap(),
+            resolve(&groups, "Workers R2 Storage Write", Some(&none))
+                .unwrap()
+                .unwrap(),
+            "bf7481a1826f439697cb59a20b22293e"
+        );
+        assert_eq!(
+            resolve(&groups, "workers r2 storage write", Some(&none))
+                .unwrap()
+                .unwrap(),
+            "bf7481a1826f439697cb59a20b22293e"
+        );
+        assert_eq!(
+            resolve(&groups, "BF7481A1826F439697CB59A20B22293E", Some(&none))
+                .unwrap()
+                .unwrap(),
             "bf7481a1826f439697cb59a20b22293e"
         );
     }
@@ -155,28 +196,59 @@ mod tests {
     fn ambiguous_names_resolve_by_scope() {
         let groups = catalog();
         let account = resource_scopes([("com.cloudflare.api.account.0123", Some("*"))]);
-        assert_eq!(resolve(&groups, "Logs Read", Some(&account)).unwrap().unwrap(), "6a315a56f18441e59ed03352369ae956");
-        let zones = resource_scopes([("com.cloudflare.api.account.0123", Some(r#"{"com.cloudflare.api.account.zone.*":"*"}"#))]);
-        assert_eq!(resolve(&groups, "Logs Read", Some(&zones)).unwrap().unwrap(), "c4a30cd58c5d42619c86a3c36c441e2d");
+        assert_eq!(
+            resolve(&groups, "Logs Read", Some(&account))
+                .unwrap()
+                .unwrap(),
+            "6a315a56f18441e59ed03352369ae956"
+        );
+        let zones = resource_scopes([(
+            "com.cloudflare.api.account.0123",
+            Some(r#"{"com.cloudflare.api.account.zone.*":"*"}"#),
+        )]);
+        assert_eq!(
+            resolve(&groups, "Logs Read", Some(&zones))
+                .unwrap()
+                .unwrap(),
+            "c4a30cd58c5d42619c86a3c36c441e2d"
+        );
         let both = account.union(&zones).cloned().collect();
         let err = resolve(&groups, "Logs Read", Some(&both)).unwrap_err();
-        assert!(err.contains("6a315a56f18441e59ed03352369ae956") && err.contains("c4a30cd58c5d42619c86a3c36c441e2d"), "{err}");
+        assert!(
+            err.contains("6a315a56f18441e59ed03352369ae956")
+                && err.contains("c4a30cd58c5d42619c86a3c36c441e2d"),
+            "{err}"
+        );
         assert!(err.contains("com.cloudflare.api.account.zone"), "{err}");
-        assert_eq!(resolve(&groups, "Logs Read", None).unwrap(), None, "unknown resources: decided later");
+        assert_eq!(
+            resolve(&groups, "Logs Read", None).unwrap(),
+            None,
+            "unknown resources: decided later"
+        );
     }
 
     #[test]
     fn unknown_names_suggest_close_ones() {
         let groups = catalog();
         let err = resolve(&groups, "Workers R2 Storage Writ", Some(&BTreeSet::new())).unwrap_err();
-        assert!(err.contains("Did you mean") && err.contains("Workers R2 Storage Write (bf7481a1826f439697cb59a20b22293e"), "{err}");
-        let err = resolve(&groups, "00000000000000000000000000000000", Some(&BTreeSet::new())).unwrap_err();
+        assert!(
+            err.contains("Did you mean")
+                && err.contains("Workers R2 Storage Write (bf7481a1826f439697cb59a20b22293e"),
+            "{err}"
+        );
+        let err = resolve(
+            &groups,
+            "00000000000000000000000000000000",
+            Some(&BTreeSet::new()),
+        )
+        .unwrap_err();
         assert!(err.contains("No permission group has the id"), "{err}");
     }
 
     #[test]
     fn bucket_keys_are_bucket_scoped() {
-        let scopes = resource_scopes([("com.cloudflare.edge.r2.bucket.abc_default_logs", Some("*"))]);
+        let scopes =
+            resource_scopes([("com.cloudflare.edge.r2.bucket.abc_default_logs", Some("*"))]);
         assert_eq!(scopes, BTreeSet::from([SCOPE_BUCKET]));
     }
 }

@@ -19,37 +19,82 @@ impl DataSource<Configured> for PermissionGroups {
 
     fn schema(&self) -> Schema {
         let group = vec![
-            Attribute::string("id").computed().describe("The permission group id (32 hex)."),
-            Attribute::string("name").computed().describe("The group's name."),
-            Attribute::string("description").computed().describe("What the group grants."),
-            Attribute::new("scopes", Type::list(Type::String)).computed().describe("The resource scopes the group applies to."),
+            Attribute::string("id")
+                .computed()
+                .describe("The permission group id (32 hex)."),
+            Attribute::string("name")
+                .computed()
+                .describe("The group's name."),
+            Attribute::string("description")
+                .computed()
+                .describe("What the group grants."),
+            Attribute::new("scopes", Type::list(Type::String))
+                .computed()
+                .describe("The resource scopes the group applies to."),
         ];
         Schema::new("The permission groups an account's API tokens can use, by name and scope.")
-            .attribute(Attribute::string("account_id").optional().computed().describe("The account; defaults to the provider's."))
-            .attribute(Attribute::string("name").optional().describe("Keep groups whose name contains this text (case-insensitive)."))
-            .attribute(Attribute::string("scope").optional().describe("Keep groups with this scope, e.g. com.cloudflare.edge.r2.bucket."))
-            .attribute(Attribute::nested("groups", Nesting::List, group).computed().describe("The matching groups, sorted by name."))
+            .attribute(
+                Attribute::string("account_id")
+                    .optional()
+                    .computed()
+                    .describe("The account; defaults to the provider's."),
+            )
+            .attribute(
+                Attribute::string("name")
+                    .optional()
+                    .describe("Keep groups whose name contains this text (case-insensitive)."),
+            )
+            .attribute(
+                Attribute::string("scope")
+                    .optional()
+                    .describe("Keep groups with this scope, e.g. com.cloudflare.edge.r2.bucket."),
+            )
+            .attribute(
+                Attribute::nested("groups", Nesting::List, group)
+                    .computed()
+                    .describe("The matching groups, sorted by name."),
+            )
             .attribute(
                 Attribute::new("ids", Type::map(Type::String))
                     .computed()
-                    .describe("Name → id for every matching name that is unique among the matches."),
+                    .describe(
+                        "Name → id for every matching name that is unique among the matches.",
+                    ),
             )
     }
 
-    async fn read(&self, data: &Configured, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let account = data.account_id(config.get("account_id")).map_err(|d| diags.push(d)).ok()?;
-        let groups = data.permission_groups(&account).await.map_err(|d| diags.push(d)).ok()?;
+    async fn read(
+        &self,
+        data: &Configured,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let account = data
+            .account_id(config.get("account_id"))
+            .map_err(|d| diags.push(d))
+            .ok()?;
+        let groups = data
+            .permission_groups(&account)
+            .await
+            .map_err(|d| diags.push(d))
+            .ok()?;
         let name = config.get("name").as_str().map(str::to_lowercase);
         let scope = config.get("scope").as_str();
         let mut matching: Vec<_> = groups
             .iter()
-            .filter(|g| name.as_ref().is_none_or(|n| g.name.to_lowercase().contains(n)))
+            .filter(|g| {
+                name.as_ref()
+                    .is_none_or(|n| g.name.to_lowercase().contains(n))
+            })
             .filter(|g| scope.is_none_or(|s| g.scopes.iter().any(|gs| gs == s)))
             .collect();
         matching.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
         let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for g in &matching {
-            by_name.entry(g.name.as_str()).or_default().push(g.id.as_str());
+            by_name
+                .entry(g.name.as_str())
+                .or_default()
+                .push(g.id.as_str());
         }
         let ids = by_name
             .into_iter()
@@ -63,7 +108,10 @@ impl DataSource<Configured> for PermissionGroups {
                     ("id", Value::string(&g.id)),
                     ("name", Value::string(&g.name)),
                     ("description", Value::opt_string(g.description.clone())),
-                    ("scopes", Value::List(g.scopes.iter().map(Value::string).collect())),
+                    (
+                        "scopes",
+                        Value::List(g.scopes.iter().map(Value::string).collect()),
+                    ),
                 ])
             })
             .collect();

@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value as Json;
 
 use super::permission_groups::is_group_id;
-use crate::cloudflare::models::{Condition, PermissionGroup, PermissionGroupRef, Policy, RequestIp};
+use crate::cloudflare::models::{
+    Condition, PermissionGroup, PermissionGroupRef, Policy, RequestIp,
+};
 use crate::cty::Value;
 use crate::provider::validators::{normalize_cidr, parse_rfc3339};
 
@@ -26,7 +28,8 @@ pub struct PolicyKey {
 fn sorted(json: &Json) -> Json {
     match json {
         Json::Object(map) => {
-            let ordered: BTreeMap<&String, Json> = map.iter().map(|(k, v)| (k, sorted(v))).collect();
+            let ordered: BTreeMap<&String, Json> =
+                map.iter().map(|(k, v)| (k, sorted(v))).collect();
             Json::Object(ordered.into_iter().map(|(k, v)| (k.clone(), v)).collect())
         }
         Json::Array(items) => Json::Array(items.iter().map(sorted).collect()),
@@ -53,7 +56,11 @@ fn resource_json(raw: &str) -> Json {
 pub fn resources_to_api(resources: &Value) -> serde_json::Map<String, Json> {
     resources
         .as_map()
-        .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), resource_json(s)))).collect())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), resource_json(s))))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -86,7 +93,12 @@ pub fn key_of_state(policy: &Value) -> Option<PolicyKey> {
             .get("resources")
             .as_map()?
             .iter()
-            .map(|(k, v)| (k.clone(), canonical_resource_value(v.as_str().unwrap_or_default())))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    canonical_resource_value(v.as_str().unwrap_or_default()),
+                )
+            })
             .collect(),
     })
 }
@@ -94,7 +106,11 @@ pub fn key_of_state(policy: &Value) -> Option<PolicyKey> {
 pub fn key_of_api(policy: &Policy) -> PolicyKey {
     PolicyKey {
         effect: policy.effect.clone(),
-        ids: policy.permission_groups.iter().map(|g| g.id.clone()).collect(),
+        ids: policy
+            .permission_groups
+            .iter()
+            .map(|g| g.id.clone())
+            .collect(),
         resources: policy
             .resources
             .iter()
@@ -145,7 +161,11 @@ pub fn policy_to_api(policy: &Value) -> Policy {
 /// The API's policies as state, after a change made outside Terraform:
 /// unchanged policies stay as written (and first, in their order); the
 /// others are written with names where the configuration used names.
-pub fn policies_from_api(api: &[Policy], prior: &[Value], catalog: &[PermissionGroup]) -> Vec<Value> {
+pub fn policies_from_api(
+    api: &[Policy],
+    prior: &[Value],
+    catalog: &[PermissionGroup],
+) -> Vec<Value> {
     let mut remaining: Vec<(PolicyKey, &Policy)> = api.iter().map(|p| (key_of_api(p), p)).collect();
     let mut out = Vec::new();
     for p in prior {
@@ -157,7 +177,12 @@ pub fn policies_from_api(api: &[Policy], prior: &[Value], catalog: &[PermissionG
         }
     }
     let prior_uses_ids = !prior.is_empty()
-        && prior.iter().all(|p| p.get("permission_groups").strings().iter().all(|g| is_group_id(g)));
+        && prior.iter().all(|p| {
+            p.get("permission_groups")
+                .strings()
+                .iter()
+                .all(|g| is_group_id(g))
+        });
     for (_, policy) in remaining {
         let groups: Vec<String> = policy
             .permission_groups
@@ -168,15 +193,26 @@ pub fn policies_from_api(api: &[Policy], prior: &[Value], catalog: &[PermissionG
                 }
                 g.name
                     .clone()
-                    .or_else(|| catalog.iter().find(|c| c.id == g.id).map(|c| c.name.clone()))
+                    .or_else(|| {
+                        catalog
+                            .iter()
+                            .find(|c| c.id == g.id)
+                            .map(|c| c.name.clone())
+                    })
                     .unwrap_or_else(|| g.id.clone())
             })
             .collect();
         out.push(Value::object([
             ("effect", Value::string(&policy.effect)),
             ("permission_groups", Value::string_set(groups)),
-            ("permission_group_ids", Value::string_set(policy.permission_groups.iter().map(|g| g.id.clone()))),
-            ("resources", Value::Map(resources_from_api(&policy.resources))),
+            (
+                "permission_group_ids",
+                Value::string_set(policy.permission_groups.iter().map(|g| g.id.clone())),
+            ),
+            (
+                "resources",
+                Value::Map(resources_from_api(&policy.resources)),
+            ),
         ]));
     }
     out
@@ -187,7 +223,10 @@ pub fn policies_from_api(api: &[Policy], prior: &[Value], catalog: &[PermissionG
 type CidrSets = (BTreeSet<String>, BTreeSet<String>);
 
 fn normalized(items: &[String]) -> BTreeSet<String> {
-    items.iter().map(|c| normalize_cidr(c).unwrap_or_else(|| c.clone())).collect()
+    items
+        .iter()
+        .map(|c| normalize_cidr(c).unwrap_or_else(|| c.clone()))
+        .collect()
 }
 
 /// `None` while unknown.
@@ -196,11 +235,16 @@ pub fn condition_key(condition: &Value) -> Option<CidrSets> {
         return None;
     }
     let ip = condition.get("request_ip");
-    Some((normalized(&ip.get("in").strings()), normalized(&ip.get("not_in").strings())))
+    Some((
+        normalized(&ip.get("in").strings()),
+        normalized(&ip.get("not_in").strings()),
+    ))
 }
 
 pub fn condition_key_api(condition: Option<&Condition>) -> CidrSets {
-    let ip = condition.and_then(|c| c.request_ip.clone()).unwrap_or_default();
+    let ip = condition
+        .and_then(|c| c.request_ip.clone())
+        .unwrap_or_default();
     (normalized(&ip.allowed), normalized(&ip.not_in))
 }
 
@@ -209,7 +253,12 @@ pub fn condition_to_api(condition: &Value) -> Option<Condition> {
     if ip.is_null() {
         return None;
     }
-    Some(Condition { request_ip: Some(RequestIp { allowed: ip.get("in").strings(), not_in: ip.get("not_in").strings() }) })
+    Some(Condition {
+        request_ip: Some(RequestIp {
+            allowed: ip.get("in").strings(),
+            not_in: ip.get("not_in").strings(),
+        }),
+    })
 }
 
 /// The API's condition as state, keeping the written form (e.g. a bare IP)
@@ -226,7 +275,11 @@ pub fn condition_from_api(api: Option<&Condition>, prior: &Value) -> Value {
         }
         Value::string_set(api_items.iter().map(|c| {
             let n = normalize_cidr(c);
-            prior_items.iter().find(|p| normalize_cidr(p) == n).cloned().unwrap_or_else(|| c.clone())
+            prior_items
+                .iter()
+                .find(|p| normalize_cidr(p) == n)
+                .cloned()
+                .unwrap_or_else(|| c.clone())
         }))
     };
     Value::object([(
@@ -244,7 +297,9 @@ pub fn condition_from_api(api: Option<&Condition>, prior: &Value) -> Value {
 pub fn same_instant(a: Option<&str>, b: Option<&str>) -> bool {
     match (a, b) {
         (None, None) => true,
-        (Some(a), Some(b)) => a == b || matches!((parse_rfc3339(a), parse_rfc3339(b)), (Some(x), Some(y)) if x == y),
+        (Some(a), Some(b)) => {
+            a == b || matches!((parse_rfc3339(a), parse_rfc3339(b)), (Some(x), Some(y)) if x == y)
+        }
         _ => false,
     }
 }
@@ -264,12 +319,31 @@ mod tests {
 
     use super::*;
 
-    fn state_policy(effect: &str, groups: &[&str], ids: &[&str], resources: &[(&str, &str)]) -> Value {
+    fn state_policy(
+        effect: &str,
+        groups: &[&str],
+        ids: &[&str],
+        resources: &[(&str, &str)],
+    ) -> Value {
         Value::object([
             ("effect", Value::string(effect)),
-            ("permission_groups", Value::string_set(groups.iter().copied())),
-            ("permission_group_ids", Value::string_set(ids.iter().copied())),
-            ("resources", Value::Map(resources.iter().map(|(k, v)| (k.to_string(), Value::string(*v))).collect())),
+            (
+                "permission_groups",
+                Value::string_set(groups.iter().copied()),
+            ),
+            (
+                "permission_group_ids",
+                Value::string_set(ids.iter().copied()),
+            ),
+            (
+                "resources",
+                Value::Map(
+                    resources
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), Value::string(*v)))
+                        .collect(),
+                ),
+            ),
         ])
     }
 
@@ -277,7 +351,13 @@ mod tests {
         Policy {
             id: Some("p".into()),
             effect: effect.into(),
-            permission_groups: ids.iter().map(|id| PermissionGroupRef { id: id.to_string(), name: Some(format!("name-{id}")) }).collect(),
+            permission_groups: ids
+                .iter()
+                .map(|id| PermissionGroupRef {
+                    id: id.to_string(),
+                    name: Some(format!("name-{id}")),
+                })
+                .collect(),
             resources: resources.as_object().unwrap().clone(),
         }
     }
@@ -285,42 +365,94 @@ mod tests {
     #[test]
     fn order_and_json_spacing_do_not_matter() {
         let state = vec![
-            state_policy("allow", &["A", "B"], &["a", "b"], &[("acct", r#"{"x.*": "*", "b": "*"}"#)]),
+            state_policy(
+                "allow",
+                &["A", "B"],
+                &["a", "b"],
+                &[("acct", r#"{"x.*": "*", "b": "*"}"#)],
+            ),
             state_policy("deny", &["C"], &["c"], &[("zone", "*")]),
         ];
         let api = vec![
             api_policy("deny", &["c"], json!({"zone": "*"})),
-            api_policy("allow", &["b", "a"], json!({"acct": {"b": "*", "x.*": "*"}})),
+            api_policy(
+                "allow",
+                &["b", "a"],
+                json!({"acct": {"b": "*", "x.*": "*"}}),
+            ),
         ];
         assert!(same_policies(&state, &api));
-        let changed = vec![api_policy("allow", &["a"], json!({"acct": {"b": "*", "x.*": "*"}})), api[0].clone()];
+        let changed = vec![
+            api_policy("allow", &["a"], json!({"acct": {"b": "*", "x.*": "*"}})),
+            api[0].clone(),
+        ];
         assert!(!same_policies(&state, &changed));
     }
 
     #[test]
     fn a_read_keeps_unchanged_policies_and_names_new_ones() {
-        let kept = state_policy("allow", &["Workers R2 Storage Write"], &["bf7481a1826f439697cb59a20b22293e"], &[("acct", "*")]);
+        let kept = state_policy(
+            "allow",
+            &["Workers R2 Storage Write"],
+            &["bf7481a1826f439697cb59a20b22293e"],
+            &[("acct", "*")],
+        );
         let api = vec![
             api_policy("deny", &["c"], json!({"zone": {"z": "*"}})),
-            api_policy("allow", &["bf7481a1826f439697cb59a20b22293e"], json!({"acct": "*"})),
+            api_policy(
+                "allow",
+                &["bf7481a1826f439697cb59a20b22293e"],
+                json!({"acct": "*"}),
+            ),
         ];
         let out = policies_from_api(&api, std::slice::from_ref(&kept), &[]);
         assert_eq!(out[0], kept, "the unchanged policy stays as written, first");
-        assert_eq!(out[1].get("permission_groups"), &Value::string_set(["name-c"]), "names where the config used names");
-        assert_eq!(out[1].get("resources").as_map().unwrap()["zone"], Value::string(r#"{"z":"*"}"#));
+        assert_eq!(
+            out[1].get("permission_groups"),
+            &Value::string_set(["name-c"]),
+            "names where the config used names"
+        );
+        assert_eq!(
+            out[1].get("resources").as_map().unwrap()["zone"],
+            Value::string(r#"{"z":"*"}"#)
+        );
     }
 
     #[test]
     fn conditions_and_times_compare_by_meaning() {
         let state = Value::object([(
             "request_ip",
-            Value::object([("in", Value::string_set(["10.0.0.1"])), ("not_in", Value::Null)]),
+            Value::object([
+                ("in", Value::string_set(["10.0.0.1"])),
+                ("not_in", Value::Null),
+            ]),
         )]);
-        let api = Condition { request_ip: Some(RequestIp { allowed: vec!["10.0.0.1/32".into()], not_in: vec![] }) };
+        let api = Condition {
+            request_ip: Some(RequestIp {
+                allowed: vec!["10.0.0.1/32".into()],
+                not_in: vec![],
+            }),
+        };
         assert_eq!(condition_key(&state), Some(condition_key_api(Some(&api))));
-        assert_eq!(condition_from_api(Some(&api), &state), state, "the bare IP is kept");
-        assert!(same_instant(Some("2030-01-01T02:00:00+02:00"), Some("2030-01-01T00:00:00Z")));
-        assert!(!same_instant(Some("2030-01-01T02:00:00Z"), Some("2030-01-01T00:00:00Z")));
-        assert_eq!(time_from_api(Some("2030-01-01T00:00:00Z"), &Value::string("2030-01-01T01:00:00+01:00")), Value::string("2030-01-01T01:00:00+01:00"));
+        assert_eq!(
+            condition_from_api(Some(&api), &state),
+            state,
+            "the bare IP is kept"
+        );
+        assert!(same_instant(
+            Some("2030-01-01T02:00:00+02:00"),
+            Some("2030-01-01T00:00:00Z")
+        ));
+        assert!(!same_instant(
+            Some("2030-01-01T02:00:00Z"),
+            Some("2030-01-01T00:00:00Z")
+        ));
+        assert_eq!(
+            time_from_api(
+                Some("2030-01-01T00:00:00Z"),
+                &Value::string("2030-01-01T01:00:00+01:00")
+            ),
+            Value::string("2030-01-01T01:00:00+01:00")
+        );
     }
 }

@@ -104,15 +104,43 @@ pub(crate) fn path(p: &AttrPath) -> proto::AttributePath {
     }
 }
 
+/// Terraform places a diagnostic in the source only for a top-level
+/// attribute, optionally with one index or key (`policies[0]`); a deeper
+/// path lands on the block header. So we send the deepest path it can
+/// place and name the exact one in the detail.
+fn placeable(p: &AttrPath) -> (AttrPath, bool) {
+    let keep = match p.0.get(1) {
+        Some(PathStep::Index(_) | PathStep::Key(_)) => 2,
+        _ => 1,
+    };
+    if p.0.len() <= keep {
+        (p.clone(), false)
+    } else {
+        (AttrPath(p.0[..keep].to_vec()), true)
+    }
+}
+
 pub(crate) fn diagnostic(d: &Diagnostic) -> proto::Diagnostic {
+    let (attribute, detail) = match &d.path {
+        Some(p) => {
+            let (shown, truncated) = placeable(p);
+            let detail = if truncated {
+                format!("At {p}: {}", d.detail)
+            } else {
+                d.detail.clone()
+            };
+            (Some(path(&shown)), detail)
+        }
+        None => (None, d.detail.clone()),
+    };
     proto::Diagnostic {
         severity: match d.severity {
             Severity::Error => proto::diagnostic::Severity::Error as i32,
             Severity::Warning => proto::diagnostic::Severity::Warning as i32,
         },
         summary: d.summary.clone(),
-        detail: d.detail.clone(),
-        attribute: d.path.as_ref().map(path),
+        detail,
+        attribute,
     }
 }
 

@@ -13,8 +13,21 @@ use super::proto;
 use crate::cty::Value;
 use crate::framework::plan::{apply_plan_rules, clear_write_only, finish_plan};
 use crate::framework::{
-    DataSource, Diagnostic, Diagnostics, Function, ProviderDef, Resource, Schema,
+    DataSource, Diagnostic, Diagnostics, Function, Private, ProviderDef, Resource, Schema,
 };
+
+/// Private state travels as JSON; anything else (another provider's) is ignored.
+fn decode_private(bytes: &[u8]) -> Private {
+    serde_json::from_slice(bytes).unwrap_or_default()
+}
+
+fn encode_private(private: &Private) -> Vec<u8> {
+    if private.is_empty() {
+        Vec::new()
+    } else {
+        serde_json::to_vec(private).unwrap_or_default()
+    }
+}
 
 type RpcResult<T> = Result<Response<T>, Status>;
 
@@ -313,11 +326,12 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
     ) -> RpcResult<proto::read_resource::Response> {
         let req = request.into_inner();
         let mut diags = Diagnostics::new();
-        let new_state = self.read(&req, &mut diags).await;
+        let mut private = decode_private(&req.private);
+        let new_state = self.read(&req, &mut private, &mut diags).await;
         Ok(Response::new(proto::read_resource::Response {
             new_state,
             diagnostics: convert::diagnostics(&diags),
-            private: req.private,
+            private: encode_private(&private),
             deferred: None,
         }))
     }
@@ -328,12 +342,14 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
     ) -> RpcResult<proto::plan_resource_change::Response> {
         let req = request.into_inner();
         let mut diags = Diagnostics::new();
-        let (planned_state, requires_replace) =
-            self.plan(&req, &mut diags).await.unwrap_or_default();
+        let (planned_state, requires_replace, planned_private) = self
+            .plan(&req, &mut diags)
+            .await
+            .unwrap_or_else(|| (None, Vec::new(), req.prior_private.clone()));
         Ok(Response::new(proto::plan_resource_change::Response {
             planned_state,
             requires_replace,
-            planned_private: req.prior_private,
+            planned_private,
             diagnostics: convert::diagnostics(&diags),
             legacy_type_system: false,
             deferred: None,
@@ -556,6 +572,7 @@ impl<P: ProviderDef> ProviderServer<P> {
     async fn read(
         &self,
         req: &proto::read_resource::Request,
+        private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<proto::DynamicValue> {
         let r = try_diag!(
@@ -572,7 +589,9 @@ impl<P: ProviderDef> ProviderServer<P> {
         let data = try_diag!(diags, self.data(), req.current_state.clone());
         debug!(type_name = %req.type_name, "ReadResource");
         let result = {
-            let outcome = self.cancellable(r.item.read(&data, &current, diags)).await;
+            let outcome = self
+                .cancellable(r.item.read(&data, &current, private, diags))
+                .await;
             capture(diags, outcome)
         };
         match result {
@@ -595,7 +614,11 @@ impl<P: ProviderDef> ProviderServer<P> {
         &self,
         req: &proto::plan_resource_change::Request,
         diags: &mut Diagnostics,
-    ) -> Option<(Option<proto::DynamicValue>, Vec<proto::AttributePath>)> {
+    ) -> Option<(
+        Option<proto::DynamicValue>,
+        Vec<proto::AttributePath>,
+        Vec<u8>,
+    )> {
         let r = try_diag!(diags, self.resource(&req.type_name), None);
         let ty = r.schema.cty_type();
         let prior = try_diag!(
@@ -621,11 +644,18 @@ impl<P: ProviderDef> ProviderServer<P> {
                     json: Vec::new(),
                 }),
                 Vec::new(),
+                req.prior_private.clone(),
             ));
         }
         let data = try_diag!(diags, self.data(), None);
         debug!(type_name = %req.type_name, create = prior.is_null(), "PlanResourceChange");
-        let mut change = apply_plan_rules(&r.schema, prior, config, proposed);
+        let mut change = apply_plan_rules(
+            &r.schema,
+            prior,
+            config,
+            proposed,
+            decode_private(&req.prior_private),
+        );
         {
             let outcome = self
                 .cancellable(r.item.plan(&data, &mut change, diags))
@@ -638,7 +668,7 @@ impl<P: ProviderDef> ProviderServer<P> {
         }
         let planned = capture(diags, encode(&change.planned, &ty, "planned state"))?;
         let replace = change.requires_replace.iter().map(convert::path).collect();
-        Some((Some(planned), replace))
+        Some((Some(planned), replace, encode_private(&change.private)))
     }
 
     async fn apply(
@@ -714,7 +744,7 @@ impl<P: ProviderDef> ProviderServer<P> {
         let r = try_diag!(diags, self.resource(&req.type_name), None);
         let data = try_diag!(diags, self.data(), None);
         debug!(type_name = %req.type_name, "ImportResourceState");
-        let mut state = {
+        let (mut state, private) = {
             let outcome = self.cancellable(r.item.import(&data, &req.id, diags)).await;
             capture(diags, outcome)
         }
@@ -728,7 +758,7 @@ impl<P: ProviderDef> ProviderServer<P> {
         Some(proto::import_resource_state::ImportedResource {
             type_name: req.type_name.clone(),
             state: Some(encoded),
-            private: Vec::new(),
+            private: encode_private(&private),
         })
     }
 

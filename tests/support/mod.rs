@@ -254,3 +254,61 @@ pub fn fast_client(base_url: &str, max_retries: u32) -> cfai::cloudflare::Client
     config.request_timeout = std::time::Duration::from_secs(5);
     cfai::cloudflare::Client::new(config).unwrap()
 }
+
+/// The provider block pointing at an emulator.
+pub fn provider_block(base_url: &str) -> String {
+    format!(
+        "{PROVIDER_HEADER}\nprovider \"cfai\" {{\n  api_token  = \"{API_TOKEN}\"\n  account_id = \"{ACCOUNT}\"\n  base_url   = \"{base_url}\"\n}}\n"
+    )
+}
+
+impl Workspace {
+    /// `terraform plan -detailed-exitcode`: 0 no changes, 2 changes.
+    pub fn plan_code(&self) -> (i32, String) {
+        let mut cmd = self.command(&["plan", "-no-color", "-detailed-exitcode"]);
+        let out = cmd.output().expect("terraform plan");
+        let text = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code().unwrap_or(-1), text)
+    }
+
+    pub fn assert_plan_empty(&self) {
+        let (code, text) = self.plan_code();
+        assert_eq!(code, 0, "expected an empty plan:\n{text}");
+    }
+
+    pub fn apply(&self) -> String {
+        let run = self.run(&["apply", "-auto-approve", "-no-color", "-parallelism=4"]);
+        assert!(run.ok, "apply failed:\n{}", run.all());
+        run.all()
+    }
+
+    /// Attribute values of one resource from `terraform show -json`.
+    pub fn resource(&self, address: &str) -> serde_json::Value {
+        let state = self.json(&["show", "-json"]);
+        let resources = state["values"]["root_module"]["resources"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        resources
+            .into_iter()
+            .find(|r| r["address"] == address)
+            .map(|r| r["values"].clone())
+            .unwrap_or_else(|| panic!("{address} is not in the state: {state}"))
+    }
+
+    pub fn state_addresses(&self) -> Vec<String> {
+        let state = self.json(&["show", "-json"]);
+        state["values"]["root_module"]["resources"]
+            .as_array()
+            .map(|rs| {
+                rs.iter()
+                    .filter_map(|r| r["address"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
