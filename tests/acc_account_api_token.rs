@@ -250,52 +250,56 @@ fn plan_time_errors_name_the_attribute() {
     let Some((emu, ws)) = setup() else { return };
     let base = emu.get().base_url.clone();
     let acct = format!("com.cloudflare.api.account.{ACCOUNT}");
+    // (configuration, texts the diagnostic must contain, the source line it must point at)
     let cases = [
         (
             format!("  name = \"x\"\n  policies = [{{ permission_groups = [\"Workers R2 Storage Writ\"], resources = {{ \"{acct}\" = \"*\" }} }}]\n"),
-            vec!["policies[0].permission_groups", "Did you mean", "Workers R2 Storage Write (bf7481a1826f439697cb59a20b22293e"],
+            vec!["At policies[0].permission_groups", "Did you mean", "Workers R2 Storage Write (bf7481a1826f439697cb59a20b22293e"],
+            "permission_groups = [\"Workers R2 Storage Writ\"]",
         ),
         (
             format!(
                 "  name = \"x\"\n  policies = [{{ permission_groups = [\"Logs Read\"], resources = {{ \"{acct}\" = \"*\", \"com.cloudflare.api.account.zone.abc\" = \"*\" }} }}]\n"
             ),
-            vec!["6a315a56f18441e59ed03352369ae956", "c4a30cd58c5d42619c86a3c36c441e2d", "com.cloudflare.api.account.zone"],
+            vec!["At policies[0].permission_groups", "6a315a56f18441e59ed03352369ae956", "c4a30cd58c5d42619c86a3c36c441e2d", "com.cloudflare.api.account.zone"],
+            "permission_groups = [\"Logs Read\"]",
         ),
         (
             format!("  name = \"x\"\n  policies = [{{ permission_groups = [\"{R2_WRITE}\"], resources = {{ \"{acct}\" = \"*\" }} }}]\n  condition = {{ request_ip = {{ in = [\"10.0.0.0/33\"] }} }}\n"),
-            vec!["Invalid CIDR", "condition.request_ip.in"],
+            vec!["Invalid CIDR", "At condition.request_ip.in", "10.0.0.0/33"],
+            "condition = {",
         ),
         (
             format!("  name = \"x\"\n  policies = [{{ permission_groups = [\"{R2_WRITE}\"], resources = {{ \"{acct}\" = \"*\" }} }}]\n  expires_on = \"next tuesday\"\n"),
-            vec!["Invalid timestamp", "expires_on"],
+            vec!["Invalid timestamp", "next tuesday"],
+            "expires_on = \"next tuesday\"",
         ),
     ];
-    for (body, expected) in cases {
+    for (body, expected, line) in cases {
         ws.write(&token_config(&base, &body));
         let out = ws.run(&["plan", "-no-color", "-json"]);
         assert!(!out.ok, "plan should fail for:\n{body}");
-        let diags: Vec<Value> = out
+        let errors: Vec<Value> = out
             .stdout
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|v| v["type"] == "diagnostic")
+            .filter(|v| v["type"] == "diagnostic" && v["diagnostic"]["severity"] == "error")
             .collect();
-        let text = serde_json::to_string(&diags).unwrap();
+        assert_eq!(errors.len(), 1, "one error expected: {errors:#?}");
+        let d = &errors[0]["diagnostic"];
+        let text = format!(
+            "{} {}",
+            d["summary"],
+            d["detail"].as_str().unwrap_or_default()
+        );
         for needle in expected {
-            let found = text.contains(needle)
-                || diags.iter().any(|d| {
-                    // The attribute path shows in the snippet's context.
-                    d["diagnostic"]["snippet"]["code"]
-                        .as_str()
-                        .is_some_and(|c| {
-                            needle
-                                .split('.')
-                                .next_back()
-                                .is_some_and(|last| c.contains(last.trim_end_matches(']')))
-                        })
-                });
-            assert!(found, "{needle:?} missing from:\n{text}");
+            assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
         }
+        let code = d["snippet"]["code"].as_str().unwrap_or_default();
+        assert!(
+            code.contains(line),
+            "the error should point at {line:?}, not {code:?}"
+        );
     }
     assert_eq!(
         emu.get().dump()["tokens"].as_object().unwrap().len(),

@@ -64,6 +64,15 @@ fn schema_is_served_with_descriptions_and_functions() {
     );
 }
 
+/// The 1-based line of main.tf where `attribute` is set.
+fn line_of(ws: &Workspace, attribute: &str) -> usize {
+    let text = std::fs::read_to_string(ws.work_dir().join("main.tf")).unwrap();
+    1 + text
+        .lines()
+        .position(|l| l.trim_start().starts_with(attribute))
+        .expect("attribute in main.tf")
+}
+
 #[test]
 fn validate_reports_the_attribute_path() {
     let Some(ws) = workspace() else { return };
@@ -75,6 +84,7 @@ provider "cfai" {{
   email     = "me@example.com"
   request_timeout = "thirty seconds"
 }}
+data "cfai_permission_groups" "all" {{}}
 "#
     ));
     let out = ws.run(&["validate", "-json", "-no-color"]);
@@ -87,7 +97,11 @@ provider "cfai" {{
         .find(|d| d["summary"] == "Conflicting credentials")
         .unwrap_or_else(|| panic!("no conflict diagnostic: {report}"));
     // Terraform maps our attribute path to the line of that attribute.
-    assert_eq!(conflict["range"]["start"]["line"], 9, "{conflict}");
+    assert_eq!(
+        conflict["range"]["start"]["line"],
+        line_of(&ws, "api_key"),
+        "{conflict}"
+    );
     assert!(
         conflict["snippet"]["code"]
             .as_str()
@@ -99,7 +113,11 @@ provider "cfai" {{
         .iter()
         .find(|d| d["summary"] == "Invalid request_timeout")
         .unwrap_or_else(|| panic!("no timeout diagnostic: {report}"));
-    assert_eq!(timeout["range"]["start"]["line"], 11, "{timeout}");
+    assert_eq!(
+        timeout["range"]["start"]["line"],
+        line_of(&ws, "request_timeout"),
+        "{timeout}"
+    );
 }
 
 #[test]
@@ -175,11 +193,19 @@ fn function_errors_name_the_argument() {
 fn debug_logs_reach_terraform_at_their_level_without_secrets() {
     let Some(ws) = workspace() else { return };
     let secret = "cfat-supersecret-token-value-0123456789";
+    let emu = support::BackgroundEmulator::start();
     ws.write(&format!(
-        "{PROVIDER_HEADER}\nprovider \"cfai\" {{\n  api_token = \"{secret}\"\n  account_id = \"{ACCOUNT}\"\n}}\noutput \"x\" {{\n  value = provider::cfai::s3_secret_access_key(\"abc\")\n}}\n"
+        "{PROVIDER_HEADER}\nprovider \"cfai\" {{\n  api_token = \"{secret}\"\n  account_id = \"{ACCOUNT}\"\n  base_url = \"{}\"\n}}\ndata \"cfai_permission_groups\" \"r2\" {{\n  name = \"R2\"\n}}\n",
+        emu.get().base_url
     ));
+    // The emulator refuses this token: the request (with its Authorization
+    // header) is made and the failure logged, all without the secret.
     let run = ws.run_with(&["plan", "-no-color"], None, &[("TF_LOG", "trace")]);
-    assert!(run.ok, "{}", run.all());
+    assert!(
+        !run.ok && run.all().contains("Authentication error"),
+        "{}",
+        run.all()
+    );
     let ours: Vec<&str> = run
         .stderr
         .lines()
