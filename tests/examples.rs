@@ -1,0 +1,37 @@
+//! The examples under examples/ apply cleanly against the emulator, come
+//! back with an empty plan, and destroy.
+
+mod support;
+
+use std::path::Path;
+
+use support::{provider_block, require_terraform, BackgroundEmulator, Workspace};
+
+#[test]
+fn token_and_permission_group_examples_apply() {
+    let Some(tf) = require_terraform() else { return };
+    let emu = BackgroundEmulator::start();
+    let ws = Workspace::new(tf);
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    for file in ["resources/cfai_account_api_token/resource.tf", "data-sources/cfai_permission_groups/data-source.tf"] {
+        let name = file.replace('/', "_");
+        std::fs::copy(examples.join(file), ws.work_dir().join(name)).unwrap();
+    }
+    // The example provider block, pointed at the emulator.
+    ws.write(&provider_block(&emu.get().base_url));
+    let example_provider = std::fs::read_to_string(examples.join("provider/provider.tf")).unwrap();
+    assert!(example_provider.contains("source = \"seed/cfai\""));
+
+    ws.apply();
+    let outputs = ws.json(&["output", "-json"]);
+    let key_id = outputs["s3_access_key_id"]["value"].as_str().unwrap();
+    assert_eq!(outputs["s3_secret_access_key"]["sensitive"], true);
+    let secret = outputs["s3_secret_access_key"]["value"].as_str().unwrap();
+    let value = emu.get().token_value(key_id).unwrap();
+    assert_eq!(secret, hex::encode(<sha2::Sha256 as sha2::Digest>::digest(value.as_bytes())));
+    assert_eq!(outputs["bucket_groups"]["value"].as_array().unwrap().len(), 2);
+    assert!(outputs["r2_storage_ids"]["value"]["Workers R2 Storage Write"].is_string());
+    ws.assert_plan_empty();
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(emu.get().dump()["tokens"].as_object().unwrap().len(), 0);
+}
