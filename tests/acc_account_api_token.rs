@@ -178,13 +178,24 @@ fn create_plan_empty_update_roll_import_destroy() {
         &base,
         &format!("{v2}\n  rotation_triggers = {{ rotated = \"1\" }}\n"),
     ));
-    let plan = ws.run(&["plan", "-no-color"]);
-    assert!(
-        plan.stdout.contains("value") && plan.stdout.contains("(sensitive value)"),
-        "{}",
-        plan.stdout
+    let plan = ws.run(&["plan", "-no-color", "-out=roll.tfplan"]);
+    assert!(plan.ok, "{}", plan.all());
+    let change = &ws.json(&["show", "-json", "roll.tfplan"])["resource_changes"][0]["change"];
+    assert_eq!(
+        change["actions"],
+        serde_json::json!(["update"]),
+        "a roll is in place"
     );
-    ws.apply();
+    assert_eq!(
+        change["after_unknown"]["value"], true,
+        "the new value is unknown in the plan"
+    );
+    assert_eq!(change["after_unknown"]["secret_access_key"], true);
+    assert!(
+        change["after_unknown"].get("id").is_none() && change["after"]["id"] == id.as_str(),
+        "the id stays"
+    );
+    ws.ok(&["apply", "-no-color", "roll.tfplan"]);
     let t3 = ws.resource("cfai_account_api_token.t");
     let new_value = t3["value"].as_str().unwrap();
     assert_eq!(t3["id"], id);
@@ -193,9 +204,77 @@ fn create_plan_empty_update_roll_import_destroy() {
     assert_eq!(t3["secret_access_key"], sha256_hex(new_value));
     ws.assert_plan_empty();
 
-    // Destroy removes it; a token already gone is fine too.
+    // Destroy removes it.
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert_eq!(emu.get().dump()["tokens"].as_object().unwrap().len(), 0);
+
+    // A token already gone when Terraform deletes it (404) is a success.
+    ws.apply();
+    let id = ws.resource("cfai_account_api_token.t")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(emu.get().delete_token(&id));
+    ws.ok(&["destroy", "-auto-approve", "-no-color", "-refresh=false"]);
+    assert!(ws.state_addresses().is_empty());
+    assert_eq!(
+        emu.get()
+            .count("DELETE /accounts/{account_id}/tokens/{token_id}"),
+        2
+    );
+}
+
+#[test]
+fn missing_credentials_fail_at_plan_only_when_needed() {
+    let Some(tf) = require_terraform() else {
+        return;
+    };
+    let ws = Workspace::new(tf);
+    ws.write(&format!(
+        "{}\nprovider \"cfai\" {{\n  account_id = \"{ACCOUNT}\"\n}}\nresource \"cfai_account_api_token\" \"t\" {{\n  name = \"x\"\n  policies = [{{ permission_groups = [\"Workers R2 Storage Read\"], resources = {{ \"com.cloudflare.api.account.{ACCOUNT}\" = \"*\" }} }}]\n}}\n",
+        support::PROVIDER_HEADER
+    ));
+    let out = ws.fails(&["plan", "-no-color"]);
+    assert!(
+        out.contains("Missing Cloudflare credentials") && out.contains("CLOUDFLARE_API_TOKEN"),
+        "{out}"
+    );
+}
+
+#[test]
+fn token_values_never_reach_the_logs() {
+    let Some((emu, ws)) = setup() else { return };
+    ws.write(&token_config(
+        &emu.get().base_url,
+        &format!("  name = \"logged\"\n{POLICIES}\n"),
+    ));
+    let run = ws.run_with(
+        &["apply", "-auto-approve", "-no-color"],
+        None,
+        &[("TF_LOG", "trace")],
+    );
+    assert!(run.ok, "{}", run.all());
+    let t = ws.resource("cfai_account_api_token.t");
+    let value = t["value"].as_str().unwrap();
+    let secret = t["secret_access_key"].as_str().unwrap();
+    let ours: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("provider.terraform-provider-cfai"))
+        .collect();
+    assert!(
+        ours.iter()
+            .any(|l| l.contains("Cloudflare response") && l.contains("<redacted>")),
+        "TRACE shows responses, masked"
+    );
+    assert!(
+        !ours.iter().any(|l| l.contains(value) || l.contains(secret)),
+        "a secret reached a provider log line"
+    );
+    assert!(
+        !ours.iter().any(|l| l.contains(support::API_TOKEN)),
+        "the API token reached a provider log line"
+    );
 }
 
 #[test]

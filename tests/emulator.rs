@@ -186,3 +186,49 @@ fn standalone_binary_prints_its_base_url() {
     let _ = child.wait();
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn latency_is_injected() {
+    let emu = start_emulator().await;
+    emu.set_faults(cfai::emulator::FaultConfig {
+        latency_ms: 300,
+        ..Default::default()
+    });
+    let started = std::time::Instant::now();
+    let resp = http()
+        .get(format!("{}/accounts/{ACCOUNT}/tokens", emu.base_url))
+        .bearer_auth(API_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn random_faults_follow_their_rate() {
+    let emu = start_emulator().await;
+    emu.set_faults(cfai::emulator::FaultConfig {
+        rate_5xx: 0.5,
+        status_5xx: 502,
+        seed: 7,
+        ..Default::default()
+    });
+    let mut failures = 0;
+    for _ in 0..200 {
+        let resp = http()
+            .get(format!("{}/accounts/{ACCOUNT}/tokens", emu.base_url))
+            .bearer_auth(API_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        if resp.status() == 502 {
+            failures += 1;
+        }
+    }
+    assert!(
+        (70..=130).contains(&failures),
+        "{failures} of 200 failed at rate 0.5"
+    );
+    assert_eq!(emu.faults_injected(), failures);
+}

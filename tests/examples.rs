@@ -9,11 +9,16 @@ use support::{provider_block, require_terraform, BackgroundEmulator, Workspace};
 
 #[test]
 fn token_and_permission_group_examples_apply() {
-    let Some(tf) = require_terraform() else { return };
+    let Some(tf) = require_terraform() else {
+        return;
+    };
     let emu = BackgroundEmulator::start();
     let ws = Workspace::new(tf);
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    for file in ["resources/cfai_account_api_token/resource.tf", "data-sources/cfai_permission_groups/data-source.tf"] {
+    for file in [
+        "resources/cfai_account_api_token/resource.tf",
+        "data-sources/cfai_permission_groups/data-source.tf",
+    ] {
         let name = file.replace('/', "_");
         std::fs::copy(examples.join(file), ws.work_dir().join(name)).unwrap();
     }
@@ -28,8 +33,14 @@ fn token_and_permission_group_examples_apply() {
     assert_eq!(outputs["s3_secret_access_key"]["sensitive"], true);
     let secret = outputs["s3_secret_access_key"]["value"].as_str().unwrap();
     let value = emu.get().token_value(key_id).unwrap();
-    assert_eq!(secret, hex::encode(<sha2::Sha256 as sha2::Digest>::digest(value.as_bytes())));
-    assert_eq!(outputs["bucket_groups"]["value"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        secret,
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(value.as_bytes()))
+    );
+    assert_eq!(
+        outputs["bucket_groups"]["value"].as_array().unwrap().len(),
+        2
+    );
     assert!(outputs["r2_storage_ids"]["value"]["Workers R2 Storage Write"].is_string());
     ws.assert_plan_empty();
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);

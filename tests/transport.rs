@@ -389,3 +389,186 @@ fn debug_mode_prints_reattach_and_terraform_uses_it() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+fn msgpack(value: &cfai::cty::Value, ty: &cfai::cty::Type) -> proto::DynamicValue {
+    proto::DynamicValue {
+        msgpack: cfai::cty::msgpack::encode(value, ty).unwrap(),
+        json: Vec::new(),
+    }
+}
+
+fn nulls(ty: &cfai::cty::Type) -> cfai::cty::Value {
+    match ty {
+        cfai::cty::Type::Object(attrs) => {
+            cfai::cty::Value::object(attrs.keys().map(|k| (k.clone(), cfai::cty::Value::Null)))
+        }
+        _ => cfai::cty::Value::Null,
+    }
+}
+
+#[tokio::test]
+async fn every_rpc_answers_and_stop_provider_cancels_in_flight_calls() {
+    use cfai::cty::Value;
+    use cfai::framework::{DataSource, ProviderDef};
+
+    let emu = support::start_emulator().await;
+    emu.set_faults(cfai::emulator::FaultConfig {
+        latency_ms: 5_000,
+        ..Default::default()
+    });
+    let plugin = start_plugin(None);
+    let channel = Endpoint::from_shared(format!("http://{}", plugin.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = proto::provider_client::ProviderClient::new(channel);
+
+    let provider_ty = cfai::provider::CfaiProvider.schema().cty_type();
+    let mut config = nulls(&provider_ty);
+    config.set("api_token", Value::string(support::API_TOKEN));
+    config.set("account_id", Value::string(support::ACCOUNT));
+    config.set("base_url", Value::string(&emu.base_url));
+    let configured = client
+        .configure_provider(proto::configure_provider::Request {
+            terraform_version: "1.11.4".into(),
+            config: Some(msgpack(&config, &provider_ty)),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        configured.diagnostics.is_empty(),
+        "{:?}",
+        configured.diagnostics
+    );
+
+    // No RPC Terraform may call answers Unimplemented; unsupported ones are diagnostics.
+    client
+        .get_metadata(proto::get_metadata::Request {})
+        .await
+        .unwrap();
+    assert_eq!(
+        client
+            .get_functions(proto::get_functions::Request {})
+            .await
+            .unwrap()
+            .into_inner()
+            .functions
+            .len(),
+        3
+    );
+    let eph = client
+        .validate_ephemeral_resource_config(proto::validate_ephemeral_resource_config::Request {
+            type_name: "cfai_nothing".into(),
+            config: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(eph.diagnostics.len(), 1);
+    for diags in [
+        client
+            .open_ephemeral_resource(proto::open_ephemeral_resource::Request {
+                type_name: "x".into(),
+                config: None,
+                client_capabilities: None,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .diagnostics,
+        client
+            .renew_ephemeral_resource(proto::renew_ephemeral_resource::Request {
+                type_name: "x".into(),
+                private: None,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .diagnostics,
+        client
+            .close_ephemeral_resource(proto::close_ephemeral_resource::Request {
+                type_name: "x".into(),
+                private: None,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .diagnostics,
+        client
+            .move_resource_state(proto::move_resource_state::Request {
+                source_type_name: "random_string".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .diagnostics,
+    ] {
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].severity, proto::diagnostic::Severity::Error as i32);
+    }
+    // UpgradeResourceState reads JSON state written by the same schema.
+    let upgraded = client
+        .upgrade_resource_state(proto::upgrade_resource_state::Request {
+            type_name: "cfai_account_api_token".into(),
+            version: 0,
+            raw_state: Some(proto::RawState {
+                json: br#"{"id":"abc","name":"n","removed_attribute":1}"#.to_vec(),
+                flatmap: Default::default(),
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        upgraded.diagnostics.is_empty(),
+        "{:?}",
+        upgraded.diagnostics
+    );
+    let token_ty = cfai::resources::account_api_token::AccountApiToken.schema_type();
+    let state =
+        cfai::cty::msgpack::decode(&upgraded.upgraded_state.unwrap().msgpack, &token_ty).unwrap();
+    assert_eq!(state.get("name").as_str(), Some("n"));
+
+    // A data source read stuck on a slow API is cancelled by StopProvider.
+    let ds_ty = cfai::resources::permission_groups_data::PermissionGroups
+        .schema()
+        .cty_type();
+    let mut reader = client.clone();
+    let config = msgpack(&nulls(&ds_ty), &ds_ty);
+    let read = tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        let response = reader
+            .read_data_source(proto::read_data_source::Request {
+                type_name: "cfai_permission_groups".into(),
+                config: Some(config),
+                provider_meta: None,
+                client_capabilities: None,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        (response, started.elapsed())
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    client
+        .stop_provider(proto::stop_provider::Request {})
+        .await
+        .unwrap();
+    let (response, took) = read.await.unwrap();
+    assert!(
+        took < Duration::from_secs(3),
+        "the read was not cancelled ({took:?})"
+    );
+    assert!(
+        response
+            .diagnostics
+            .iter()
+            .any(|d| d.summary == "Operation cancelled"),
+        "{:?}",
+        response.diagnostics
+    );
+}

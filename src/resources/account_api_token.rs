@@ -25,6 +25,13 @@ use crate::secret::Secret;
 
 pub struct AccountApiToken;
 
+impl AccountApiToken {
+    /// The state's cty type (tests decode states with it).
+    pub fn schema_type(&self) -> Type {
+        Resource::<Configured>::schema(self).cty_type()
+    }
+}
+
 /// Private-state flag: the policies in state are in the API's order (after
 /// an import or an outside change), not in the configuration's.
 const ORDER_FROM_API: &str = "policy_order_from_api";
