@@ -527,3 +527,46 @@ fn retries_and_interrupted_applies_keep_state_and_api_in_agreement() {
     }
     ws.assert_plan_empty();
 }
+
+#[test]
+fn account_id_known_only_at_apply() {
+    let Some((emu, ws)) = setup() else { return };
+    ws.write(&format!(
+        r#"{}
+resource "terraform_data" "account" {{
+  input = "{ACCOUNT}"
+}}
+resource "cfai_account_api_token" "t" {{
+  account_id = terraform_data.account.output
+  name       = "late-account"
+  policies = [{{
+    permission_groups = ["Logs Read"]
+    resources         = {{ "com.cloudflare.api.account.{ACCOUNT}" = "*" }}
+  }}]
+}}
+"#,
+        provider_block(&emu.get().base_url)
+    ));
+    let plan = ws.run(&["plan", "-no-color", "-out=late.tfplan"]);
+    assert!(plan.ok, "{}", plan.all());
+    let change = &ws.json(&["show", "-json", "late.tfplan"])["resource_changes"];
+    let token = change
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "cfai_account_api_token")
+        .unwrap();
+    assert_eq!(token["change"]["after_unknown"]["s3_endpoint"], true);
+    ws.ok(&["apply", "-no-color", "late.tfplan"]);
+    let t = ws.resource("cfai_account_api_token.t");
+    assert_eq!(
+        t["policies"][0]["permission_group_ids"],
+        serde_json::json!([LOGS_READ_ACCOUNT]),
+        "resolved at apply by scope"
+    );
+    assert_eq!(
+        t["s3_endpoint"],
+        format!("https://{ACCOUNT}.r2.cloudflarestorage.com")
+    );
+    ws.assert_plan_empty();
+}

@@ -158,10 +158,7 @@ fn check_token_body(app: &App, body: &Map<String, Value>) -> Result<(String, Str
 }
 
 async fn list_tokens(State(app): State<App>, Query(q): Query<PageQuery>) -> Response {
-    let (page, per_page) = match q.bounds() {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let (page, per_page) = or_reply!(q.bounds());
     let search = q.search.as_deref().map(str::to_lowercase);
     let items: Vec<Value> = app
         .world()
@@ -183,14 +180,8 @@ async fn list_tokens(State(app): State<App>, Query(q): Query<PageQuery>) -> Resp
 }
 
 async fn create_token(State(app): State<App>, body: Bytes) -> Response {
-    let body = match object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let (name, cf_api_id) = match check_token_body(&app, &body) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let body = or_reply!(object(&body));
+    let (name, cf_api_id) = or_reply!(check_token_body(&app, &body));
     let id = uuid::Uuid::new_v4().to_string();
     let stamp = now();
     let token = json!({
@@ -216,17 +207,11 @@ async fn update_token(
     Path((_, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let body = match object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let body = or_reply!(object(&body));
     if !app.world().ai_tokens.contains_key(&id) {
         return missing("Token");
     }
-    let (name, cf_api_id) = match check_token_body(&app, &body) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let (name, cf_api_id) = or_reply!(check_token_body(&app, &body));
     let mut world = app.world();
     let Some(token) = world.ai_tokens.get_mut(&id) else {
         return missing("Token");
@@ -271,10 +256,7 @@ fn namespace_exists(app: &App, name: &str) -> bool {
 }
 
 async fn list_namespaces(State(app): State<App>, Query(q): Query<PageQuery>) -> Response {
-    let (page, per_page) = match q.bounds() {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let (page, per_page) = or_reply!(q.bounds());
     let mut items = vec![default_namespace()];
     items.extend(app.world().namespaces.values().cloned());
     let (items, total) = paginate(items, page, per_page);
@@ -282,10 +264,7 @@ async fn list_namespaces(State(app): State<App>, Query(q): Query<PageQuery>) -> 
 }
 
 async fn create_namespace(State(app): State<App>, body: Bytes) -> Response {
-    let body = match object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let body = or_reply!(object(&body));
     let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
     if !is_namespace_name(name) {
         return invalid(
@@ -329,10 +308,7 @@ async fn update_namespace(
     Path((_, name)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let body = match object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let body = or_reply!(object(&body));
     if name == DEFAULT_NS {
         return invalid("The default namespace cannot be updated.", &["name"]);
     }
@@ -481,10 +457,7 @@ fn without_unread(instance: &Value) -> Value {
 }
 
 async fn list_instances(app: App, ns: String, q: PageQuery) -> Response {
-    let (page, per_page) = match q.bounds() {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let (page, per_page) = or_reply!(q.bounds());
     if !namespace_exists(&app, &ns) {
         return missing("Namespace");
     }
@@ -505,10 +478,7 @@ async fn list_instances(app: App, ns: String, q: PageQuery) -> Response {
 }
 
 async fn create_instance(app: App, ns: String, body: Bytes) -> Response {
-    let body = match object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let body = or_reply!(object(&body));
     if !namespace_exists(&app, &ns) {
         return missing("Namespace");
     }
@@ -526,12 +496,12 @@ async fn create_instance(app: App, ns: String, body: Bytes) -> Response {
     if let Some(field) = UPDATE_ONLY.iter().find(|f| body.contains_key(**f)) {
         return invalid(&format!("{field} can only be set by an update"), &[field]);
     }
-    if let Err(r) = enum_check(&body, "type", &[json!("r2"), json!("web-crawler")]) {
-        return r;
-    }
-    if let Err(r) = check_config(&body) {
-        return r;
-    }
+    or_reply!(enum_check(
+        &body,
+        "type",
+        &[json!("r2"), json!("web-crawler")]
+    ));
+    or_reply!(check_config(&body));
     let mut world = app.world();
     if let Some(token) = body.get("token_id").and_then(Value::as_str) {
         if !world.ai_tokens.contains_key(token) {
@@ -574,18 +544,13 @@ async fn read_instance(app: App, ns: String, id: String) -> Response {
 }
 
 async fn update_instance(app: App, ns: String, id: String, body: Bytes) -> Response {
-    let body = match object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let body = or_reply!(object(&body));
     for immutable in ["id", "type", "hybrid_search_enabled"] {
         if body.contains_key(immutable) {
             return invalid(&format!("{immutable} cannot be changed"), &[immutable]);
         }
     }
-    if let Err(r) = check_config(&body) {
-        return r;
-    }
+    or_reply!(check_config(&body));
     let mut world = app.world();
     if let Some(token) = body.get("token_id").and_then(Value::as_str) {
         if !world.ai_tokens.contains_key(token) {
@@ -636,10 +601,7 @@ async fn move_instance(
     Path((_, ns, id)): Path<(String, String, String)>,
     body: Bytes,
 ) -> Response {
-    let body = match object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let body = or_reply!(object(&body));
     let Some(target) = body
         .get("new_namespace")
         .and_then(Value::as_str)

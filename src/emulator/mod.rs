@@ -9,6 +9,16 @@
 // cold paths of a test server, where boxing would only add noise.
 #![allow(clippy::result_large_err)]
 
+/// The value of an `Ok`, or the ready error response returned at once.
+macro_rules! or_reply {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(response) => return response,
+        }
+    };
+}
+
 mod ai_search;
 pub mod faults;
 mod reply;

@@ -253,10 +253,7 @@ async fn list(State(app): State<App>, Query(q): Query<ListQuery>) -> Response {
 }
 
 async fn create(State(app): State<App>, body: Bytes) -> Response {
-    let fields = match validate(&app, &body, false) {
-        Ok(f) => f,
-        Err(resp) => return resp,
-    };
+    let fields = or_reply!(validate(&app, &body, false));
     let id = random_hex32();
     let stamp = now();
     let mut token = json!({ "id": id, "status": "active", "issued_on": stamp, "modified_on": stamp, "last_used_on": null });
@@ -290,10 +287,7 @@ async fn update(
     Path((_, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let fields = match validate(&app, &body, true) {
-        Ok(f) => f,
-        Err(resp) => return resp,
-    };
+    let fields = or_reply!(validate(&app, &body, true));
     let mut world = app.world();
     let Some(stored) = world.tokens.get_mut(&id) else {
         return not_found();

@@ -217,6 +217,19 @@ impl Resource<Configured> for AccountApiToken {
     // -------------------------------------------------------------------- plan
 
     async fn plan(&self, data: &Configured, change: &mut PlanChange, diags: &mut Diagnostics) {
+        if change.config.get("account_id").is_unknown() {
+            // Not known until apply: neither are the endpoint nor the ids,
+            // which are resolved then against that account's groups.
+            change.set_unknown("s3_endpoint");
+            let policies = change.planned.get("policies").elements().iter().map(|p| {
+                let mut p = p.clone();
+                p.set("permission_group_ids", Value::Unknown);
+                p
+            });
+            let policies = Value::List(policies.collect());
+            change.set("policies", policies);
+            return;
+        }
         let account = match data.account_id(change.config.get("account_id")) {
             Ok(a) => a,
             Err(d) => return diags.push(d),
