@@ -51,6 +51,21 @@ struct Plugin {
     child: Child,
     addr: String,
     server_cert: Option<CertificateDer<'static>>,
+    /// Everything printed on stdout after the handshake line.
+    rest_of_stdout: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Plugin {
+    /// Stops the plugin and checks it never wrote past the handshake line.
+    fn assert_stdout_was_only_the_handshake(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let rest = self.rest_of_stdout.take().unwrap().join().unwrap();
+        assert!(
+            rest.is_empty(),
+            "the provider wrote more to stdout: {rest:?}"
+        );
+    }
 }
 
 impl Drop for Plugin {
@@ -76,14 +91,11 @@ fn start_plugin(client_cert_pem: Option<&str>) -> Plugin {
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     stdout.read_line(&mut line).expect("handshake line");
-    // Nothing else may ever come on stdout: check there is no second line later.
-    std::thread::spawn(move || {
+    // Nothing else may ever come on stdout: collected for the tests to check.
+    let rest_of_stdout = std::thread::spawn(move || {
         let mut rest = String::new();
         let _ = stdout.read_to_string(&mut rest);
-        assert!(
-            rest.is_empty(),
-            "the provider wrote more to stdout: {rest:?}"
-        );
+        rest
     });
     let parts: Vec<&str> = line.trim_end().split('|').collect();
     assert_eq!(parts.len(), 6, "handshake {line:?}");
@@ -113,6 +125,7 @@ fn start_plugin(client_cert_pem: Option<&str>) -> Plugin {
         child,
         addr: parts[3].to_string(),
         server_cert,
+        rest_of_stdout: Some(rest_of_stdout),
     }
 }
 
@@ -265,6 +278,7 @@ async fn pinned_client_certificate_is_required() {
         Ok(channel) => get_schema(channel).await.is_err(),
     };
     assert!(refused, "a client with another certificate must be refused");
+    plugin.assert_stdout_was_only_the_handshake();
 }
 
 #[tokio::test]
@@ -290,6 +304,7 @@ async fn shutdown_exits_promptly() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    plugin.assert_stdout_was_only_the_handshake();
 }
 
 #[tokio::test]
