@@ -15,7 +15,7 @@ use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
 /// The level Terraform's environment asks for; `None` means off.
-pub fn level_from_env() -> Option<LevelFilter> {
+pub(crate) fn level_from_env() -> Option<LevelFilter> {
     let raw = std::env::var("TF_LOG_PROVIDER")
         .ok()
         .filter(|v| !v.is_empty())
@@ -48,7 +48,7 @@ pub fn init() {
 struct HclogLayer;
 
 /// One hclog line; keys Terraform reads are always strings.
-pub fn format_line(
+pub(crate) fn format_line(
     level: &Level,
     module: &str,
     message: &str,

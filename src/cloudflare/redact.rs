@@ -4,7 +4,7 @@ use serde_json::Value;
 
 const SECRET_KEYS: [&str; 4] = ["value", "cf_api_key", "api_key", "secret_access_key"];
 
-pub fn redacted(body: &Value) -> Value {
+pub(crate) fn redacted(body: &Value) -> Value {
     match body {
         Value::Object(map) => Value::Object(
             map.iter()
@@ -24,7 +24,7 @@ pub fn redacted(body: &Value) -> Value {
 }
 
 /// The roll endpoint answers with the bare new value as `result`.
-pub fn redacted_envelope(body: &Value, result_is_secret: bool) -> Value {
+pub(crate) fn redacted_envelope(body: &Value, result_is_secret: bool) -> Value {
     let mut masked = redacted(body);
     if result_is_secret {
         if let Some(result) = masked.get_mut("result") {

@@ -6,11 +6,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-pub fn iam_ok(result: Value) -> Response {
+pub(crate) fn iam_ok(result: Value) -> Response {
     Json(json!({ "success": true, "errors": [], "messages": [], "result": result })).into_response()
 }
 
-pub fn iam_list(result: Vec<Value>, page: u64, per_page: u64, total: usize) -> Response {
+pub(crate) fn iam_list(result: Vec<Value>, page: u64, per_page: u64, total: usize) -> Response {
     let count = result.len();
     Json(json!({
         "success": true, "errors": [], "messages": [], "result": result,
@@ -19,16 +19,16 @@ pub fn iam_list(result: Vec<Value>, page: u64, per_page: u64, total: usize) -> R
     .into_response()
 }
 
-pub fn iam_err(status: StatusCode, code: i64, message: &str) -> Response {
+pub(crate) fn iam_err(status: StatusCode, code: i64, message: &str) -> Response {
     let body = json!({ "success": false, "errors": [{ "code": code, "message": message }], "messages": [], "result": null });
     (status, Json(body)).into_response()
 }
 
-pub fn ai_ok(status: StatusCode, result: Value) -> Response {
+pub(crate) fn ai_ok(status: StatusCode, result: Value) -> Response {
     (status, Json(json!({ "success": true, "result": result }))).into_response()
 }
 
-pub fn ai_list(result: Vec<Value>, page: u64, per_page: u64, total: usize) -> Response {
+pub(crate) fn ai_list(result: Vec<Value>, page: u64, per_page: u64, total: usize) -> Response {
     let count = result.len();
     Json(json!({
         "success": true, "result": result,
@@ -38,7 +38,7 @@ pub fn ai_list(result: Vec<Value>, page: u64, per_page: u64, total: usize) -> Re
 }
 
 /// A 400 "Input Validation Error" names the offending field in `path`.
-pub fn ai_err(status: StatusCode, code: i64, message: &str, path: &[&str]) -> Response {
+pub(crate) fn ai_err(status: StatusCode, code: i64, message: &str, path: &[&str]) -> Response {
     let mut error = json!({ "code": code, "message": message });
     if status == StatusCode::BAD_REQUEST {
         error["path"] = json!(path);
@@ -47,7 +47,7 @@ pub fn ai_err(status: StatusCode, code: i64, message: &str, path: &[&str]) -> Re
 }
 
 /// Page `page` of `items`, with the query's bounds enforced by the caller.
-pub fn paginate(items: Vec<Value>, page: u64, per_page: u64) -> (Vec<Value>, usize) {
+pub(crate) fn paginate(items: Vec<Value>, page: u64, per_page: u64) -> (Vec<Value>, usize) {
     let total = items.len();
     let start = ((page.max(1) - 1) * per_page) as usize;
     (

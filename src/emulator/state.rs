@@ -8,14 +8,14 @@ use serde_json::Value;
 use crate::cloudflare::models::PermissionGroup;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredToken {
+pub(crate) struct StoredToken {
     /// The token as the API shows it (no value).
     pub token: Value,
     pub value: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct World {
+pub(crate) struct World {
     pub tokens: BTreeMap<String, StoredToken>,
     pub ai_tokens: BTreeMap<String, Value>,
     pub namespaces: BTreeMap<String, Value>,
@@ -23,13 +23,13 @@ pub struct World {
     pub instances: BTreeMap<String, BTreeMap<String, Value>>,
 }
 
-pub fn catalog() -> Vec<PermissionGroup> {
+pub(crate) fn catalog() -> Vec<PermissionGroup> {
     // Shipped inside the binary: the emulator runs without ../shared.
     serde_json::from_str(include_str!("permission-groups.json")).unwrap_or_default()
 }
 
 impl World {
-    pub fn load(path: &std::path::Path) -> std::io::Result<World> {
+    pub(crate) fn load(path: &std::path::Path) -> std::io::Result<World> {
         match std::fs::read(path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
@@ -38,14 +38,14 @@ impl World {
         }
     }
 
-    pub fn save(&self, path: &std::path::Path) -> std::io::Result<()> {
+    pub(crate) fn save(&self, path: &std::path::Path) -> std::io::Result<()> {
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)?;
         std::fs::rename(tmp, path)
     }
 
     /// Which instances (in any namespace) use an AI Search token.
-    pub fn instances_using(&self, token_id: &str) -> Vec<String> {
+    pub(crate) fn instances_using(&self, token_id: &str) -> Vec<String> {
         self.instances
             .iter()
             .flat_map(|(ns, items)| {

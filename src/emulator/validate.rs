@@ -6,7 +6,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 /// A CIDR or bare IP, normalised as Cloudflare stores it: a bare IP gets
 /// `/32` (`/128` for IPv6). `None` when invalid.
-pub fn normalize_cidr(raw: &str) -> Option<String> {
+pub(crate) fn normalize_cidr(raw: &str) -> Option<String> {
     let (addr, prefix) = match raw.split_once('/') {
         Some((a, p)) => (a, Some(p)),
         None => (raw, None),
@@ -26,23 +26,23 @@ pub fn normalize_cidr(raw: &str) -> Option<String> {
     Some(format!("{ip}/{prefix}"))
 }
 
-pub fn parse_timestamp(raw: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_timestamp(raw: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(raw)
         .ok()
         .map(|t| t.with_timezone(&Utc))
 }
 
 /// Cloudflare answers timestamps in UTC with a `Z`, whatever offset was sent.
-pub fn format_timestamp(t: DateTime<Utc>) -> String {
+pub(crate) fn format_timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-pub fn now() -> String {
+pub(crate) fn now() -> String {
     format_timestamp(Utc::now())
 }
 
 /// `^[a-z0-9_]+(?:-[a-z0-9_]+)*$`, 1..64.
-pub fn is_instance_id(s: &str) -> bool {
+pub(crate) fn is_instance_id(s: &str) -> bool {
     (1..=64).contains(&s.len())
         && s.split('-').all(|part| {
             !part.is_empty()
@@ -53,7 +53,7 @@ pub fn is_instance_id(s: &str) -> bool {
 }
 
 /// `^[a-z0-9]([a-z0-9-]{0,26}[a-z0-9])?$`
-pub fn is_namespace_name(s: &str) -> bool {
+pub(crate) fn is_namespace_name(s: &str) -> bool {
     let ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
     let bytes = s.as_bytes();
     (1..=28).contains(&bytes.len())

@@ -25,30 +25,21 @@ pub struct PlanChange {
 }
 
 impl PlanChange {
-    pub fn is_create(&self) -> bool {
+    pub(crate) fn is_create(&self) -> bool {
         self.prior.is_null()
     }
 
-    /// Whether the plan changes this top-level attribute.
-    pub fn changes(&self, name: &str) -> bool {
-        self.planned.get(name) != self.prior.get(name)
-    }
-
-    pub fn has_changes(&self) -> bool {
-        self.planned != self.prior
-    }
-
-    pub fn set(&mut self, name: &str, value: Value) {
+    pub(crate) fn set(&mut self, name: &str, value: Value) {
         self.planned.set(name, value);
     }
 
-    pub fn set_unknown(&mut self, name: &str) {
+    pub(crate) fn set_unknown(&mut self, name: &str) {
         self.planned.set(name, Value::Unknown);
     }
 }
 
 /// Terraform's proposed new state, with the common rules applied.
-pub fn apply_plan_rules(
+pub(crate) fn apply_plan_rules(
     schema: &Schema,
     prior: Value,
     config: Value,
@@ -69,7 +60,7 @@ pub fn apply_plan_rules(
 
 /// Called after the resource's own `plan`: replacement paths and the
 /// write-only rule, which no resource may override.
-pub fn finish_plan(schema: &Schema, change: &mut PlanChange) {
+pub(crate) fn finish_plan(schema: &Schema, change: &mut PlanChange) {
     clear_write_only(&schema.attributes, &mut change.planned);
     if change.is_create() {
         return;
@@ -161,7 +152,7 @@ fn plan_attributes(
 }
 
 /// Write-only attributes never appear in a state or plan Terraform keeps.
-pub fn clear_write_only(attrs: &[Attribute], value: &mut Value) {
+pub(crate) fn clear_write_only(attrs: &[Attribute], value: &mut Value) {
     let Value::Object(fields) = value else {
         return;
     };

@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 
 use crate::cloudflare::models::PermissionGroup;
 
-pub const SCOPE_ACCOUNT: &str = "com.cloudflare.api.account";
-pub const SCOPE_ZONE: &str = "com.cloudflare.api.account.zone";
-pub const SCOPE_BUCKET: &str = "com.cloudflare.edge.r2.bucket";
-pub const SCOPE_USER: &str = "com.cloudflare.api.user";
+pub(crate) const SCOPE_ACCOUNT: &str = "com.cloudflare.api.account";
+pub(crate) const SCOPE_ZONE: &str = "com.cloudflare.api.account.zone";
+pub(crate) const SCOPE_BUCKET: &str = "com.cloudflare.edge.r2.bucket";
+pub(crate) const SCOPE_USER: &str = "com.cloudflare.api.user";
 
 fn scope_of_key(key: &str) -> Option<&'static str> {
     if key.starts_with(SCOPE_ZONE) {
@@ -27,7 +27,7 @@ fn scope_of_key(key: &str) -> Option<&'static str> {
 
 /// Scopes of a policy's resources. A nested entry (`account → {zone.* = *}`)
 /// is in the scope of its inner keys.
-pub fn resource_scopes<'a>(
+pub(crate) fn resource_scopes<'a>(
     resources: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
 ) -> BTreeSet<&'static str> {
     let mut scopes = BTreeSet::new();
@@ -43,7 +43,7 @@ pub fn resource_scopes<'a>(
     scopes
 }
 
-pub fn is_group_id(s: &str) -> bool {
+pub(crate) fn is_group_id(s: &str) -> bool {
     s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
@@ -53,7 +53,7 @@ fn describe(g: &PermissionGroup) -> String {
 
 /// One entry of `permission_groups` to its id. `scopes` is `None` when the
 /// policy's resources are not known yet.
-pub fn resolve(
+pub(crate) fn resolve(
     groups: &[PermissionGroup],
     entry: &str,
     scopes: Option<&BTreeSet<&str>>,
@@ -120,7 +120,7 @@ fn unknown_message(groups: &[PermissionGroup], entry: &str) -> String {
 }
 
 /// The closest names by edit distance (case-insensitive), substring matches first.
-pub fn closest<'a>(
+pub(crate) fn closest<'a>(
     groups: &'a [PermissionGroup],
     entry: &str,
     n: usize,

@@ -18,7 +18,7 @@ use crate::provider::validators::{normalize_cidr, parse_rfc3339};
 
 /// A policy reduced to what Cloudflare compares.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct PolicyKey {
+pub(crate) struct PolicyKey {
     effect: String,
     ids: BTreeSet<String>,
     resources: BTreeMap<String, String>,
@@ -39,7 +39,7 @@ fn sorted(json: &Json) -> Json {
 
 /// A `resources` value: `"*"` stays as it is; a JSON object (the nested
 /// form) compares by content, whatever its key order or spacing.
-pub fn canonical_resource_value(raw: &str) -> String {
+pub(crate) fn canonical_resource_value(raw: &str) -> String {
     match serde_json::from_str::<Json>(raw) {
         Ok(json @ Json::Object(_)) => sorted(&json).to_string(),
         _ => raw.to_string(),
@@ -53,7 +53,7 @@ fn resource_json(raw: &str) -> Json {
     }
 }
 
-pub fn resources_to_api(resources: &Value) -> serde_json::Map<String, Json> {
+pub(crate) fn resources_to_api(resources: &Value) -> serde_json::Map<String, Json> {
     resources
         .as_map()
         .map(|m| {
@@ -78,7 +78,7 @@ fn resources_from_api(resources: &serde_json::Map<String, Json>) -> BTreeMap<Str
 }
 
 /// `None` while anything in the policy is unknown.
-pub fn key_of_state(policy: &Value) -> Option<PolicyKey> {
+pub(crate) fn key_of_state(policy: &Value) -> Option<PolicyKey> {
     if !policy.is_wholly_known() {
         return None;
     }
@@ -103,7 +103,7 @@ pub fn key_of_state(policy: &Value) -> Option<PolicyKey> {
     })
 }
 
-pub fn key_of_api(policy: &Policy) -> PolicyKey {
+pub(crate) fn key_of_api(policy: &Policy) -> PolicyKey {
     PolicyKey {
         effect: policy.effect.clone(),
         ids: policy
@@ -132,19 +132,19 @@ fn sorted_keys(keys: impl IntoIterator<Item = Option<PolicyKey>>) -> Option<Vec<
 }
 
 /// The same policies, in any order.
-pub fn same_policies(state: &[Value], api: &[Policy]) -> bool {
+pub(crate) fn same_policies(state: &[Value], api: &[Policy]) -> bool {
     let ours = sorted_keys(state.iter().map(key_of_state));
     let theirs = sorted_keys(api.iter().map(|p| Some(key_of_api(p))));
     ours.is_some() && ours == theirs
 }
 
 /// Two lists of state policies, in any order.
-pub fn same_state_policies(a: &[Value], b: &[Value]) -> bool {
+pub(crate) fn same_state_policies(a: &[Value], b: &[Value]) -> bool {
     let ka = sorted_keys(a.iter().map(key_of_state));
     ka.is_some() && ka == sorted_keys(b.iter().map(key_of_state))
 }
 
-pub fn policy_to_api(policy: &Value) -> Policy {
+pub(crate) fn policy_to_api(policy: &Value) -> Policy {
     Policy {
         id: None,
         effect: policy.get("effect").as_str().unwrap_or("allow").to_string(),
@@ -161,7 +161,7 @@ pub fn policy_to_api(policy: &Value) -> Policy {
 /// The API's policies as state, after a change made outside Terraform:
 /// unchanged policies stay as written (and first, in their order); the
 /// others are written with names where the configuration used names.
-pub fn policies_from_api(
+pub(crate) fn policies_from_api(
     api: &[Policy],
     prior: &[Value],
     catalog: &[PermissionGroup],
@@ -230,7 +230,7 @@ fn normalized(items: &[String]) -> BTreeSet<String> {
 }
 
 /// `None` while unknown.
-pub fn condition_key(condition: &Value) -> Option<CidrSets> {
+pub(crate) fn condition_key(condition: &Value) -> Option<CidrSets> {
     if !condition.is_wholly_known() {
         return None;
     }
@@ -241,14 +241,14 @@ pub fn condition_key(condition: &Value) -> Option<CidrSets> {
     ))
 }
 
-pub fn condition_key_api(condition: Option<&Condition>) -> CidrSets {
+pub(crate) fn condition_key_api(condition: Option<&Condition>) -> CidrSets {
     let ip = condition
         .and_then(|c| c.request_ip.clone())
         .unwrap_or_default();
     (normalized(&ip.allowed), normalized(&ip.not_in))
 }
 
-pub fn condition_to_api(condition: &Value) -> Option<Condition> {
+pub(crate) fn condition_to_api(condition: &Value) -> Option<Condition> {
     let ip = condition.get("request_ip");
     if ip.is_null() {
         return None;
@@ -263,7 +263,7 @@ pub fn condition_to_api(condition: &Value) -> Option<Condition> {
 
 /// The API's condition as state, keeping the written form (e.g. a bare IP)
 /// of every entry that did not change.
-pub fn condition_from_api(api: Option<&Condition>, prior: &Value) -> Value {
+pub(crate) fn condition_from_api(api: Option<&Condition>, prior: &Value) -> Value {
     let ip = api.and_then(|c| c.request_ip.clone()).unwrap_or_default();
     if ip.allowed.is_empty() && ip.not_in.is_empty() {
         return Value::Null;
@@ -294,7 +294,7 @@ pub fn condition_from_api(api: Option<&Condition>, prior: &Value) -> Value {
 // ------------------------------------------------------------- timestamps
 
 /// The same instant, whatever the offset it was written with.
-pub fn same_instant(a: Option<&str>, b: Option<&str>) -> bool {
+pub(crate) fn same_instant(a: Option<&str>, b: Option<&str>) -> bool {
     match (a, b) {
         (None, None) => true,
         (Some(a), Some(b)) => {
@@ -305,7 +305,7 @@ pub fn same_instant(a: Option<&str>, b: Option<&str>) -> bool {
 }
 
 /// The prior string when it names the same instant as the API's.
-pub fn time_from_api(api: Option<&str>, prior: &Value) -> Value {
+pub(crate) fn time_from_api(api: Option<&str>, prior: &Value) -> Value {
     if same_instant(api, prior.as_str()) {
         prior.clone()
     } else {

@@ -61,11 +61,11 @@ impl PluginEnv {
 }
 
 /// `1|6|tcp|127.0.0.1:PORT|grpc|CERT`, the only thing we ever print on stdout.
-pub fn handshake_line(addr: SocketAddr, server_cert_b64: &str) -> String {
+pub(crate) fn handshake_line(addr: SocketAddr, server_cert_b64: &str) -> String {
     format!("{CORE_PROTOCOL_VERSION}|{PROTOCOL_VERSION}|tcp|{addr}|grpc|{server_cert_b64}")
 }
 
-pub fn announce(line: &str) -> Result<(), TransportError> {
+pub(crate) fn announce(line: &str) -> Result<(), TransportError> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{line}")
         .and_then(|_| out.flush())
@@ -74,7 +74,7 @@ pub fn announce(line: &str) -> Result<(), TransportError> {
 
 /// The value to export as `TF_REATTACH_PROVIDERS` for `--debug` mode.
 /// Protocol-6 entries need `"Test": true` or Terraform 1.11 panics.
-pub fn reattach_json(provider_address: &str, addr: SocketAddr) -> String {
+pub(crate) fn reattach_json(provider_address: &str, addr: SocketAddr) -> String {
     serde_json::json!({
         provider_address: {
             "Protocol": "grpc",

@@ -22,18 +22,18 @@ use rustls::{
 
 use super::TransportError;
 
-pub fn crypto_provider() -> Arc<CryptoProvider> {
+pub(crate) fn crypto_provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
-pub struct ServerIdentity {
+pub(crate) struct ServerIdentity {
     pub cert: CertificateDer<'static>,
     pub key: PrivateKeyDer<'static>,
 }
 
 /// ECDSA P-256, CN and SAN `localhost`, serverAuth, valid from 30 s ago
 /// (clock skew between us and Terraform is nil, but Go is strict).
-pub fn generate_server_identity() -> Result<ServerIdentity, TransportError> {
+pub(crate) fn generate_server_identity() -> Result<ServerIdentity, TransportError> {
     let tls =
         |e: rcgen::Error| TransportError::Tls(format!("generating the server certificate: {e}"));
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(tls)?;
@@ -57,7 +57,7 @@ pub fn generate_server_identity() -> Result<ServerIdentity, TransportError> {
     })
 }
 
-pub fn parse_pem_certificate(pem: &str) -> Result<CertificateDer<'static>, TransportError> {
+pub(crate) fn parse_pem_certificate(pem: &str) -> Result<CertificateDer<'static>, TransportError> {
     CertificateDer::from_pem_slice(pem.as_bytes()).map_err(|e| {
         TransportError::Tls(format!("PLUGIN_CLIENT_CERT is not a PEM certificate: {e}"))
     })
@@ -65,7 +65,7 @@ pub fn parse_pem_certificate(pem: &str) -> Result<CertificateDer<'static>, Trans
 
 /// TLS 1.2+ with ALPN `h2` (grpc-go >= 1.67 insists on it) and mandatory,
 /// pinned client authentication.
-pub fn server_config(
+pub(crate) fn server_config(
     identity: &ServerIdentity,
     client_cert: CertificateDer<'static>,
 ) -> Result<ServerConfig, TransportError> {
@@ -85,7 +85,7 @@ pub fn server_config(
 }
 
 #[derive(Debug)]
-pub struct PinnedClientCert {
+pub(crate) struct PinnedClientCert {
     pub expected: CertificateDer<'static>,
     pub algorithms: WebPkiSupportedAlgorithms,
 }
