@@ -1,0 +1,328 @@
+//! The bodies of the stateful RPCs: decode, apply the framework's rules,
+//! call the resource, encode. The gRPC signatures are in `server.rs`.
+
+use tracing::debug;
+
+use super::convert::{self, decode, encode};
+use super::proto;
+use super::server::{decode_private, encode_private, ProviderServer};
+use crate::cty::Value;
+use crate::framework::plan::{apply_plan_rules, clear_write_only, finish_plan};
+use crate::framework::{Diagnostic, Diagnostics, Private, ProviderDef};
+
+macro_rules! try_diag {
+    ($diags:ident, $expr:expr, $ret:expr) => {
+        match $expr {
+            Ok(v) => v,
+            Err(d) => {
+                $diags.push(d);
+                return $ret;
+            }
+        }
+    };
+}
+
+pub(super) fn capture<T>(diags: &mut Diagnostics, result: Result<T, Diagnostic>) -> Option<T> {
+    match result {
+        Ok(v) => Some(v),
+        Err(d) => {
+            diags.push(d);
+            None
+        }
+    }
+}
+
+/// The RPC bodies, kept apart from the gRPC signatures above.
+impl<P: ProviderDef> ProviderServer<P> {
+    pub(super) fn upgrade(
+        &self,
+        req: &proto::upgrade_resource_state::Request,
+        diags: &mut Diagnostics,
+    ) -> Option<proto::DynamicValue> {
+        let r = try_diag!(diags, self.resource(&req.type_name), None);
+        let raw = req
+            .raw_state
+            .as_ref()
+            .map(|s| s.json.as_slice())
+            .unwrap_or_default();
+        if raw.is_empty() {
+            diags.error(
+                "Unsupported state format",
+                "This resource's state is in the pre-0.12 flatmap format, which cfai never wrote. Remove it from the state and import it again.",
+            );
+            return None;
+        }
+        if req.version > r.schema.version {
+            diags.error(
+                "State written by a newer provider",
+                format!(
+                    "The state of this {} has schema version {}, but this provider only knows up to version {}. Upgrade the cfai provider.",
+                    req.type_name, req.version, r.schema.version
+                ),
+            );
+            return None;
+        }
+        let mut state = r.item.upgrade_state(req.version, raw, diags)?;
+        clear_write_only(&r.schema.attributes, &mut state);
+        state.unknowns_to_null();
+        capture(
+            diags,
+            encode(&state, &r.schema.cty_type(), "upgraded state"),
+        )
+    }
+
+    pub(super) async fn read(
+        &self,
+        req: &proto::read_resource::Request,
+        private: &mut Private,
+        diags: &mut Diagnostics,
+    ) -> Option<proto::DynamicValue> {
+        let r = try_diag!(
+            diags,
+            self.resource(&req.type_name),
+            req.current_state.clone()
+        );
+        let ty = r.schema.cty_type();
+        let current = try_diag!(
+            diags,
+            decode(req.current_state.as_ref(), &ty, "current state"),
+            req.current_state.clone()
+        );
+        let data = try_diag!(diags, self.data(), req.current_state.clone());
+        debug!(type_name = %req.type_name, "ReadResource");
+        let result = {
+            let outcome = self
+                .cancellable(r.item.read(&data, &current, private, diags))
+                .await;
+            capture(diags, outcome)
+        };
+        match result {
+            Some(Some(mut state)) => {
+                clear_write_only(&r.schema.attributes, &mut state);
+                state.unknowns_to_null();
+                capture(diags, encode(&state, &ty, "refreshed state")).or(req.current_state.clone())
+            }
+            // Gone: Terraform drops it from state and plans a create.
+            Some(None) if !diags.has_errors() => Some(proto::DynamicValue {
+                msgpack: vec![0xc0],
+                json: Vec::new(),
+            }),
+            // A failed read must never look like a deletion.
+            _ => req.current_state.clone(),
+        }
+    }
+
+    pub(super) async fn plan(
+        &self,
+        req: &proto::plan_resource_change::Request,
+        diags: &mut Diagnostics,
+    ) -> Option<(
+        Option<proto::DynamicValue>,
+        Vec<proto::AttributePath>,
+        Vec<u8>,
+    )> {
+        let r = try_diag!(diags, self.resource(&req.type_name), None);
+        let ty = r.schema.cty_type();
+        let prior = try_diag!(
+            diags,
+            decode(req.prior_state.as_ref(), &ty, "prior state"),
+            None
+        );
+        let proposed = try_diag!(
+            diags,
+            decode(req.proposed_new_state.as_ref(), &ty, "proposed new state"),
+            None
+        );
+        let config = try_diag!(
+            diags,
+            decode(req.config.as_ref(), &ty, "configuration"),
+            None
+        );
+        if proposed.is_null() {
+            // Destroy: nothing to decide, but we still answer (plan_destroy).
+            return Some((
+                Some(proto::DynamicValue {
+                    msgpack: vec![0xc0],
+                    json: Vec::new(),
+                }),
+                Vec::new(),
+                req.prior_private.clone(),
+            ));
+        }
+        let data = try_diag!(diags, self.data(), None);
+        debug!(type_name = %req.type_name, create = prior.is_null(), "PlanResourceChange");
+        let mut change = apply_plan_rules(
+            &r.schema,
+            prior,
+            config,
+            proposed,
+            decode_private(&req.prior_private),
+        );
+        {
+            let outcome = self
+                .cancellable(r.item.plan(&data, &mut change, diags))
+                .await;
+            capture(diags, outcome)
+        }?;
+        finish_plan(&r.schema, &mut change);
+        if diags.has_errors() {
+            return None;
+        }
+        let planned = capture(diags, encode(&change.planned, &ty, "planned state"))?;
+        let replace = change.requires_replace.iter().map(convert::path).collect();
+        Some((Some(planned), replace, encode_private(&change.private)))
+    }
+
+    pub(super) async fn apply(
+        &self,
+        req: &proto::apply_resource_change::Request,
+        diags: &mut Diagnostics,
+    ) -> Option<proto::DynamicValue> {
+        let r = try_diag!(
+            diags,
+            self.resource(&req.type_name),
+            req.prior_state.clone()
+        );
+        let ty = r.schema.cty_type();
+        let prior = try_diag!(
+            diags,
+            decode(req.prior_state.as_ref(), &ty, "prior state"),
+            req.prior_state.clone()
+        );
+        let planned = try_diag!(
+            diags,
+            decode(req.planned_state.as_ref(), &ty, "planned state"),
+            req.prior_state.clone()
+        );
+        let config = try_diag!(
+            diags,
+            decode(req.config.as_ref(), &ty, "configuration"),
+            req.prior_state.clone()
+        );
+        let data = try_diag!(diags, self.data(), req.prior_state.clone());
+        let item = &r.item;
+        let result = if planned.is_null() {
+            debug!(type_name = %req.type_name, "ApplyResourceChange: delete");
+            {
+                let outcome = self.cancellable(item.delete(&data, &prior, diags)).await;
+                capture(diags, outcome)
+            };
+            if diags.has_errors() {
+                Some(prior.clone())
+            } else {
+                Some(Value::Null)
+            }
+        } else if prior.is_null() {
+            debug!(type_name = %req.type_name, "ApplyResourceChange: create");
+            {
+                let outcome = self
+                    .cancellable(item.create(&data, &planned, &config, diags))
+                    .await;
+                capture(diags, outcome)
+            }
+            .flatten()
+        } else {
+            debug!(type_name = %req.type_name, "ApplyResourceChange: update");
+            let updated = {
+                let outcome = self
+                    .cancellable(item.update(&data, &prior, &planned, &config, diags))
+                    .await;
+                capture(diags, outcome)
+            }
+            .flatten();
+            updated.or(Some(prior.clone()))
+        };
+        let mut state = result.unwrap_or(Value::Null);
+        clear_write_only(&r.schema.attributes, &mut state);
+        state.unknowns_to_null();
+        capture(diags, encode(&state, &ty, "new state"))
+    }
+
+    pub(super) async fn import(
+        &self,
+        req: &proto::import_resource_state::Request,
+        diags: &mut Diagnostics,
+    ) -> Option<proto::import_resource_state::ImportedResource> {
+        let r = try_diag!(diags, self.resource(&req.type_name), None);
+        let data = try_diag!(diags, self.data(), None);
+        debug!(type_name = %req.type_name, "ImportResourceState");
+        let (mut state, private) = {
+            let outcome = self.cancellable(r.item.import(&data, &req.id, diags)).await;
+            capture(diags, outcome)
+        }
+        .flatten()?;
+        clear_write_only(&r.schema.attributes, &mut state);
+        state.unknowns_to_null();
+        let encoded = capture(
+            diags,
+            encode(&state, &r.schema.cty_type(), "imported state"),
+        )?;
+        Some(proto::import_resource_state::ImportedResource {
+            type_name: req.type_name.clone(),
+            state: Some(encoded),
+            private: encode_private(&private),
+        })
+    }
+
+    pub(super) async fn read_data(
+        &self,
+        req: &proto::read_data_source::Request,
+        diags: &mut Diagnostics,
+    ) -> Option<proto::DynamicValue> {
+        let d = try_diag!(diags, self.data_source(&req.type_name), None);
+        let ty = d.schema.cty_type();
+        let config = try_diag!(
+            diags,
+            decode(req.config.as_ref(), &ty, "configuration"),
+            None
+        );
+        let data = try_diag!(diags, self.data(), None);
+        debug!(type_name = %req.type_name, "ReadDataSource");
+        let mut state = {
+            let outcome = self.cancellable(d.item.read(&data, &config, diags)).await;
+            capture(diags, outcome)
+        }
+        .flatten()?;
+        state.unknowns_to_null();
+        capture(diags, encode(&state, &ty, "data source result"))
+    }
+
+    pub(super) fn call(
+        &self,
+        req: &proto::call_function::Request,
+    ) -> Result<proto::DynamicValue, proto::FunctionError> {
+        let error = |text: String, argument: Option<usize>| proto::FunctionError {
+            text,
+            function_argument: argument.map(|i| i as i64),
+        };
+        let Some(function) = self.functions.get(&req.name) else {
+            return Err(error(
+                format!("cfai has no function named {:?}", req.name),
+                None,
+            ));
+        };
+        let def = function.definition();
+        if req.arguments.len() != def.parameters.len() {
+            return Err(error(
+                format!(
+                    "{} takes {} arguments, got {}",
+                    req.name,
+                    def.parameters.len(),
+                    req.arguments.len()
+                ),
+                None,
+            ));
+        }
+        let mut args = Vec::with_capacity(def.parameters.len());
+        for (i, (param, raw)) in def.parameters.iter().zip(&req.arguments).enumerate() {
+            let value = decode(Some(raw), &param.ty, "function argument")
+                .map_err(|d| error(d.detail, Some(i)))?;
+            args.push(value);
+        }
+        debug!(function = %req.name, "CallFunction");
+        let result = function
+            .call(&args)
+            .map_err(|e| error(e.text, e.argument))?;
+        encode(&result, &def.return_type, "function result").map_err(|d| error(d.detail, None))
+    }
+}
