@@ -1,27 +1,23 @@
 //! `cfai_account_api_token`: an account-owned API token, by permission-group
 //! name, plus the S3 credentials R2 derives from it (SPEC.md).
 
-use std::collections::BTreeSet;
-
 use async_trait::async_trait;
 use tracing::warn;
 
-use super::permission_groups::{resolve, resource_scopes};
-use super::token_semantics::{
-    condition_from_api, condition_key, condition_key_api, condition_to_api, key_of_state,
-    policies_from_api, policy_to_api, same_instant, same_policies, same_state_policies,
-    time_from_api,
+use super::permission_groups::{resolve_at_apply, resolve_policy};
+use super::token_semantics::same_policies;
+use super::token_state::{
+    adopt_lost_token, api_fields_changed, fill_computed, keep_equivalent_prior, set_value,
+    state_from_api, token_request, ORDER_FROM_API,
 };
-use crate::cloudflare::models::{PermissionGroup, Token, TokenRequest};
-use crate::cloudflare::{Client, ErrorKind};
+use crate::cloudflare::ErrorKind;
 use crate::cty::{Type, Value};
 use crate::framework::{
     AttrPath, Attribute, Diagnostic, Diagnostics, Nesting, PlanChange, Private, Resource, Schema,
 };
-use crate::provider::functions::{r2_s3_endpoint, s3_secret_access_key};
+use crate::provider::functions::r2_s3_endpoint;
 use crate::provider::validators::{is_account_id, normalize_cidr, parse_rfc3339};
 use crate::provider::{api_error, Configured};
-use crate::secret::Secret;
 
 pub struct AccountApiToken;
 
@@ -31,20 +27,6 @@ impl AccountApiToken {
         Resource::<Configured>::schema(self).cty_type()
     }
 }
-
-/// Private-state flag: the policies in state are in the API's order (after
-/// an import or an outside change), not in the configuration's.
-const ORDER_FROM_API: &str = "policy_order_from_api";
-
-/// Attributes whose change is sent to the API (a `PUT` of the whole token).
-const API_FIELDS: [&str; 6] = [
-    "name",
-    "policies",
-    "condition",
-    "not_before",
-    "expires_on",
-    "status",
-];
 
 #[async_trait]
 impl Resource<Configured> for AccountApiToken {
@@ -557,223 +539,6 @@ fn validate_policy(policy: &Value, path: AttrPath, diags: &mut Diagnostics) {
     }
 }
 
-/// The ids of one policy's groups; unknown until every entry (and, for
-/// names in several scopes, the resources) is known.
-fn resolve_policy(
-    groups: &[PermissionGroup],
-    policy: &Value,
-    path: Option<AttrPath>,
-    diags: &mut Diagnostics,
-) -> Value {
-    let entries = policy.get("permission_groups");
-    if !entries.is_wholly_known() || entries.is_null() {
-        return Value::Unknown;
-    }
-    let resources = policy.get("resources");
-    let scopes = resources.is_wholly_known().then(|| {
-        resource_scopes(
-            resources
-                .as_map()
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| (k.as_str(), v.as_str())),
-        )
-    });
-    let mut ids = BTreeSet::new();
-    let mut pending = false;
-    for entry in entries.strings() {
-        match resolve(groups, &entry, scopes.as_ref()) {
-            Ok(Some(id)) => {
-                ids.insert(id);
-            }
-            Ok(None) => pending = true,
-            Err(message) => {
-                let d = Diagnostic::error("Unknown or ambiguous permission group", message);
-                diags.push(match &path {
-                    Some(p) => d.at(p.clone().attr("permission_groups")),
-                    None => d,
-                });
-            }
-        }
-    }
-    if pending {
-        Value::Unknown
-    } else {
-        Value::string_set(ids)
-    }
-}
-
-/// Ids left unknown at plan time (resources not known then) are resolved now.
-async fn resolve_at_apply(
-    data: &Configured,
-    account: &str,
-    state: &mut Value,
-    diags: &mut Diagnostics,
-) -> Option<()> {
-    let policies = state.get("policies").elements().to_vec();
-    if policies
-        .iter()
-        .all(|p| p.get("permission_group_ids").is_wholly_known())
-    {
-        return Some(());
-    }
-    let groups = capture(diags, data.permission_groups(account).await)?;
-    let resolved = policies
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut p)| {
-            if !p.get("permission_group_ids").is_wholly_known() {
-                let ids = resolve_policy(
-                    &groups,
-                    &p,
-                    Some(AttrPath::root("policies").index(i)),
-                    diags,
-                );
-                p.set("permission_group_ids", ids);
-            }
-            p
-        })
-        .collect();
-    state.set("policies", Value::List(resolved));
-    (!diags.has_errors()).then_some(())
-}
-
-/// Where the configuration means what the prior state already says, keep
-/// the prior's form (names vs ids, JSON spacing, bare IPs, offsets), so no
-/// diff appears. Policies are compared position by position, except that
-/// an order the API chose (import, outside change) is kept while the set of
-/// policies is equal: there is nothing for the user to confirm.
-fn keep_equivalent_prior(change: &mut PlanChange, policies: &mut [Value]) {
-    let prior_policies = change.prior.get("policies").elements();
-    let api_order = change
-        .private
-        .get(ORDER_FROM_API)
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
-    if api_order && same_state_policies(policies, prior_policies) {
-        policies.clone_from_slice(prior_policies);
-    } else {
-        // The apply writes the configuration's order.
-        change.private.remove(ORDER_FROM_API);
-        for (planned, prior) in policies.iter_mut().zip(prior_policies) {
-            if key_of_state(planned).is_some() && key_of_state(planned) == key_of_state(prior) {
-                *planned = prior.clone();
-            }
-        }
-    }
-    let condition = change.config.get("condition");
-    if !condition.is_null()
-        && condition_key(condition).is_some()
-        && condition_key(condition) == condition_key(change.prior.get("condition"))
-    {
-        let prior = change.prior.get("condition").clone();
-        change.set("condition", prior);
-    }
-    for field in ["not_before", "expires_on"] {
-        let configured = change.config.get(field).as_str();
-        if configured.is_some() && same_instant(configured, change.prior.get(field).as_str()) {
-            let prior = change.prior.get(field).clone();
-            change.set(field, prior);
-        }
-    }
-}
-
-/// Whether the API would see a difference (policy order does not count).
-fn api_fields_changed(prior: &Value, planned: &Value) -> bool {
-    API_FIELDS.iter().any(|field| {
-        let (a, b) = (prior.get(field), planned.get(field));
-        match *field {
-            "policies" => !same_state_policies(a.elements(), b.elements()),
-            "condition" => condition_key(a) != condition_key(b),
-            "not_before" | "expires_on" => !same_instant(a.as_str(), b.as_str()),
-            "status" => !b.is_null() && !b.is_unknown() && a != b,
-            _ => a != b,
-        }
-    })
-}
-
-fn token_request(state: &Value, status: Option<String>) -> TokenRequest {
-    TokenRequest {
-        name: state.get("name").as_str().unwrap_or_default().to_string(),
-        policies: state
-            .get("policies")
-            .elements()
-            .iter()
-            .map(policy_to_api)
-            .collect(),
-        condition: condition_to_api(state.get("condition")),
-        not_before: state.get("not_before").as_str().map(str::to_string),
-        expires_on: state.get("expires_on").as_str().map(str::to_string),
-        status,
-    }
-}
-
-fn fill_computed(state: &mut Value, token: &Token, account: &str) {
-    state.set("id", Value::string(&token.id));
-    state.set("access_key_id", Value::string(&token.id));
-    state.set("account_id", Value::string(account));
-    state.set(
-        "s3_endpoint",
-        Value::string(r2_s3_endpoint(account, "default")),
-    );
-    state.set(
-        "status",
-        Value::opt_string(token.status.clone().or(Some("active".into()))),
-    );
-    state.set("issued_on", Value::opt_string(token.issued_on.clone()));
-    state.set("modified_on", Value::opt_string(token.modified_on.clone()));
-    state.set(
-        "last_used_on",
-        Value::opt_string(token.last_used_on.clone()),
-    );
-}
-
-fn set_value(state: &mut Value, value: Option<&Secret>) {
-    state.set(
-        "value",
-        Value::opt_string(value.map(|v| v.expose().to_string())),
-    );
-    state.set(
-        "secret_access_key",
-        Value::opt_string(value.map(|v| s3_secret_access_key(v.expose()))),
-    );
-}
-
-/// The refreshed state: the API's truth, in the prior's words wherever the
-/// meaning is unchanged.
-fn state_from_api(
-    prior: &Value,
-    token: &Token,
-    account: &str,
-    catalog: &[PermissionGroup],
-) -> Value {
-    let mut state = prior.clone();
-    fill_computed(&mut state, token, account);
-    state.set("name", Value::string(&token.name));
-    let prior_policies = prior.get("policies").elements();
-    if !same_policies(prior_policies, &token.policies) {
-        state.set(
-            "policies",
-            Value::List(policies_from_api(&token.policies, prior_policies, catalog)),
-        );
-    }
-    if condition_key(prior.get("condition")) != Some(condition_key_api(token.condition.as_ref())) {
-        state.set(
-            "condition",
-            condition_from_api(token.condition.as_ref(), prior.get("condition")),
-        );
-    }
-    state.set(
-        "not_before",
-        time_from_api(token.not_before.as_deref(), prior.get("not_before")),
-    );
-    state.set(
-        "expires_on",
-        time_from_api(token.expires_on.as_deref(), prior.get("expires_on")),
-    );
-    state
-}
-
 fn expired_warning(state: &Value) -> Diagnostic {
     Diagnostic::warning(
         "The API token has expired",
@@ -782,64 +547,4 @@ fn expired_warning(state: &Value) -> Diagnostic {
             state.get("id").as_str().unwrap_or("?")
         ),
     )
-}
-
-/// After a create whose answer was lost: the one token with this name and
-/// these policies issued since we started is ours; rolling it yields a value.
-async fn adopt_lost_token(
-    client: &Client,
-    account: &str,
-    request: &TokenRequest,
-    started: chrono::DateTime<chrono::Utc>,
-) -> Option<Token> {
-    let since = started - chrono::Duration::seconds(60);
-    let tokens = client.list_tokens(account).await.ok()?;
-    let wanted: Vec<Value> = request
-        .policies
-        .iter()
-        .map(|p| {
-            Value::object([
-                ("effect", Value::string(&p.effect)),
-                (
-                    "permission_group_ids",
-                    Value::string_set(p.permission_groups.iter().map(|g| g.id.clone())),
-                ),
-                (
-                    "resources",
-                    Value::Map(
-                        p.resources
-                            .iter()
-                            .map(|(k, v)| {
-                                (
-                                    k.clone(),
-                                    Value::string(
-                                        v.as_str()
-                                            .map(str::to_string)
-                                            .unwrap_or_else(|| v.to_string()),
-                                    ),
-                                )
-                            })
-                            .collect(),
-                    ),
-                ),
-            ])
-        })
-        .collect();
-    let mut matches: Vec<Token> = tokens
-        .into_iter()
-        .filter(|t| t.name == request.name)
-        .filter(|t| {
-            t.issued_on
-                .as_deref()
-                .and_then(parse_rfc3339)
-                .is_some_and(|issued| issued >= since)
-        })
-        .filter(|t| same_policies(&wanted, &t.policies))
-        .collect();
-    if matches.len() != 1 {
-        return None;
-    }
-    let mut token = matches.remove(0);
-    token.value = Some(client.roll_token(account, &token.id).await.ok()?);
-    Some(token)
 }

@@ -5,3 +5,4 @@ pub mod account_api_token;
 pub mod permission_groups;
 pub mod permission_groups_data;
 pub mod token_semantics;
+pub mod token_state;

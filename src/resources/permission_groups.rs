@@ -5,6 +5,9 @@
 use std::collections::BTreeSet;
 
 use crate::cloudflare::models::PermissionGroup;
+use crate::cty::Value;
+use crate::framework::{AttrPath, Diagnostic, Diagnostics};
+use crate::provider::Configured;
 
 pub(crate) const SCOPE_ACCOUNT: &str = "com.cloudflare.api.account";
 pub(crate) const SCOPE_ZONE: &str = "com.cloudflare.api.account.zone";
@@ -158,6 +161,93 @@ fn levenshtein(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
+}
+
+// ------------------------------------------------- with Terraform values
+
+/// The ids of one policy's groups; unknown until every entry (and, for
+/// names in several scopes, the resources) is known.
+pub(crate) fn resolve_policy(
+    groups: &[PermissionGroup],
+    policy: &Value,
+    path: Option<AttrPath>,
+    diags: &mut Diagnostics,
+) -> Value {
+    let entries = policy.get("permission_groups");
+    if !entries.is_wholly_known() || entries.is_null() {
+        return Value::Unknown;
+    }
+    let resources = policy.get("resources");
+    let scopes = resources.is_wholly_known().then(|| {
+        resource_scopes(
+            resources
+                .as_map()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        )
+    });
+    let mut ids = BTreeSet::new();
+    let mut pending = false;
+    for entry in entries.strings() {
+        match resolve(groups, &entry, scopes.as_ref()) {
+            Ok(Some(id)) => {
+                ids.insert(id);
+            }
+            Ok(None) => pending = true,
+            Err(message) => {
+                let d = Diagnostic::error("Unknown or ambiguous permission group", message);
+                diags.push(match &path {
+                    Some(p) => d.at(p.clone().attr("permission_groups")),
+                    None => d,
+                });
+            }
+        }
+    }
+    if pending {
+        Value::Unknown
+    } else {
+        Value::string_set(ids)
+    }
+}
+
+/// Ids left unknown at plan time (resources not known then) are resolved now.
+pub(crate) async fn resolve_at_apply(
+    data: &Configured,
+    account: &str,
+    state: &mut Value,
+    diags: &mut Diagnostics,
+) -> Option<()> {
+    let policies = state.get("policies").elements().to_vec();
+    if policies
+        .iter()
+        .all(|p| p.get("permission_group_ids").is_wholly_known())
+    {
+        return Some(());
+    }
+    let groups = data
+        .permission_groups(account)
+        .await
+        .map_err(|d| diags.push(d))
+        .ok()?;
+    let resolved = policies
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut p)| {
+            if !p.get("permission_group_ids").is_wholly_known() {
+                let ids = resolve_policy(
+                    &groups,
+                    &p,
+                    Some(AttrPath::root("policies").index(i)),
+                    diags,
+                );
+                p.set("permission_group_ids", ids);
+            }
+            p
+        })
+        .collect();
+    state.set("policies", Value::List(resolved));
+    (!diags.has_errors()).then_some(())
 }
 
 #[cfg(test)]
