@@ -135,7 +135,9 @@ fn create_plan_empty_update_roll_import_destroy() {
 
     // In-place update of name, condition, status, expiry: same id and value.
     let v2 = format!(
-        "  name = \"ci-app-2\"\n{POLICIES_REORDERED}\n  condition = {{ request_ip = {{ in = [\"10.0.0.2\"], not_in = [\"10.0.0.3/32\"] }} }}\n  expires_on = \"2098-01-01T00:00:00Z\"\n  status = \"disabled\"\n"
+        "  name = \"ci-app-2\"\n{}\n  condition = {{ request_ip = {{ in = [\"10.0.0.2\"], not_in = [\"10.0.0.3/32\"] }} }}\n  not_before = \"2026-01-01T00:00:00Z\"\n  expires_on = \"2098-01-01T00:00:00Z\"\n  status = \"disabled\"\n",
+        // One group fewer in the allow policy: a real policy change.
+        POLICIES_REORDERED.replace(", \"9e9b428a0bcd46fd80e580b46a69963c\"", "")
     );
     ws.write(&token_config(&base, &v2));
     ws.apply();
@@ -147,6 +149,21 @@ fn create_plan_empty_update_roll_import_destroy() {
     assert_eq!(t2["status"], "disabled");
     let dump = emu.get().dump();
     assert_eq!(dump["tokens"][&id]["token"]["name"], "ci-app-2");
+    assert_eq!(
+        dump["tokens"][&id]["token"]["not_before"],
+        "2026-01-01T00:00:00Z"
+    );
+    let groups: Vec<&Value> = dump["tokens"][&id]["token"]["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["permission_groups"].as_array().unwrap())
+        .collect();
+    assert_eq!(groups.len(), 2, "the AI Search group is gone: {groups:?}");
+    assert_eq!(
+        t2["policies"][1]["permission_group_ids"],
+        serde_json::json!([R2_WRITE])
+    );
     assert_eq!(dump["tokens"][&id]["token"]["status"], "disabled");
     ws.assert_plan_empty();
 
