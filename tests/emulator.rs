@@ -25,6 +25,19 @@ fn http() -> reqwest::Client {
         .unwrap()
 }
 
+/// GET a URL (admin routes need no credentials) and decode its JSON.
+async fn get_json(url: String) -> Value {
+    http()
+        .get(url)
+        .bearer_auth(API_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn create_token(base: &str, name: &str) -> Value {
     let body = json!({"name": name, "policies": [{"effect": "allow",
         "permission_groups": [{"id": "bf7481a1826f439697cb59a20b22293e"}],
@@ -71,24 +84,10 @@ async fn admin_routes_inject_faults_and_mutate_out_of_band() {
         .send()
         .await
         .unwrap();
-    let state: Value = http()
-        .get(format!("{root}/__admin/state"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let state: Value = get_json(format!("{root}/__admin/state")).await;
     assert_eq!(state["tokens"][id]["token"]["name"], "renamed");
 
-    let counts: Value = http()
-        .get(format!("{root}/__admin/counts"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let counts: Value = get_json(format!("{root}/__admin/counts")).await;
     assert_eq!(counts["POST /accounts/{account_id}/tokens"], 1);
 
     http()
@@ -111,15 +110,7 @@ async fn rust_api_expires_and_renames_tokens() {
     let token = create_token(&emu.base_url, "oob").await;
     let id = token["id"].as_str().unwrap();
     assert!(emu.expire_token(id));
-    let read: Value = http()
-        .get(format!("{}/accounts/{ACCOUNT}/tokens/{id}", emu.base_url))
-        .bearer_auth(API_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let read: Value = get_json(format!("{}/accounts/{ACCOUNT}/tokens/{id}", emu.base_url)).await;
     assert_eq!(read["result"]["status"], "expired");
     assert!(emu.rename_token(id, "new-name"));
     assert!(emu.delete_token(id));
