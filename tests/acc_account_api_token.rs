@@ -587,3 +587,46 @@ resource "cfai_account_api_token" "t" {{
     );
     ws.assert_plan_empty();
 }
+
+#[test]
+fn changing_the_account_replaces_the_token() {
+    let Some((emu, ws)) = setup() else { return };
+    let base = emu.get().base_url.clone();
+    let body = |account: &str| {
+        format!(
+            "  account_id = \"{account}\"\n  name = \"moving\"\n  policies = [{{ permission_groups = [\"Workers R2 Storage Read\"], resources = {{ \"com.cloudflare.api.account.{account}\" = \"*\" }} }}]\n"
+        )
+    };
+    ws.write(&token_config(&base, &body(ACCOUNT)));
+    ws.apply();
+    let old_id = ws.resource("cfai_account_api_token.t")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    ws.write(&token_config(&base, &body(support::OTHER_ACCOUNT)));
+    let (code, text) = ws.plan_code();
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("must be replaced") && text.contains("forces replacement"),
+        "{text}"
+    );
+    ws.apply();
+    let t = ws.resource("cfai_account_api_token.t");
+    assert_ne!(t["id"], old_id.as_str());
+    assert_eq!(t["account_id"], support::OTHER_ACCOUNT);
+    assert_eq!(
+        t["s3_endpoint"],
+        format!(
+            "https://{}.r2.cloudflarestorage.com",
+            support::OTHER_ACCOUNT
+        )
+    );
+    let tokens = emu.get().dump()["tokens"].as_object().unwrap().clone();
+    assert_eq!(tokens.len(), 1, "the old token was deleted");
+    assert_eq!(
+        tokens[t["id"].as_str().unwrap()]["account"],
+        support::OTHER_ACCOUNT
+    );
+    ws.assert_plan_empty();
+}

@@ -15,6 +15,7 @@ fn main() -> ExitCode {
     let mut port = 8787u16;
     let mut config = EmulatorConfig {
         account_id: "0123456789abcdef0123456789abcdef".into(),
+        other_accounts: Vec::new(),
         api_token: "dev-token".into(),
         api_key: None,
         state_file: None,

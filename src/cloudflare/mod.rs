@@ -477,6 +477,7 @@ mod tests {
         let account = "0123456789abcdef0123456789abcdef";
         let config = EmulatorConfig {
             account_id: account.into(),
+            other_accounts: Vec::new(),
             api_token: "t".into(),
             api_key: None,
             state_file: None,

@@ -54,6 +54,8 @@ use crate::cloudflare::models::PermissionGroup;
 #[derive(Debug, Clone)]
 pub struct EmulatorConfig {
     pub account_id: String,
+    /// Further accounts the same credentials may use.
+    pub other_accounts: Vec<String>,
     /// Accepted as `Authorization: Bearer`.
     pub api_token: String,
     /// Accepted as `X-Auth-Key` + `X-Auth-Email`.
@@ -321,7 +323,7 @@ async fn authenticate(
         .nth(2)
         .unwrap_or_default()
         .to_string();
-    if account != app.config.account_id {
+    if account != app.config.account_id && !app.config.other_accounts.contains(&account) {
         return reply::iam_err(StatusCode::FORBIDDEN, 10000, "Authentication error");
     }
     next.run(req).await

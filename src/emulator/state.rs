@@ -12,6 +12,8 @@ pub(crate) struct StoredToken {
     /// The token as the API shows it (no value).
     pub token: Value,
     pub value: String,
+    /// The owning account.
+    pub account: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -236,7 +236,11 @@ struct ListQuery {
     include_expired: Option<bool>,
 }
 
-async fn list(State(app): State<App>, Query(q): Query<ListQuery>) -> Response {
+async fn list(
+    State(app): State<App>,
+    Path(account): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Response {
     let (page, per_page) = (q.page.unwrap_or(1), q.per_page.unwrap_or(20));
     if page < 1 || !(5..=50).contains(&per_page) {
         return bad(1001, "page must be >= 1 and per_page between 5 and 50");
@@ -245,6 +249,7 @@ async fn list(State(app): State<App>, Query(q): Query<ListQuery>) -> Response {
     let items: Vec<Value> = world
         .tokens
         .values()
+        .filter(|t| t.account == account)
         .filter(|t| q.include_expired.unwrap_or(false) || !is_expired(&t.token))
         .map(|t| present(&t.token))
         .collect();
@@ -252,7 +257,7 @@ async fn list(State(app): State<App>, Query(q): Query<ListQuery>) -> Response {
     iam_list(items, page, per_page, total)
 }
 
-async fn create(State(app): State<App>, body: Bytes) -> Response {
+async fn create(State(app): State<App>, Path(account): Path<String>, body: Bytes) -> Response {
     let fields = or_reply!(validate(&app, &body, false));
     let id = random_hex32();
     let stamp = now();
@@ -267,6 +272,7 @@ async fn create(State(app): State<App>, body: Bytes) -> Response {
         StoredToken {
             token: token.clone(),
             value: value.clone(),
+            account,
         },
     );
     app.persist(&world);
@@ -275,8 +281,8 @@ async fn create(State(app): State<App>, body: Bytes) -> Response {
     iam_ok(result)
 }
 
-async fn read(State(app): State<App>, Path((_, id)): Path<(String, String)>) -> Response {
-    match app.world().tokens.get(&id) {
+async fn read(State(app): State<App>, Path((account, id)): Path<(String, String)>) -> Response {
+    match app.world().tokens.get(&id).filter(|t| t.account == account) {
         Some(t) => iam_ok(present(&t.token)),
         None => not_found(),
     }
@@ -284,12 +290,12 @@ async fn read(State(app): State<App>, Path((_, id)): Path<(String, String)>) -> 
 
 async fn update(
     State(app): State<App>,
-    Path((_, id)): Path<(String, String)>,
+    Path((account, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
     let fields = or_reply!(validate(&app, &body, true));
     let mut world = app.world();
-    let Some(stored) = world.tokens.get_mut(&id) else {
+    let Some(stored) = world.tokens.get_mut(&id).filter(|t| t.account == account) else {
         return not_found();
     };
     // PUT replaces the whole token: what is not sent is cleared.
@@ -312,18 +318,19 @@ async fn update(
     iam_ok(result)
 }
 
-async fn remove(State(app): State<App>, Path((_, id)): Path<(String, String)>) -> Response {
+async fn remove(State(app): State<App>, Path((account, id)): Path<(String, String)>) -> Response {
     let mut world = app.world();
-    if world.tokens.remove(&id).is_none() {
+    if !world.tokens.get(&id).is_some_and(|t| t.account == account) {
         return not_found();
     }
+    world.tokens.remove(&id);
     app.persist(&world);
     iam_ok(json!({ "id": id }))
 }
 
 async fn roll(
     State(app): State<App>,
-    Path((_, id)): Path<(String, String)>,
+    Path((account, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
     if !matches!(serde_json::from_slice::<Value>(&body), Ok(Value::Object(_))) {
@@ -333,7 +340,7 @@ async fn roll(
         );
     }
     let mut world = app.world();
-    let Some(stored) = world.tokens.get_mut(&id) else {
+    let Some(stored) = world.tokens.get_mut(&id).filter(|t| t.account == account) else {
         return not_found();
     };
     stored.value = new_value();

@@ -181,6 +181,8 @@ impl Workspace {
 }
 
 pub const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
+/// A second account the emulator's credentials can reach.
+pub const OTHER_ACCOUNT: &str = "fedcba9876543210fedcba9876543210";
 
 pub const PROVIDER_HEADER: &str = r#"
 terraform {
@@ -195,6 +197,7 @@ pub const API_TOKEN: &str = "emulator-test-token";
 pub fn emulator_config() -> cfai::emulator::EmulatorConfig {
     cfai::emulator::EmulatorConfig {
         account_id: ACCOUNT.to_string(),
+        other_accounts: vec![OTHER_ACCOUNT.to_string()],
         api_token: API_TOKEN.to_string(),
         api_key: Some(("global-key".to_string(), "me@example.com".to_string())),
         state_file: None,
