@@ -320,7 +320,7 @@ async fn update(
 
 async fn remove(State(app): State<App>, Path((account, id)): Path<(String, String)>) -> Response {
     let mut world = app.world();
-    if !world.tokens.get(&id).is_some_and(|t| t.account == account) {
+    if world.tokens.get(&id).is_none_or(|t| t.account != account) {
         return not_found();
     }
     world.tokens.remove(&id);
