@@ -25,6 +25,11 @@ fn http() -> reqwest::Client {
         .unwrap()
 }
 
+/// GET a URL with the emulator's credentials.
+async fn get(url: String) -> reqwest::Response {
+    http().get(url).bearer_auth(API_TOKEN).send().await.unwrap()
+}
+
 /// GET a URL (admin routes need no credentials) and decode its JSON.
 async fn get_json(url: String) -> Value {
     http()
@@ -69,12 +74,7 @@ async fn admin_routes_inject_faults_and_mutate_out_of_band() {
         .await
         .unwrap();
     assert!(resp.status().is_success());
-    let throttled = http()
-        .get(format!("{}/accounts/{ACCOUNT}/tokens/{id}", emu.base_url))
-        .bearer_auth(API_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let throttled = get(format!("{}/accounts/{ACCOUNT}/tokens/{id}", emu.base_url)).await;
     assert_eq!(throttled.status(), 429);
     assert_eq!(throttled.headers()["retry-after"], "7");
 
@@ -95,12 +95,7 @@ async fn admin_routes_inject_faults_and_mutate_out_of_band() {
         .send()
         .await
         .unwrap();
-    let gone = http()
-        .get(format!("{}/accounts/{ACCOUNT}/tokens/{id}", emu.base_url))
-        .bearer_auth(API_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let gone = get(format!("{}/accounts/{ACCOUNT}/tokens/{id}", emu.base_url)).await;
     assert_eq!(gone.status(), 404);
 }
 
@@ -186,12 +181,7 @@ async fn latency_is_injected() {
         ..Default::default()
     });
     let started = std::time::Instant::now();
-    let resp = http()
-        .get(format!("{}/accounts/{ACCOUNT}/tokens", emu.base_url))
-        .bearer_auth(API_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let resp = get(format!("{}/accounts/{ACCOUNT}/tokens", emu.base_url)).await;
     assert_eq!(resp.status(), 200);
     assert!(started.elapsed() >= std::time::Duration::from_millis(300));
 }
@@ -207,12 +197,7 @@ async fn random_faults_follow_their_rate() {
     });
     let mut failures = 0;
     for _ in 0..200 {
-        let resp = http()
-            .get(format!("{}/accounts/{ACCOUNT}/tokens", emu.base_url))
-            .bearer_auth(API_TOKEN)
-            .send()
-            .await
-            .unwrap();
+        let resp = get(format!("{}/accounts/{ACCOUNT}/tokens", emu.base_url)).await;
         if resp.status() == 502 {
             failures += 1;
         }

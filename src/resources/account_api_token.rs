@@ -340,19 +340,16 @@ impl Resource<Configured> for AccountApiToken {
             }
             Err(e) => return capture(diags, Err(api_error("Could not read the API token", &e))),
         };
-        let prior_policies = state.get("policies").elements();
-        let catalog = if same_policies(prior_policies, &token.policies) {
-            Vec::new()
+        let new_state = if same_policies(state.get("policies").elements(), &token.policies) {
+            state_from_api(state, &token, &account, None)
         } else {
-            data.permission_groups(&account)
-                .await
-                .map(|g| g.to_vec())
-                .unwrap_or_default()
-        };
-        if !same_policies(prior_policies, &token.policies) {
+            // Changed outside Terraform: rebuilt in the API's order, with
+            // names from the catalog (an empty one if it cannot be had).
             private.insert(ORDER_FROM_API.into(), true.into());
-        }
-        let new_state = state_from_api(state, &token, &account, &catalog);
+            let catalog = data.permission_groups(&account).await.ok();
+            let groups = catalog.as_deref().map_or(&[][..], |g| g.as_slice());
+            state_from_api(state, &token, &account, Some(groups))
+        };
         if new_state.get("status").as_str() == Some("expired") {
             diags.push(expired_warning(&new_state));
         }

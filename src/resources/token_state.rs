@@ -133,18 +133,19 @@ pub(crate) fn set_value(state: &mut Value, value: Option<&Secret>) {
 }
 
 /// The refreshed state: the API's truth, in the prior's words wherever the
-/// meaning is unchanged.
+/// meaning is unchanged. `changed_policies` carries the catalog (for names)
+/// when the caller found the policies changed, and is `None` otherwise.
 pub(crate) fn state_from_api(
     prior: &Value,
     token: &Token,
     account: &str,
-    catalog: &[PermissionGroup],
+    changed_policies: Option<&[PermissionGroup]>,
 ) -> Value {
     let mut state = prior.clone();
     fill_computed(&mut state, token, account);
     state.set("name", Value::string(&token.name));
-    let prior_policies = prior.get("policies").elements();
-    if !same_policies(prior_policies, &token.policies) {
+    if let Some(catalog) = changed_policies {
+        let prior_policies = prior.get("policies").elements();
         state.set(
             "policies",
             Value::List(policies_from_api(&token.policies, prior_policies, catalog)),
