@@ -4,14 +4,15 @@
 //! resource so that each one does not have to.
 
 pub mod diagnostics;
+pub mod oracle;
 pub mod plan;
 pub mod schema;
 
 use async_trait::async_trait;
 
-pub use diagnostics::{AttrPath, Diagnostic, Diagnostics, Severity};
+pub use diagnostics::{AttrPath, Diagnostic, Diagnostics, PathStep, Severity};
 pub use plan::PlanChange;
-pub use schema::{Attribute, DescriptionKind, Nesting, Schema};
+pub use schema::{Attribute, Block, DescriptionKind, Nesting, Schema};
 
 use crate::cty::{json, Type, Value};
 

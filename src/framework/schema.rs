@@ -157,6 +157,64 @@ fn object_type(attrs: &[Attribute]) -> Type {
     )
 }
 
+/// A nested block (`timeouts { create = "5m" }`): configuration-only
+/// structure whose count Terraform fixes from the configuration. Only single
+/// and list nesting are offered; blocks hold attributes, not further blocks.
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub name: String,
+    pub nesting: Nesting,
+    pub attributes: Vec<Attribute>,
+    pub description: String,
+    /// 0 means unlimited (list nesting only).
+    pub max_items: i64,
+}
+
+impl Block {
+    pub fn single(name: &str, attributes: Vec<Attribute>) -> Self {
+        Block {
+            name: name.to_string(),
+            nesting: Nesting::Single,
+            attributes,
+            description: String::new(),
+            max_items: 0,
+        }
+    }
+
+    pub fn list(name: &str, attributes: Vec<Attribute>) -> Self {
+        Block {
+            nesting: Nesting::List,
+            ..Block::single(name, attributes)
+        }
+    }
+
+    pub fn describe(mut self, text: &str) -> Self {
+        self.description = text.to_string();
+        self
+    }
+
+    pub fn max_items(mut self, max: i64) -> Self {
+        self.max_items = max;
+        self
+    }
+
+    pub fn cty_type(&self) -> Type {
+        let object = object_type(&self.attributes);
+        match self.nesting {
+            Nesting::List => Type::list(object),
+            _ => object,
+        }
+    }
+
+    /// What an absent block decodes to: null for single, empty for list.
+    pub fn empty_value(&self) -> Value {
+        match self.nesting {
+            Nesting::List => Value::List(Vec::new()),
+            _ => Value::Null,
+        }
+    }
+}
+
 /// The schema of a provider block, resource, data source or ephemeral resource.
 #[derive(Debug, Clone, Default)]
 pub struct Schema {
@@ -164,6 +222,7 @@ pub struct Schema {
     pub description: String,
     pub description_kind: DescriptionKind,
     pub attributes: Vec<Attribute>,
+    pub blocks: Vec<Block>,
 }
 
 impl Schema {
@@ -173,6 +232,7 @@ impl Schema {
             description: description.to_string(),
             description_kind: DescriptionKind::Markdown,
             attributes: Vec::new(),
+            blocks: Vec::new(),
         }
     }
 
@@ -186,8 +246,39 @@ impl Schema {
         self
     }
 
+    pub fn block(mut self, block: Block) -> Self {
+        self.blocks.push(block);
+        self
+    }
+
     pub fn cty_type(&self) -> Type {
-        object_type(&self.attributes)
+        let mut fields: BTreeMap<String, Type> = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), a.cty_type()))
+            .collect();
+        for b in &self.blocks {
+            fields.insert(b.name.clone(), b.cty_type());
+        }
+        Type::Object(fields)
+    }
+
+    /// Every attribute null and every block absent: what Terraform uses as
+    /// the prior state of an object being created.
+    pub fn empty_value(&self) -> Value {
+        let mut fields: BTreeMap<String, Value> = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), Value::Null))
+            .collect();
+        for b in &self.blocks {
+            fields.insert(b.name.clone(), b.empty_value());
+        }
+        Value::Object(fields)
+    }
+
+    pub fn block_named(&self, name: &str) -> Option<&Block> {
+        self.blocks.iter().find(|b| b.name == name)
     }
 
     pub fn attribute_named(&self, name: &str) -> Option<&Attribute> {
@@ -199,6 +290,18 @@ impl Schema {
     pub fn lint(&self) -> Vec<String> {
         let mut problems = Vec::new();
         lint_attributes(&self.attributes, "", false, &mut problems);
+        for b in &self.blocks {
+            if self.attribute_named(&b.name).is_some() {
+                problems.push(format!("{}: a block and an attribute share the name", b.name));
+            }
+            if b.description.is_empty() {
+                problems.push(format!("{}: block has no description", b.name));
+            }
+            if !matches!(b.nesting, Nesting::Single | Nesting::List) {
+                problems.push(format!("{}: blocks nest single or list", b.name));
+            }
+            lint_attributes(&b.attributes, &format!("{}.", b.name), false, &mut problems);
+        }
         problems
     }
 }
@@ -218,6 +321,11 @@ fn lint_attributes(attrs: &[Attribute], prefix: &str, in_set: bool, problems: &m
         }
         if a.description.is_empty() {
             problems.push(format!("{name}: has no description"));
+        }
+        if a.default.is_some() && !a.computed {
+            problems.push(format!(
+                "{name}: a default needs a computed attribute (Terraform rejects a planned value for a non-computed one)"
+            ));
         }
         if a.write_only && (in_set || a.computed) {
             problems.push(format!(

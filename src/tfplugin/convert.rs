@@ -3,7 +3,7 @@
 use super::proto;
 use crate::cty::{json, msgpack, Type, Value};
 use crate::framework::diagnostics::PathStep;
-use crate::framework::schema::{AttrType, Attribute, DescriptionKind, Nesting};
+use crate::framework::schema::{AttrType, Attribute, Block, DescriptionKind, Nesting};
 use crate::framework::{AttrPath, Diagnostic, Diagnostics, FunctionDef, Schema, Severity};
 
 pub(crate) fn schema(s: &Schema) -> proto::Schema {
@@ -12,11 +12,33 @@ pub(crate) fn schema(s: &Schema) -> proto::Schema {
         block: Some(proto::schema::Block {
             version: 0,
             attributes: s.attributes.iter().map(attribute).collect(),
-            block_types: Vec::new(),
+            block_types: s.blocks.iter().map(block).collect(),
             description: s.description.clone(),
             description_kind: kind(s.description_kind),
             deprecated: false,
         }),
+    }
+}
+
+fn block(b: &Block) -> proto::schema::NestedBlock {
+    use proto::schema::nested_block::NestingMode;
+    let nesting = match b.nesting {
+        Nesting::List => NestingMode::List,
+        _ => NestingMode::Single,
+    };
+    proto::schema::NestedBlock {
+        type_name: b.name.clone(),
+        block: Some(proto::schema::Block {
+            version: 0,
+            attributes: b.attributes.iter().map(attribute).collect(),
+            block_types: Vec::new(),
+            description: b.description.clone(),
+            description_kind: kind(DescriptionKind::Markdown),
+            deprecated: false,
+        }),
+        nesting: nesting as i32,
+        min_items: 0,
+        max_items: if b.nesting == Nesting::Single { 0 } else { b.max_items },
     }
 }
 

@@ -1,0 +1,519 @@
+//! Plan-validity property testing: the provider's gRPC service in process
+//! (the same code Terraform reaches, msgpack included), Terraform's side of
+//! each step played from its own rules (`ProposedNew`, the final plan at
+//! apply time), and every answer judged by `cfai::framework::oracle`.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use cfai::cty::{msgpack, Type, Value};
+use cfai::framework::oracle::{self, Violation};
+use cfai::framework::{AttrPath, Attribute, Nesting, PathStep, Schema};
+use cfai::provider::CfaiProvider;
+use cfai::tfplugin::proto;
+use cfai::tfplugin::proto::provider_server::Provider as _;
+use cfai::tfplugin::ProviderServer;
+use cfai::framework::ProviderDef;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tonic::Request;
+
+/// Cases per property: `CFAI_PROPERTY_CASES` raises it on demand.
+pub fn cases(default: u32) -> u32 {
+    std::env::var("CFAI_PROPERTY_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+pub struct Plugin {
+    server: ProviderServer<CfaiProvider>,
+    pub resources: BTreeMap<String, Schema>,
+    pub data_sources: BTreeMap<String, Schema>,
+    provider_schema: Schema,
+}
+
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub planned: Value,
+    pub requires_replace: Vec<AttrPath>,
+    pub private: Vec<u8>,
+}
+
+fn dv(value: &Value, ty: &Type) -> Option<proto::DynamicValue> {
+    Some(proto::DynamicValue {
+        msgpack: msgpack::encode(value, ty).expect("encode"),
+        json: Vec::new(),
+    })
+}
+
+fn undv(v: Option<proto::DynamicValue>, ty: &Type) -> Value {
+    match v {
+        Some(v) if !v.msgpack.is_empty() => msgpack::decode(&v.msgpack, ty).expect("decode"),
+        _ => Value::Null,
+    }
+}
+
+fn errors(diags: &[proto::Diagnostic]) -> Vec<String> {
+    diags
+        .iter()
+        .filter(|d| d.severity == proto::diagnostic::Severity::Error as i32)
+        .map(|d| format!("{}: {}", d.summary, d.detail))
+        .collect()
+}
+
+fn path(p: &proto::AttributePath) -> AttrPath {
+    use proto::attribute_path::step::Selector;
+    AttrPath(
+        p.steps
+            .iter()
+            .filter_map(|s| match s.selector.as_ref()? {
+                Selector::AttributeName(n) => Some(PathStep::Attribute(n.clone())),
+                Selector::ElementKeyString(k) => Some(PathStep::Key(k.clone())),
+                Selector::ElementKeyInt(i) => Some(PathStep::Index(*i)),
+            })
+            .collect(),
+    )
+}
+
+fn capabilities() -> Option<proto::ClientCapabilities> {
+    Some(proto::ClientCapabilities {
+        deferral_allowed: false,
+        write_only_attributes_allowed: true,
+    })
+}
+
+impl Plugin {
+    pub async fn configured(base_url: &str, account: &str, token: &str) -> Plugin {
+        let provider = CfaiProvider;
+        let resources = provider
+            .resources()
+            .iter()
+            .map(|r| (r.type_name().to_string(), r.schema()))
+            .collect();
+        let data_sources = provider
+            .data_sources()
+            .iter()
+            .map(|d| (d.type_name().to_string(), d.schema()))
+            .collect();
+        let provider_schema = provider.schema();
+        let plugin = Plugin {
+            server: ProviderServer::new(provider),
+            resources,
+            data_sources,
+            provider_schema,
+        };
+        let mut config = plugin.provider_schema.empty_value();
+        config.set("api_token", token.into());
+        config.set("account_id", account.into());
+        config.set("base_url", base_url.into());
+        config.set("max_retries", 0i64.into());
+        config.set("rate_limit_per_second", 10000i64.into());
+        config.set("rate_limit_per_5_minutes", 1_000_000i64.into());
+        let response = plugin
+            .server
+            .configure_provider(Request::new(proto::configure_provider::Request {
+                terraform_version: "1.11.4".into(),
+                config: dv(&config, &plugin.provider_schema.cty_type()),
+                client_capabilities: capabilities(),
+            }))
+            .await
+            .expect("configure")
+            .into_inner();
+        assert!(errors(&response.diagnostics).is_empty(), "{:?}", response.diagnostics);
+        plugin
+    }
+
+    fn schema(&self, type_name: &str) -> &Schema {
+        self.resources
+            .get(type_name)
+            .or_else(|| self.data_sources.get(type_name))
+            .expect("known type")
+    }
+
+    pub async fn validate(&self, type_name: &str, config: &Value) -> Vec<String> {
+        let ty = self.schema(type_name).cty_type();
+        let r = self
+            .server
+            .validate_resource_config(Request::new(proto::validate_resource_config::Request {
+                type_name: type_name.into(),
+                config: dv(config, &ty),
+                client_capabilities: capabilities(),
+            }))
+            .await
+            .expect("validate")
+            .into_inner();
+        errors(&r.diagnostics)
+    }
+
+    pub async fn validate_data(&self, type_name: &str, config: &Value) -> Vec<String> {
+        let ty = self.schema(type_name).cty_type();
+        let r = self
+            .server
+            .validate_data_resource_config(Request::new(
+                proto::validate_data_resource_config::Request {
+                    type_name: type_name.into(),
+                    config: dv(config, &ty),
+                },
+            ))
+            .await
+            .expect("validate")
+            .into_inner();
+        errors(&r.diagnostics)
+    }
+
+    pub async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, Vec<String>> {
+        let ty = self.schema(type_name).cty_type();
+        let r = self
+            .server
+            .read_data_source(Request::new(proto::read_data_source::Request {
+                type_name: type_name.into(),
+                config: dv(config, &ty),
+                provider_meta: None,
+                client_capabilities: capabilities(),
+            }))
+            .await
+            .expect("read data")
+            .into_inner();
+        let errs = errors(&r.diagnostics);
+        if errs.is_empty() {
+            Ok(undv(r.state, &ty))
+        } else {
+            Err(errs)
+        }
+    }
+
+    /// PlanResourceChange as Terraform sends it: the proposed new state is
+    /// Terraform's `ProposedNew`.
+    pub async fn plan(
+        &self,
+        type_name: &str,
+        prior: &Value,
+        config: &Value,
+        prior_private: &[u8],
+    ) -> Result<Planned, Vec<String>> {
+        let schema = self.schema(type_name);
+        let ty = schema.cty_type();
+        let proposed = oracle::proposed_new(schema, prior, config);
+        let r = self
+            .server
+            .plan_resource_change(Request::new(proto::plan_resource_change::Request {
+                type_name: type_name.into(),
+                prior_state: dv(prior, &ty),
+                proposed_new_state: dv(&proposed, &ty),
+                config: dv(config, &ty),
+                prior_private: prior_private.to_vec(),
+                provider_meta: None,
+                client_capabilities: capabilities(),
+            }))
+            .await
+            .expect("plan")
+            .into_inner();
+        let errs = errors(&r.diagnostics);
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        Ok(Planned {
+            planned: undv(r.planned_state, &ty),
+            requires_replace: r.requires_replace.iter().map(path).collect(),
+            private: r.planned_private,
+        })
+    }
+
+    pub async fn apply(
+        &self,
+        type_name: &str,
+        prior: &Value,
+        planned: &Planned,
+        config: &Value,
+    ) -> Result<(Value, Vec<u8>), Vec<String>> {
+        let ty = self.schema(type_name).cty_type();
+        let r = self
+            .server
+            .apply_resource_change(Request::new(proto::apply_resource_change::Request {
+                type_name: type_name.into(),
+                prior_state: dv(prior, &ty),
+                planned_state: dv(&planned.planned, &ty),
+                config: dv(config, &ty),
+                planned_private: planned.private.clone(),
+                provider_meta: None,
+            }))
+            .await
+            .expect("apply")
+            .into_inner();
+        let errs = errors(&r.diagnostics);
+        if errs.is_empty() {
+            Ok((undv(r.new_state, &ty), r.private))
+        } else {
+            Err(errs)
+        }
+    }
+
+    pub async fn read(
+        &self,
+        type_name: &str,
+        state: &Value,
+        private: &[u8],
+    ) -> Result<(Value, Vec<u8>), Vec<String>> {
+        let ty = self.schema(type_name).cty_type();
+        let r = self
+            .server
+            .read_resource(Request::new(proto::read_resource::Request {
+                type_name: type_name.into(),
+                current_state: dv(state, &ty),
+                private: private.to_vec(),
+                provider_meta: None,
+                client_capabilities: capabilities(),
+            }))
+            .await
+            .expect("read")
+            .into_inner();
+        let errs = errors(&r.diagnostics);
+        if errs.is_empty() {
+            Ok((undv(r.new_state, &ty), r.private))
+        } else {
+            Err(errs)
+        }
+    }
+
+    /// One object's whole life under Terraform's rules, from configurations
+    /// that may hold unknowns (`config`) and what they become at apply
+    /// (`resolved`): validate, plan, final plan, apply, refresh, empty
+    /// re-plan. Returns the refreshed state and private state.
+    pub async fn converge(
+        &self,
+        type_name: &str,
+        prior: (&Value, &[u8]),
+        config: &Value,
+        resolved: &Value,
+    ) -> Result<(Value, Vec<u8>), String> {
+        let schema = self.schema(type_name).clone();
+        let fail = |stage: &str, what: String| {
+            Err(format!(
+                "{stage}: {what}\n  config:   {config:?}\n  resolved: {resolved:?}\n  prior:    {:?}",
+                prior.0
+            ))
+        };
+        let errs = self.validate(type_name, config).await;
+        if !errs.is_empty() {
+            return fail("validate (with unknowns)", format!("{errs:?}"));
+        }
+        let first = match self.plan(type_name, prior.0, config, prior.1).await {
+            Ok(p) => p,
+            Err(e) => return fail("plan", format!("{e:?}")),
+        };
+        let v = oracle::check_plan(&schema, prior.0, config, &first.planned, &first.requires_replace);
+        if !v.is_empty() {
+            return fail("plan invalid", show(&v, &first.planned));
+        }
+        // Terraform plans again at apply time, with every value known.
+        let errs = self.validate(type_name, resolved).await;
+        if !errs.is_empty() {
+            return fail("validate (resolved)", format!("{errs:?}"));
+        }
+        let replacing = !first.requires_replace.is_empty();
+        let (prior_state, prior_private): (Value, Vec<u8>) = if replacing {
+            (Value::Null, Vec::new())
+        } else {
+            (prior.0.clone(), prior.1.to_vec())
+        };
+        if replacing {
+            // Replace: destroy the old object, create the new one.
+            let destroy = Planned {
+                planned: Value::Null,
+                requires_replace: Vec::new(),
+                private: prior.1.to_vec(),
+            };
+            if let Err(e) = self.apply(type_name, prior.0, &destroy, &Value::Null).await {
+                return fail("destroy for replacement", format!("{e:?}"));
+            }
+        }
+        let last = match self.plan(type_name, &prior_state, resolved, &prior_private).await {
+            Ok(p) => p,
+            Err(e) => return fail("final plan", format!("{e:?}")),
+        };
+        let v = oracle::check_plan(&schema, &prior_state, resolved, &last.planned, &last.requires_replace);
+        if !v.is_empty() {
+            return fail("final plan invalid", show(&v, &last.planned));
+        }
+        if !replacing {
+            let v = oracle::check_final_plan(&first.planned, &last.planned);
+            if !v.is_empty() {
+                return fail("final plan inconsistent with the first", show(&v, &last.planned));
+            }
+        }
+        let (applied, private) = match self.apply(type_name, &prior_state, &last, resolved).await {
+            Ok(s) => s,
+            Err(e) => return fail("apply", format!("{e:?}")),
+        };
+        let v = oracle::check_apply(&schema, &last.planned, &applied);
+        if !v.is_empty() {
+            return fail("inconsistent result after apply", show(&v, &applied));
+        }
+        let (refreshed, private) = match self.read(type_name, &applied, &private).await {
+            Ok(s) => s,
+            Err(e) => return fail("refresh", format!("{e:?}")),
+        };
+        let v = oracle::check_read(&schema, &refreshed);
+        if !v.is_empty() {
+            return fail("refresh result", show(&v, &refreshed));
+        }
+        if refreshed.is_null() {
+            return fail("refresh", "the object vanished".into());
+        }
+        let again = match self.plan(type_name, &refreshed, resolved, &private).await {
+            Ok(p) => p,
+            Err(e) => return fail("re-plan", format!("{e:?}")),
+        };
+        let v = oracle::check_plan(&schema, &refreshed, resolved, &again.planned, &again.requires_replace);
+        if !v.is_empty() {
+            return fail("re-plan invalid", show(&v, &again.planned));
+        }
+        if again.planned != refreshed || !again.requires_replace.is_empty() {
+            return fail(
+                "re-plan not empty",
+                format!(
+                    "diff: {}\n  replace: {:?}",
+                    diff(&refreshed, &again.planned, ""),
+                    again.requires_replace
+                ),
+            );
+        }
+        Ok((refreshed, private))
+    }
+
+    pub async fn destroy(&self, type_name: &str, state: &Value, private: &[u8]) {
+        let destroy = Planned {
+            planned: Value::Null,
+            requires_replace: Vec::new(),
+            private: private.to_vec(),
+        };
+        self.apply(type_name, state, &destroy, &Value::Null)
+            .await
+            .expect("destroy");
+    }
+}
+
+fn show(v: &[Violation], value: &Value) -> String {
+    let lines: Vec<String> = v.iter().map(|x| format!("    {x}")).collect();
+    format!("\n{}\n  value: {value:?}", lines.join("\n"))
+}
+
+/// Where two values differ, attribute by attribute.
+pub fn diff(a: &Value, b: &Value, at: &str) -> String {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => x
+            .iter()
+            .filter_map(|(k, v)| {
+                let w = y.get(k).unwrap_or(&Value::Null);
+                (v != w).then(|| diff(v, w, &format!("{at}.{k}")))
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => format!("{at}: {a:?} -> {b:?}"),
+    }
+}
+
+// ------------------------------------------------------------ generation
+
+/// A configuration as planned (some values unknown or dropped) and what it
+/// becomes at apply time.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub config: Value,
+    pub resolved: Value,
+}
+
+/// From a valid configuration, every attribute at every depth
+/// independently kept, made null (when optional) or made unknown; a kept
+/// collection may get an unknown element, a kept nested object is varied in
+/// turn. Unknowns resolve to the base's value at apply.
+pub fn vary(schema: &Schema, base: &Value, rng: &mut StdRng) -> Case {
+    let mut config = base.clone();
+    let mut resolved = base.clone();
+    vary_attrs(&schema.attributes, base, &mut config, &mut resolved, rng);
+    for b in &schema.blocks {
+        // Blocks are never unknown unless dynamic; dropping one is allowed.
+        if rng.random_bool(0.3) {
+            config.set(&b.name, b.empty_value());
+            resolved.set(&b.name, b.empty_value());
+        }
+    }
+    Case { config, resolved }
+}
+
+fn vary_attrs(
+    attrs: &[Attribute],
+    base: &Value,
+    config: &mut Value,
+    resolved: &mut Value,
+    rng: &mut StdRng,
+) {
+    for attr in attrs {
+        let b = base.get(&attr.name).clone();
+        if attr.computed && !attr.optional {
+            config.set(&attr.name, Value::Null);
+            resolved.set(&attr.name, Value::Null);
+            continue;
+        }
+        let roll: f64 = rng.random();
+        if roll < 0.2 {
+            config.set(&attr.name, Value::Unknown);
+            resolved.set(&attr.name, b);
+        } else if roll < 0.35 && !attr.required {
+            config.set(&attr.name, Value::Null);
+            resolved.set(&attr.name, Value::Null);
+        } else {
+            let (c, r) = vary_value(attr, &b, rng);
+            config.set(&attr.name, c);
+            resolved.set(&attr.name, r);
+        }
+    }
+}
+
+fn vary_value(attr: &Attribute, base: &Value, rng: &mut StdRng) -> (Value, Value) {
+    if base.is_null() {
+        return (Value::Null, Value::Null);
+    }
+    match attr.nested_attributes() {
+        Some((Nesting::Single, inner)) => {
+            let (mut c, mut r) = (base.clone(), base.clone());
+            vary_attrs(inner, base, &mut c, &mut r, rng);
+            (c, r)
+        }
+        Some((Nesting::List, inner)) => {
+            let (mut cs, mut rs) = (Vec::new(), Vec::new());
+            for e in base.elements() {
+                let (mut c, mut r) = (e.clone(), e.clone());
+                vary_attrs(inner, e, &mut c, &mut r, rng);
+                cs.push(c);
+                rs.push(r);
+            }
+            (Value::List(cs), Value::List(rs))
+        }
+        Some(_) => (base.clone(), base.clone()),
+        None => {
+            let mut c = base.clone();
+            if rng.random_bool(0.2) {
+                match &mut c {
+                    Value::List(items) | Value::Set(items) if !items.is_empty() => {
+                        let i = rng.random_range(0..items.len());
+                        items[i] = Value::Unknown;
+                    }
+                    Value::Map(m) if !m.is_empty() => {
+                        let i = rng.random_range(0..m.len());
+                        if let Some(v) = m.values_mut().nth(i) {
+                            *v = Value::Unknown;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            (c, base.clone())
+        }
+    }
+}
+
+pub fn rng(seed: u64) -> StdRng {
+    StdRng::seed_from_u64(seed)
+}
