@@ -6,9 +6,9 @@
 //!
 //! `CFAI_PROPERTY_CASES=N` runs N cases per property (default below).
 
-mod support;
 #[path = "support/props.rs"]
 mod props;
+mod support;
 
 use cfai::cty::Value;
 use props::{cases, rng, vary, Plugin};
@@ -19,7 +19,10 @@ const TOKEN: &str = "cfai_account_api_token";
 fn policy(groups: &[&str], resources: &[(&str, &str)], effect: Option<&str>) -> Value {
     Value::object([
         ("effect", Value::opt_string(effect)),
-        ("permission_groups", Value::string_set(groups.iter().copied())),
+        (
+            "permission_groups",
+            Value::string_set(groups.iter().copied()),
+        ),
         ("permission_group_ids", Value::Null),
         (
             "resources",
@@ -44,9 +47,7 @@ fn token_config(plugin: &Plugin, pairs: Vec<(&str, Value)>) -> Value {
 /// Two valid configurations that differ in every updatable attribute.
 fn token_bases(plugin: &Plugin) -> (Value, Value) {
     let account_key = format!("com.cloudflare.api.account.{ACCOUNT}");
-    let nested = format!(
-        "{{\"com.cloudflare.edge.r2.bucket.{ACCOUNT}_default_logs\":\"*\"}}"
-    );
+    let nested = format!("{{\"com.cloudflare.edge.r2.bucket.{ACCOUNT}_default_logs\":\"*\"}}");
     let a = token_config(
         plugin,
         vec![
@@ -87,8 +88,16 @@ fn token_bases(plugin: &Plugin) -> (Value, Value) {
             (
                 "policies",
                 Value::List(vec![
-                    policy(&["Workers R2 Storage Write"], &[(&account_key, &nested)], None),
-                    policy(&["Account Settings Read"], &[(&account_key, "*")], Some("deny")),
+                    policy(
+                        &["Workers R2 Storage Write"],
+                        &[(&account_key, &nested)],
+                        None,
+                    ),
+                    policy(
+                        &["Account Settings Read"],
+                        &[(&account_key, "*")],
+                        Some("deny"),
+                    ),
                 ]),
             ),
             (
@@ -119,7 +128,7 @@ async fn account_api_token_plans_validly_with_unknowns_and_nulls_everywhere() {
     let plugin = Plugin::configured(&emulator.base_url, ACCOUNT, API_TOKEN).await;
     let (base_a, base_b) = token_bases(&plugin);
     let schema = plugin.resources[TOKEN].clone();
-    let n = cases(24);
+    let n = cases(200);
     let started = std::time::Instant::now();
     for case in 0..n as u64 {
         let mut r = rng(0xcfa1 + case);
@@ -162,7 +171,7 @@ async fn permission_groups_data_source_reads_validly() {
     base.set("account_id", ACCOUNT.into());
     base.set("name", "R2".into());
     base.set("scope", "com.cloudflare.api.account".into());
-    for case in 0..cases(24) as u64 {
+    for case in 0..cases(100) as u64 {
         let c = vary(&schema, &base, &mut rng(0xda7a + case));
         let errs = plugin.validate_data(DATA, &c.config).await;
         assert!(errs.is_empty(), "case {case}: {errs:?} for {:?}", c.config);
@@ -170,7 +179,11 @@ async fn permission_groups_data_source_reads_validly() {
         let state = plugin.read_data(DATA, &c.resolved).await.unwrap();
         let v = cfai::framework::oracle::check_read(&schema, &state);
         assert!(v.is_empty(), "case {case}: {v:?}");
-        let again = cfai::framework::oracle::check_plan(&schema, &Value::Null, &c.resolved, &state, &[]);
-        assert!(again.is_empty(), "case {case}: configured values changed: {again:?}");
+        let again =
+            cfai::framework::oracle::check_plan(&schema, &Value::Null, &c.resolved, &state, &[]);
+        assert!(
+            again.is_empty(),
+            "case {case}: configured values changed: {again:?}"
+        );
     }
 }

@@ -6,12 +6,14 @@
 pub mod diagnostics;
 pub mod oracle;
 pub mod plan;
+pub mod rules;
 pub mod schema;
 
 use async_trait::async_trait;
 
 pub use diagnostics::{AttrPath, Diagnostic, Diagnostics, PathStep, Severity};
 pub use plan::PlanChange;
+pub use rules::{ClientCapabilities, Semantic, Validator};
 pub use schema::{Attribute, Block, DescriptionKind, Nesting, Schema};
 
 use crate::cty::{json, Type, Value};
@@ -42,8 +44,11 @@ pub trait ProviderDef: Send + Sync + 'static {
     fn functions(&self) -> Vec<Box<dyn Function>>;
 }
 
-/// A managed resource. The server has already applied the common plan rules
-/// (see [`plan::apply_plan_rules`]) before `plan` is called.
+/// A managed resource. The server has already run the schema's declarative
+/// validators before `validate`, and applied the common plan rules (see
+/// [`plan::apply_plan_rules`]) before `plan`; after create, update and read
+/// it keeps equivalent spellings ([`rules::keep_equivalent`]) and refuses a
+/// state that is not wholly known.
 #[async_trait]
 pub trait Resource<D>: Send + Sync {
     fn type_name(&self) -> &'static str;
@@ -53,12 +58,14 @@ pub trait Resource<D>: Send + Sync {
 
     async fn plan(&self, _data: &D, _change: &mut PlanChange, _diags: &mut Diagnostics) {}
 
-    /// Returns the new state; `None` only when nothing was created.
+    /// Returns the new state; `None` only when nothing was created (with
+    /// an error saying why). `private` starts as the planned private state.
     async fn create(
         &self,
         data: &D,
         planned: &Value,
         config: &Value,
+        private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value>;
 
@@ -77,6 +84,7 @@ pub trait Resource<D>: Send + Sync {
         prior: &Value,
         planned: &Value,
         config: &Value,
+        private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value>;
 

@@ -212,7 +212,11 @@ fn plan_attr(
     }
     if attr.write_only {
         if !planned.is_null() {
-            push(out, path, "planned value for write-only attribute is not null");
+            push(
+                out,
+                path,
+                "planned value for write-only attribute is not null",
+            );
         }
         return;
     }
@@ -226,7 +230,10 @@ fn plan_attr(
         return push(
             out,
             path,
-            format!("planned value {} for a non-computed attribute", show(attr, planned)),
+            format!(
+                "planned value {} for a non-computed attribute",
+                show(attr, planned)
+            ),
         );
     }
     if let Some((nesting, inner)) = attr.nested_attributes() {
@@ -333,11 +340,18 @@ fn plan_nested(
             }
             for (k, pe) in p {
                 let Some(ce) = c.get(k) else {
-                    push(out, path, format!("map key {k:?} from plan is not present in config"));
+                    push(
+                        out,
+                        path,
+                        format!("map key {k:?} from plan is not present in config"),
+                    );
                     continue;
                 };
                 let path = step(path, PathStep::Key(k.clone()));
-                let prior_e = prior.as_map().and_then(|m| m.get(k)).unwrap_or(&Value::Null);
+                let prior_e = prior
+                    .as_map()
+                    .and_then(|m| m.get(k))
+                    .unwrap_or(&Value::Null);
                 for a in inner {
                     plan_attr(
                         a,
@@ -441,7 +455,9 @@ fn write_only_null(attrs: &[Attribute], v: &Value, path: &AttrPath, out: &mut Ou
         if let Some((_, inner)) = attr.nested_attributes() {
             match value {
                 Value::Object(_) => write_only_null(inner, value, &path, out),
-                Value::Map(m) => m.values().for_each(|e| write_only_null(inner, e, &path, out)),
+                Value::Map(m) => m
+                    .values()
+                    .for_each(|e| write_only_null(inner, e, &path, out)),
                 other => other
                     .elements()
                     .iter()
@@ -490,7 +506,11 @@ fn compatible(planned: &Value, actual: &Value, path: &AttrPath, out: &mut Out) {
         (Value::Set(p), Value::Set(a)) => {
             if planned.is_wholly_known() {
                 if !raw_equal(planned, actual) {
-                    push(out, path, format!("planned set {planned:?} does not match {actual:?}"));
+                    push(
+                        out,
+                        path,
+                        format!("planned set {planned:?} does not match {actual:?}"),
+                    );
                 }
                 return;
             }
@@ -502,7 +522,11 @@ fn compatible(planned: &Value, actual: &Value, path: &AttrPath, out: &mut Out) {
             if !a.iter().all(|ae| p.iter().any(|pe| fits(pe, ae)))
                 || !p.iter().all(|pe| a.iter().any(|ae| fits(pe, ae)))
             {
-                push(out, path, format!("planned set {planned:?} does not correlate with {actual:?}"));
+                push(
+                    out,
+                    path,
+                    format!("planned set {planned:?} does not correlate with {actual:?}"),
+                );
             }
         }
         (Value::Dynamic(_, p), Value::Dynamic(_, a)) => compatible(p, a, path, out),
@@ -758,9 +782,10 @@ fn proposed_nested(nesting: Nesting, inner: &[Attribute], prior: &Value, config:
                     .elements()
                     .iter()
                     .map(|ce| {
-                        let found = prior.elements().iter().enumerate().find(|(i, pe)| {
-                            !used[*i] && valid_prior_from_config(inner, pe, ce)
-                        });
+                        let found =
+                            prior.elements().iter().enumerate().find(|(i, pe)| {
+                                !used[*i] && valid_prior_from_config(inner, pe, ce)
+                            });
                         match found {
                             Some((i, pe)) => {
                                 used[i] = true;

@@ -8,6 +8,7 @@
 //! - write-only attributes are null in every planned state;
 //! - a changed `requires_replace` attribute asks for replacement.
 
+use super::rules::ClientCapabilities;
 use super::schema::{Attribute, Nesting, Schema};
 use super::{AttrPath, Private};
 use crate::cty::Value;
@@ -22,6 +23,8 @@ pub struct PlanChange {
     pub requires_replace: Vec<AttrPath>,
     /// Starts as the prior private state; becomes the planned one.
     pub private: Private,
+    /// What the client announced (write-only arguments, deferral).
+    pub capabilities: ClientCapabilities,
 }
 
 impl PlanChange {
@@ -45,6 +48,7 @@ pub(crate) fn apply_plan_rules(
     config: Value,
     proposed: Value,
     private: Private,
+    capabilities: ClientCapabilities,
 ) -> PlanChange {
     let mut planned = proposed;
     let creating = prior.is_null();
@@ -55,6 +59,7 @@ pub(crate) fn apply_plan_rules(
         planned,
         requires_replace: Vec::new(),
         private,
+        capabilities,
     }
 }
 
@@ -64,6 +69,23 @@ pub(crate) fn finish_plan(schema: &Schema, change: &mut PlanChange) {
     clear_write_only(&schema.attributes, &mut change.planned);
     if change.is_create() {
         return;
+    }
+    let volatile: Vec<&Attribute> = schema
+        .attributes
+        .iter()
+        .filter(|a| a.unknown_on_change)
+        .collect();
+    if !volatile.is_empty() {
+        let steady = |v: &Value| {
+            let mut v = v.clone();
+            volatile.iter().for_each(|a| v.set(&a.name, Value::Null));
+            v
+        };
+        if steady(&change.planned) != steady(&change.prior) {
+            volatile
+                .iter()
+                .for_each(|a| change.planned.set(&a.name, Value::Unknown));
+        }
     }
     for attr in schema.attributes.iter().filter(|a| a.requires_replace) {
         if change.planned.get(&attr.name) != change.prior.get(&attr.name) {
@@ -100,10 +122,22 @@ fn plan_attributes(
             }
             continue;
         }
+        let prior_value = prior.get(&attr.name);
+        if let Some(semantic) = attr.semantic {
+            // Terraform lets a plan keep the prior value where the
+            // configuration means the same: no diff for another spelling.
+            if !creating
+                && configured.is_wholly_known()
+                && !prior_value.is_null()
+                && semantic.equivalent_values(configured, prior_value)
+            {
+                *slot = prior_value.clone();
+            }
+            continue;
+        }
         let Some((nesting, inner)) = attr.nested_attributes() else {
             continue;
         };
-        let prior_value = prior.get(&attr.name);
         match nesting {
             Nesting::Single => plan_attributes(
                 inner,
@@ -177,6 +211,32 @@ pub(crate) fn clear_write_only(attrs: &[Attribute], value: &mut Value) {
     }
 }
 
+/// Where a value is still unknown, in Terraform's path notation.
+pub fn unknown_paths(value: &Value) -> Vec<AttrPath> {
+    fn walk(v: &Value, path: &AttrPath, out: &mut Vec<AttrPath>) {
+        match v {
+            Value::Unknown => out.push(path.clone()),
+            Value::List(items) | Value::Tuple(items) => {
+                for (i, e) in items.iter().enumerate() {
+                    walk(e, &path.clone().index(i), out);
+                }
+            }
+            Value::Set(items) => items.iter().for_each(|e| walk(e, path, out)),
+            Value::Map(m) => m
+                .iter()
+                .for_each(|(k, e)| walk(e, &path.clone().key(k), out)),
+            Value::Object(m) => m
+                .iter()
+                .for_each(|(k, e)| walk(e, &path.clone().attr(k), out)),
+            Value::Dynamic(_, e) => walk(e, path, out),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, &AttrPath::default(), &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,6 +304,7 @@ mod tests {
             config.clone(),
             config,
             Private::new(),
+            ClientCapabilities::default(),
         );
         finish_plan(&schema(), &mut change);
         let p = &change.planned;
@@ -296,7 +357,14 @@ mod tests {
                 ]),
             ),
         ]);
-        let mut change = apply_plan_rules(&schema(), prior, config, proposed, Private::new());
+        let mut change = apply_plan_rules(
+            &schema(),
+            prior,
+            config,
+            proposed,
+            Private::new(),
+            ClientCapabilities::default(),
+        );
         finish_plan(&schema(), &mut change);
         let p = &change.planned;
         assert_eq!(p.get("id"), &Value::string("abc"));

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::rules::{Semantic, Validator};
 use crate::cty::{Type, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -41,6 +42,14 @@ pub struct Attribute {
     pub requires_replace: bool,
     /// Planned when the configuration leaves the attribute null.
     pub default: Option<Value>,
+    /// Checks on configured values, run at validation.
+    pub validators: Vec<Validator>,
+    /// Spellings that mean the same never make a diff.
+    pub semantic: Option<Semantic>,
+    /// Computed: unknown in any update plan (e.g. `modified_on`), instead
+    /// of keeping its prior value (the default, Terraform's
+    /// UseStateForUnknown).
+    pub unknown_on_change: bool,
 }
 
 impl Attribute {
@@ -58,6 +67,9 @@ impl Attribute {
             description_kind: DescriptionKind::Plain,
             requires_replace: false,
             default: None,
+            validators: Vec::new(),
+            semantic: None,
+            unknown_on_change: false,
         }
     }
 
@@ -116,6 +128,21 @@ impl Attribute {
 
     pub fn describe(mut self, text: &str) -> Self {
         self.description = text.to_string();
+        self
+    }
+
+    pub fn validate(mut self, rule: Validator) -> Self {
+        self.validators.push(rule);
+        self
+    }
+
+    pub fn semantic(mut self, semantic: Semantic) -> Self {
+        self.semantic = Some(semantic);
+        self
+    }
+
+    pub fn unknown_on_change(mut self) -> Self {
+        self.unknown_on_change = true;
         self
     }
 
@@ -292,7 +319,10 @@ impl Schema {
         lint_attributes(&self.attributes, "", false, &mut problems);
         for b in &self.blocks {
             if self.attribute_named(&b.name).is_some() {
-                problems.push(format!("{}: a block and an attribute share the name", b.name));
+                problems.push(format!(
+                    "{}: a block and an attribute share the name",
+                    b.name
+                ));
             }
             if b.description.is_empty() {
                 problems.push(format!("{}: block has no description", b.name));
@@ -325,6 +355,21 @@ fn lint_attributes(attrs: &[Attribute], prefix: &str, in_set: bool, problems: &m
         if a.default.is_some() && !a.computed {
             problems.push(format!(
                 "{name}: a default needs a computed attribute (Terraform rejects a planned value for a non-computed one)"
+            ));
+        }
+        if a.unknown_on_change && !a.computed {
+            problems.push(format!(
+                "{name}: unknown_on_change needs a computed attribute"
+            ));
+        }
+        if a.write_only
+            && !a
+                .validators
+                .iter()
+                .any(|v| matches!(v, Validator::NeedsWriteOnlyClient))
+        {
+            problems.push(format!(
+                "{name}: a write-only attribute needs the NeedsWriteOnlyClient validator"
             ));
         }
         if a.write_only && (in_set || a.computed) {

@@ -14,9 +14,10 @@ use crate::cloudflare::ErrorKind;
 use crate::cty::{Type, Value};
 use crate::framework::{
     AttrPath, Attribute, Diagnostic, Diagnostics, Nesting, PlanChange, Private, Resource, Schema,
+    Semantic, Validator,
 };
 use crate::provider::functions::r2_s3_endpoint;
-use crate::provider::validators::{is_account_id, normalize_cidr, parse_rfc3339};
+use crate::provider::validators::{is_account_id, parse_rfc3339};
 use crate::provider::{api_error, Configured};
 
 pub struct AccountApiToken;
@@ -25,6 +26,28 @@ impl AccountApiToken {
     /// The state's cty type (tests decode states with it).
     pub fn schema_type(&self) -> Type {
         Resource::<Configured>::schema(self).cty_type()
+    }
+}
+
+impl AccountApiToken {
+    /// On update: what the API will change besides what the user wrote.
+    fn plan_update_markers(&self, change: &mut PlanChange, diags: &mut Diagnostics) {
+        if change.is_create() {
+            return;
+        }
+        let expired = change.prior.get("status").as_str() == Some("expired");
+        if expired {
+            if api_fields_changed(&change.prior, &change.planned)
+                && change.config.get("status").as_str() != Some("disabled")
+            {
+                change.set_unknown("status");
+            }
+            diags.push(expired_warning(&change.prior));
+        }
+        if change.planned.get("rotation_triggers") != change.prior.get("rotation_triggers") {
+            change.set_unknown("value");
+            change.set_unknown("secret_access_key");
+        }
     }
 }
 
@@ -42,23 +65,28 @@ impl Resource<Configured> for AccountApiToken {
                 .optional()
                 .computed()
                 .default("allow")
+                .validate(Validator::OneOf(&["allow", "deny"]))
                 .describe("`allow` (default) or `deny`. Deny policies win over allow policies."),
-            Attribute::new("permission_groups", Type::set(Type::String)).required().describe(
+            Attribute::new("permission_groups", Type::set(Type::String)).required().validate(AT_LEAST_ONE).describe(
                 "Permission group names (e.g. \"Workers R2 Storage Write\") or 32-hex ids, mixed freely; names are resolved at plan time.",
             ),
             Attribute::new("permission_group_ids", Type::set(Type::String))
                 .computed()
                 .describe("The resolved permission group ids, known at plan time."),
-            Attribute::new("resources", Type::map(Type::String)).required().describe(
+            Attribute::new("resources", Type::map(Type::String)).required().validate(AT_LEAST_ONE).semantic(Semantic::Json).describe(
                 "Resource key → \"*\", or → a JSON object (jsonencode) for the nested form, e.g. {\"com.cloudflare.api.account.<id>\" = jsonencode({\"com.cloudflare.edge.r2.bucket.*\" = \"*\"})}. Compared by meaning.",
             ),
         ];
         let request_ip = vec![
             Attribute::new("in", Type::set(Type::String))
                 .optional()
+                .validate(Validator::Cidr)
+                .semantic(Semantic::Cidr)
                 .describe("CIDRs (or bare IPs, meaning /32 or /128) allowed to use the token."),
             Attribute::new("not_in", Type::set(Type::String))
                 .optional()
+                .validate(Validator::Cidr)
+                .semantic(Semantic::Cidr)
                 .describe("CIDRs (or bare IPs) refused."),
         ];
         Schema::new("An account-owned Cloudflare API token, with the R2 S3 credentials derived from it.")
@@ -67,12 +95,20 @@ impl Resource<Configured> for AccountApiToken {
                     .optional()
                     .computed()
                     .requires_replace()
+                    .validate(Validator::Regex("^[0-9a-f]{32}$", "an account id: 32 lowercase hexadecimal characters"))
                     .describe("The owning account (32 hex). Defaults to the provider's; a change replaces the token."),
             )
-            .attribute(Attribute::string("name").required().describe("Token name, 1 to 120 characters. Updated in place."))
+            .attribute(
+                Attribute::string("name")
+                    .required()
+                    .validate(Validator::Length { min: 1, max: 120 })
+                    .validate(Validator::Custom(not_blank))
+                    .describe("Token name, 1 to 120 characters. Updated in place."),
+            )
             .attribute(
                 Attribute::nested("policies", Nesting::List, policy)
                     .required()
+                    .validate(AT_LEAST_ONE)
                     .describe("Access policies. Updated in place; reordering them makes no API call."),
             )
             .attribute(
@@ -86,12 +122,25 @@ impl Resource<Configured> for AccountApiToken {
                 .optional()
                 .describe("Conditions on the requests that may use the token."),
             )
-            .attribute(Attribute::string("not_before").optional().describe("RFC 3339 time before which the token is not valid."))
-            .attribute(Attribute::string("expires_on").optional().describe("RFC 3339 time at which the token expires."))
+            .attribute(
+                Attribute::string("not_before")
+                    .optional()
+                    .validate(Validator::Rfc3339)
+                    .semantic(Semantic::Instant)
+                    .describe("RFC 3339 time before which the token is not valid. Compared as an instant, to the second."),
+            )
+            .attribute(
+                Attribute::string("expires_on")
+                    .optional()
+                    .validate(Validator::Rfc3339)
+                    .semantic(Semantic::Instant)
+                    .describe("RFC 3339 time at which the token expires. Compared as an instant, to the second."),
+            )
             .attribute(
                 Attribute::string("status")
                     .optional()
                     .computed()
+                    .validate(Validator::OneOf(&["active", "disabled"]))
                     .describe("`active` or `disabled`. The state reads `expired` once Cloudflare has expired the token."),
             )
             .attribute(
@@ -119,64 +168,25 @@ impl Resource<Configured> for AccountApiToken {
                     .describe("The account's R2 S3 endpoint, https://<account_id>.r2.cloudflarestorage.com."),
             )
             .attribute(Attribute::string("issued_on").computed().describe("When the token was created."))
-            .attribute(Attribute::string("modified_on").computed().describe("When the token was last changed."))
+            .attribute(Attribute::string("modified_on").computed().unknown_on_change().describe("When the token was last changed."))
             .attribute(Attribute::string("last_used_on").computed().describe("When the token was last used, if ever."))
     }
 
     // ---------------------------------------------------------------- validate
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(id) = config.get("account_id").as_str() {
-            if !is_account_id(id) {
-                diags.error_at(
-                    AttrPath::root("account_id"),
-                    "Invalid account id",
-                    format!("{id:?} is not 32 hexadecimal characters."),
-                );
-            }
-        }
-        if let Some(name) = config.get("name").as_str() {
-            if name.trim().is_empty() || name.chars().count() > 120 {
-                diags.error_at(
-                    AttrPath::root("name"),
-                    "Invalid token name",
-                    "The name must be 1 to 120 characters.",
-                );
-            }
-        }
+        // Attribute-level rules are declared in the schema; what remains
+        // spans attributes or looks inside a map's keys.
         for (i, policy) in config.get("policies").elements().iter().enumerate() {
-            validate_policy(policy, AttrPath::root("policies").index(i), diags);
+            validate_resources(
+                policy.get("resources"),
+                AttrPath::root("policies").index(i),
+                diags,
+            );
         }
-        let ip = config.get("condition").get("request_ip");
-        for list in ["in", "not_in"] {
-            for cidr in ip.get(list).strings() {
-                if normalize_cidr(&cidr).is_none() {
-                    diags.error_at(
-                        AttrPath::root("condition").attr("request_ip").attr(list),
-                        "Invalid CIDR",
-                        format!(
-                            "{cidr:?} is not an IPv4/IPv6 address or CIDR such as 192.0.2.0/24."
-                        ),
-                    );
-                }
-            }
-        }
-        let mut times = Vec::new();
-        for field in ["not_before", "expires_on"] {
-            if let Some(raw) = config.get(field).as_str() {
-                match parse_rfc3339(raw) {
-                    Some(t) => times.push(t),
-                    None => diags.error_at(
-                        AttrPath::root(field),
-                        "Invalid timestamp",
-                        format!(
-                            "{raw:?} is not an RFC 3339 timestamp such as 2030-01-01T00:00:00Z."
-                        ),
-                    ),
-                }
-            }
-        }
-        if let [not_before, expires_on] = times[..] {
+        let times =
+            ["not_before", "expires_on"].map(|f| config.get(f).as_str().and_then(parse_rfc3339));
+        if let [Some(not_before), Some(expires_on)] = times {
             if expires_on <= not_before {
                 diags.error_at(
                     AttrPath::root("expires_on"),
@@ -185,32 +195,24 @@ impl Resource<Configured> for AccountApiToken {
                 );
             }
         }
-        if let Some(status) = config.get("status").as_str() {
-            if status != "active" && status != "disabled" {
-                diags.error_at(
-                    AttrPath::root("status"),
-                    "Invalid status",
-                    format!("status can be set to active or disabled, not {status:?}."),
-                );
-            }
-        }
     }
 
     // -------------------------------------------------------------------- plan
 
     async fn plan(&self, data: &Configured, change: &mut PlanChange, diags: &mut Diagnostics) {
+        expired_is_not_a_change(change);
         if change.config.get("account_id").is_unknown() {
             // Not known until apply: neither are the endpoint nor the ids,
             // which are resolved then against that account's groups.
             change.set_unknown("s3_endpoint");
-            let policies = change.planned.get("policies").elements().iter().map(|p| {
-                let mut p = p.clone();
-                p.set("permission_group_ids", Value::Unknown);
-                p
-            });
-            let policies = Value::List(policies.collect());
-            change.set("policies", policies);
-            return;
+            if let Value::List(policies) = change.planned.get("policies").clone() {
+                let policies = policies.into_iter().map(|mut p| {
+                    p.set("permission_group_ids", Value::Unknown);
+                    p
+                });
+                change.set("policies", Value::List(policies.collect()));
+            }
+            return self.plan_update_markers(change, diags);
         }
         let account = match data.account_id(change.config.get("account_id")) {
             Ok(a) => a,
@@ -225,7 +227,11 @@ impl Resource<Configured> for AccountApiToken {
             Ok(g) => g,
             Err(d) => return diags.push(d),
         };
-        let mut policies = change.planned.get("policies").elements().to_vec();
+        // Policies not yet known (from another resource) stay unknown: their
+        // count and contents are decided at apply.
+        let Value::List(mut policies) = change.planned.get("policies").clone() else {
+            return self.plan_update_markers(change, diags);
+        };
         for (i, policy) in policies.iter_mut().enumerate() {
             let ids = resolve_policy(
                 &groups,
@@ -239,25 +245,7 @@ impl Resource<Configured> for AccountApiToken {
             keep_equivalent_prior(change, &mut policies);
         }
         change.set("policies", Value::List(policies));
-        if change.is_create() {
-            return;
-        }
-        if api_fields_changed(&change.prior, &change.planned) {
-            change.set_unknown("modified_on");
-            if change.prior.get("status").as_str() == Some("expired")
-                && change.config.get("status").is_null()
-            {
-                change.set_unknown("status");
-            }
-        }
-        if change.planned.get("rotation_triggers") != change.prior.get("rotation_triggers") {
-            change.set_unknown("value");
-            change.set_unknown("secret_access_key");
-            change.set_unknown("modified_on");
-        }
-        if change.prior.get("status").as_str() == Some("expired") {
-            diags.push(expired_warning(&change.prior));
-        }
+        self.plan_update_markers(change, diags);
     }
 
     // ------------------------------------------------------------------ create
@@ -267,6 +255,7 @@ impl Resource<Configured> for AccountApiToken {
         data: &Configured,
         planned: &Value,
         _config: &Value,
+        _private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let client = capture(diags, data.client())?;
@@ -364,6 +353,7 @@ impl Resource<Configured> for AccountApiToken {
         prior: &Value,
         planned: &Value,
         _config: &Value,
+        _private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let client = capture(diags, data.client())?;
@@ -493,46 +483,59 @@ fn capture<T>(diags: &mut Diagnostics, result: Result<T, Diagnostic>) -> Option<
     result.map_err(|d| diags.push(d)).ok()
 }
 
-fn validate_policy(policy: &Value, path: AttrPath, diags: &mut Diagnostics) {
-    if let Some(effect) = policy.get("effect").as_str() {
-        if effect != "allow" && effect != "deny" {
-            diags.error_at(
-                path.clone().attr("effect"),
-                "Invalid effect",
-                format!("effect is allow or deny, not {effect:?}."),
-            );
-        }
+const AT_LEAST_ONE: Validator = Validator::Length {
+    min: 1,
+    max: usize::MAX,
+};
+
+fn not_blank(name: &Value) -> Result<(), String> {
+    match name.as_str() {
+        Some(n) if n.trim().is_empty() => Err("The name must not be blank.".into()),
+        _ => Ok(()),
     }
-    let groups = policy.get("permission_groups");
-    if matches!(groups, Value::Set(items) if items.is_empty()) {
-        diags.error_at(
-            path.clone().attr("permission_groups"),
-            "No permission groups",
-            "A policy needs at least one permission group.",
-        );
-    }
-    let Some(resources) = policy.get("resources").as_map() else {
+}
+
+/// Each resource key is a Cloudflare resource name; each value is `"*"` or
+/// the nested form, a JSON object of resource keys to `"*"`.
+fn validate_resources(resources: &Value, policy: AttrPath, diags: &mut Diagnostics) {
+    let Some(resources) = resources.as_map() else {
         return;
     };
-    if resources.is_empty() {
-        diags.error_at(
-            path.clone().attr("resources"),
-            "No resources",
-            "A policy needs at least one resource key.",
-        );
-    }
     for (key, value) in resources {
-        let Some(text) = value.as_str() else { continue };
-        let looks_nested = text.trim_start().starts_with('{');
-        let valid_nested = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
-            .is_ok_and(|m| !m.is_empty() && m.values().all(|v| v.is_string()));
-        if text.is_empty() || (looks_nested && !valid_nested) {
+        let path = policy.clone().attr("resources").key(key);
+        if !key.starts_with("com.cloudflare.") {
             diags.error_at(
-                path.clone().attr("resources").key(key),
-                "Invalid resource value",
-                "Use \"*\", or jsonencode() of an object mapping resource keys to \"*\" for the nested form.",
+                path.clone(),
+                "Invalid resource key",
+                format!("{key:?} is not a Cloudflare resource name such as com.cloudflare.api.account.<account_id>."),
             );
         }
+        let Some(text) = value.as_str() else { continue };
+        let nested = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
+            .is_ok_and(|m| {
+                !m.is_empty()
+                    && m.iter()
+                        .all(|(k, v)| k.starts_with("com.cloudflare.") && v == "*")
+            });
+        if text != "*" && !nested {
+            diags.error_at(
+                path,
+                "Invalid resource value",
+                format!("Use \"*\", or jsonencode() of an object mapping com.cloudflare.* resource keys to \"*\" for the nested form, not {text:?}."),
+            );
+        }
+    }
+}
+
+/// A token Cloudflare has expired reads `expired`; a configuration that
+/// says `active` (or nothing) is not fighting that, unless something else
+/// is being changed, in which case the API decides the status again.
+fn expired_is_not_a_change(change: &mut PlanChange) {
+    if change.prior.get("status").as_str() != Some("expired") {
+        return;
+    }
+    if matches!(change.config.get("status").as_str(), Some("active") | None) {
+        change.set("status", Value::string("expired"));
     }
 }
 

@@ -14,7 +14,8 @@ use crate::cloudflare::models::{
     Condition, PermissionGroup, PermissionGroupRef, Policy, RequestIp,
 };
 use crate::cty::Value;
-use crate::provider::validators::{normalize_cidr, parse_rfc3339};
+use crate::framework::Semantic;
+use crate::provider::validators::normalize_cidr;
 
 /// A policy reduced to what Cloudflare compares.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -297,9 +298,7 @@ pub(crate) fn condition_from_api(api: Option<&Condition>, prior: &Value) -> Valu
 pub(crate) fn same_instant(a: Option<&str>, b: Option<&str>) -> bool {
     match (a, b) {
         (None, None) => true,
-        (Some(a), Some(b)) => {
-            a == b || matches!((parse_rfc3339(a), parse_rfc3339(b)), (Some(x), Some(y)) if x == y)
-        }
+        (Some(a), Some(b)) => Semantic::Instant.equivalent(a, b),
         _ => false,
     }
 }

@@ -32,8 +32,7 @@ const API_FIELDS: [&str; 6] = [
 ];
 
 /// Where the configuration means what the prior state already says, keep
-/// the prior's form (names vs ids, JSON spacing, bare IPs, offsets), so no
-/// diff appears. Policies are compared position by position, except that
+/// the prior's form (names vs ids, JSON spacing), so no diff appears. Policies are compared position by position, except that
 /// an order the API chose (import, outside change) is kept while the set of
 /// policies is equal: there is nothing for the user to confirm.
 pub(crate) fn keep_equivalent_prior(change: &mut PlanChange, policies: &mut [Value]) {
@@ -54,21 +53,8 @@ pub(crate) fn keep_equivalent_prior(change: &mut PlanChange, policies: &mut [Val
             }
         }
     }
-    let condition = change.config.get("condition");
-    if !condition.is_null()
-        && condition_key(condition).is_some()
-        && condition_key(condition) == condition_key(change.prior.get("condition"))
-    {
-        let prior = change.prior.get("condition").clone();
-        change.set("condition", prior);
-    }
-    for field in ["not_before", "expires_on"] {
-        let configured = change.config.get(field).as_str();
-        if configured.is_some() && same_instant(configured, change.prior.get(field).as_str()) {
-            let prior = change.prior.get(field).clone();
-            change.set(field, prior);
-        }
-    }
+    // Conditions and timestamps keep their prior spelling through the
+    // schema's semantic equality (the framework's plan rules).
 }
 
 /// Whether the API would see a difference (policy order does not count).

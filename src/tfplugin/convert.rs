@@ -38,7 +38,11 @@ fn block(b: &Block) -> proto::schema::NestedBlock {
         }),
         nesting: nesting as i32,
         min_items: 0,
-        max_items: if b.nesting == Nesting::Single { 0 } else { b.max_items },
+        max_items: if b.nesting == Nesting::Single {
+            0
+        } else {
+            b.max_items
+        },
     }
 }
 

@@ -7,8 +7,9 @@ use super::convert::{self, decode, encode};
 use super::proto;
 use super::server::{decode_private, encode_private, ProviderServer};
 use crate::cty::Value;
-use crate::framework::plan::{apply_plan_rules, clear_write_only, finish_plan};
-use crate::framework::{Diagnostic, Diagnostics, Private, ProviderDef};
+use crate::framework::plan::{apply_plan_rules, clear_write_only, finish_plan, unknown_paths};
+use crate::framework::rules::keep_equivalent;
+use crate::framework::{ClientCapabilities, Diagnostic, Diagnostics, Private, ProviderDef, Schema};
 
 macro_rules! try_diag {
     ($diags:ident, $expr:expr, $ret:expr) => {
@@ -20,6 +21,41 @@ macro_rules! try_diag {
             }
         }
     };
+}
+
+pub(super) fn capabilities(caps: Option<&proto::ClientCapabilities>) -> ClientCapabilities {
+    caps.map(|c| ClientCapabilities {
+        write_only_attributes: c.write_only_attributes_allowed,
+        deferral: c.deferral_allowed,
+    })
+    .unwrap_or_default()
+}
+
+/// A state about to go back to Terraform: equivalent spellings of `kept`
+/// (the plan after apply, the prior state after read) are kept, write-only
+/// attributes are null, and anything still unknown is reported as the bug
+/// it is, on its attribute, rather than silently nulled.
+fn finish_state(
+    schema: &Schema,
+    kept: &Value,
+    state: &mut Value,
+    what: &str,
+    diags: &mut Diagnostics,
+) {
+    keep_equivalent(&schema.attributes, kept, state);
+    clear_write_only(&schema.attributes, state);
+    for path in unknown_paths(state) {
+        diags.push(
+            Diagnostic::error(
+                format!("Provider left an unknown value in the {what}"),
+                format!("{path} is still unknown after the operation. This is a bug in the cfai provider; please report it. The object may exist: refresh before retrying."),
+            )
+            .at(path),
+        );
+    }
+    if diags.has_errors() {
+        state.unknowns_to_null();
+    }
 }
 
 pub(super) fn capture<T>(diags: &mut Diagnostics, result: Result<T, Diagnostic>) -> Option<T> {
@@ -98,8 +134,7 @@ impl<P: ProviderDef> ProviderServer<P> {
         };
         match result {
             Some(Some(mut state)) => {
-                clear_write_only(&r.schema.attributes, &mut state);
-                state.unknowns_to_null();
+                finish_state(&r.schema, &current, &mut state, "refreshed state", diags);
                 capture(diags, encode(&state, &ty, "refreshed state")).or(req.current_state.clone())
             }
             // Gone: Terraform drops it from state and plans a create.
@@ -157,6 +192,7 @@ impl<P: ProviderDef> ProviderServer<P> {
             config,
             proposed,
             decode_private(&req.prior_private),
+            capabilities(req.client_capabilities.as_ref()),
         );
         {
             let outcome = self
@@ -176,6 +212,7 @@ impl<P: ProviderDef> ProviderServer<P> {
     pub(super) async fn apply(
         &self,
         req: &proto::apply_resource_change::Request,
+        private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<proto::DynamicValue> {
         let r = try_diag!(
@@ -214,18 +251,25 @@ impl<P: ProviderDef> ProviderServer<P> {
             }
         } else if prior.is_null() {
             debug!(type_name = %req.type_name, "ApplyResourceChange: create");
-            {
+            let created = {
                 let outcome = self
-                    .cancellable(item.create(&data, &planned, &config, diags))
+                    .cancellable(item.create(&data, &planned, &config, private, diags))
                     .await;
                 capture(diags, outcome)
             }
-            .flatten()
+            .flatten();
+            if created.is_none() && !diags.has_errors() {
+                diags.error(
+                    "Missing resource state after create",
+                    format!("The {} create returned no state and no error. This is a bug in the cfai provider; please report it.", req.type_name),
+                );
+            }
+            created
         } else {
             debug!(type_name = %req.type_name, "ApplyResourceChange: update");
             let updated = {
                 let outcome = self
-                    .cancellable(item.update(&data, &prior, &planned, &config, diags))
+                    .cancellable(item.update(&data, &prior, &planned, &config, private, diags))
                     .await;
                 capture(diags, outcome)
             }
@@ -233,8 +277,9 @@ impl<P: ProviderDef> ProviderServer<P> {
             updated.or(Some(prior.clone()))
         };
         let mut state = result.unwrap_or(Value::Null);
-        clear_write_only(&r.schema.attributes, &mut state);
-        state.unknowns_to_null();
+        if !state.is_null() {
+            finish_state(&r.schema, &planned, &mut state, "new state", diags);
+        }
         capture(diags, encode(&state, &ty, "new state"))
     }
 
@@ -283,7 +328,7 @@ impl<P: ProviderDef> ProviderServer<P> {
             capture(diags, outcome)
         }
         .flatten()?;
-        state.unknowns_to_null();
+        finish_state(&d.schema, &config, &mut state, "data source result", diags);
         capture(diags, encode(&state, &ty, "data source result"))
     }
 

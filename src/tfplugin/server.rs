@@ -11,6 +11,8 @@ use tracing::{debug, info};
 use super::convert::{self, decode};
 use super::handlers::capture;
 use super::proto;
+use crate::framework::rules;
+use crate::framework::ClientCapabilities;
 use crate::framework::{
     DataSource, Diagnostic, Diagnostics, Function, Private, ProviderDef, Resource, Schema,
 };
@@ -241,6 +243,14 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
                 &mut diags,
                 decode(req.config.as_ref(), &ty, "resource configuration"),
             ) {
+                let caps = super::handlers::capabilities(req.client_capabilities.as_ref());
+                rules::validate(
+                    &r.schema.attributes,
+                    &r.schema.blocks,
+                    &config,
+                    caps,
+                    &mut diags,
+                );
                 r.item.validate(&config, &mut diags);
             }
         }
@@ -261,6 +271,14 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
                 &mut diags,
                 decode(req.config.as_ref(), &ty, "data source configuration"),
             ) {
+                let caps = ClientCapabilities::default();
+                rules::validate(
+                    &d.schema.attributes,
+                    &d.schema.blocks,
+                    &config,
+                    caps,
+                    &mut diags,
+                );
                 d.item.validate(&config, &mut diags);
             }
         }
@@ -355,10 +373,11 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
     ) -> RpcResult<proto::apply_resource_change::Response> {
         let req = request.into_inner();
         let mut diags = Diagnostics::new();
-        let new_state = self.apply(&req, &mut diags).await;
+        let mut private = decode_private(&req.planned_private);
+        let new_state = self.apply(&req, &mut private, &mut diags).await;
         Ok(Response::new(proto::apply_resource_change::Response {
             new_state,
-            private: req.planned_private,
+            private: encode_private(&private),
             diagnostics: convert::diagnostics(&diags),
             legacy_type_system: false,
         }))

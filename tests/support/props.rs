@@ -8,12 +8,12 @@ use std::collections::BTreeMap;
 
 use cfai::cty::{msgpack, Type, Value};
 use cfai::framework::oracle::{self, Violation};
+use cfai::framework::ProviderDef;
 use cfai::framework::{AttrPath, Attribute, Nesting, PathStep, Schema};
 use cfai::provider::CfaiProvider;
 use cfai::tfplugin::proto;
 use cfai::tfplugin::proto::provider_server::Provider as _;
 use cfai::tfplugin::ProviderServer;
-use cfai::framework::ProviderDef;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tonic::Request;
@@ -120,7 +120,11 @@ impl Plugin {
             .await
             .expect("configure")
             .into_inner();
-        assert!(errors(&response.diagnostics).is_empty(), "{:?}", response.diagnostics);
+        assert!(
+            errors(&response.diagnostics).is_empty(),
+            "{:?}",
+            response.diagnostics
+        );
         plugin
     }
 
@@ -302,7 +306,13 @@ impl Plugin {
             Ok(p) => p,
             Err(e) => return fail("plan", format!("{e:?}")),
         };
-        let v = oracle::check_plan(&schema, prior.0, config, &first.planned, &first.requires_replace);
+        let v = oracle::check_plan(
+            &schema,
+            prior.0,
+            config,
+            &first.planned,
+            &first.requires_replace,
+        );
         if !v.is_empty() {
             return fail("plan invalid", show(&v, &first.planned));
         }
@@ -328,18 +338,30 @@ impl Plugin {
                 return fail("destroy for replacement", format!("{e:?}"));
             }
         }
-        let last = match self.plan(type_name, &prior_state, resolved, &prior_private).await {
+        let last = match self
+            .plan(type_name, &prior_state, resolved, &prior_private)
+            .await
+        {
             Ok(p) => p,
             Err(e) => return fail("final plan", format!("{e:?}")),
         };
-        let v = oracle::check_plan(&schema, &prior_state, resolved, &last.planned, &last.requires_replace);
+        let v = oracle::check_plan(
+            &schema,
+            &prior_state,
+            resolved,
+            &last.planned,
+            &last.requires_replace,
+        );
         if !v.is_empty() {
             return fail("final plan invalid", show(&v, &last.planned));
         }
         if !replacing {
             let v = oracle::check_final_plan(&first.planned, &last.planned);
             if !v.is_empty() {
-                return fail("final plan inconsistent with the first", show(&v, &last.planned));
+                return fail(
+                    "final plan inconsistent with the first",
+                    show(&v, &last.planned),
+                );
             }
         }
         let (applied, private) = match self.apply(type_name, &prior_state, &last, resolved).await {
@@ -365,7 +387,13 @@ impl Plugin {
             Ok(p) => p,
             Err(e) => return fail("re-plan", format!("{e:?}")),
         };
-        let v = oracle::check_plan(&schema, &refreshed, resolved, &again.planned, &again.requires_replace);
+        let v = oracle::check_plan(
+            &schema,
+            &refreshed,
+            resolved,
+            &again.planned,
+            &again.requires_replace,
+        );
         if !v.is_empty() {
             return fail("re-plan invalid", show(&v, &again.planned));
         }

@@ -8,8 +8,18 @@ fn schema() -> Schema {
         .attribute(Attribute::string("id").computed().describe("d"))
         .attribute(Attribute::string("name").required().describe("d"))
         .attribute(Attribute::string("note").optional().describe("d"))
-        .attribute(Attribute::string("zone").optional().computed().describe("d"))
-        .attribute(Attribute::string("key_wo").optional().write_only().describe("d"))
+        .attribute(
+            Attribute::string("zone")
+                .optional()
+                .computed()
+                .describe("d"),
+        )
+        .attribute(
+            Attribute::string("key_wo")
+                .optional()
+                .write_only()
+                .describe("d"),
+        )
         .attribute(
             Attribute::nested(
                 "rules",
@@ -31,8 +41,20 @@ fn schema() -> Schema {
             .optional()
             .describe("d"),
         )
-        .block(Block::single("timeouts", vec![Attribute::string("create").optional().describe("d")]).describe("d"))
-        .block(Block::list("hook", vec![Attribute::string("url").required().describe("d")]).describe("d"))
+        .block(
+            Block::single(
+                "timeouts",
+                vec![Attribute::string("create").optional().describe("d")],
+            )
+            .describe("d"),
+        )
+        .block(
+            Block::list(
+                "hook",
+                vec![Attribute::string("url").required().describe("d")],
+            )
+            .describe("d"),
+        )
 }
 
 fn obj(pairs: &[(&str, Value)]) -> Value {
@@ -127,7 +149,10 @@ fn a_wholly_unknown_list_must_stay_unknown() {
     let config = obj(&[("name", "a".into()), ("rules", Value::Unknown)]);
     let planned = obj(&[("name", "a".into()), ("rules", Value::List(vec![]))]);
     let v = plan(&Value::Null, &config, &planned);
-    assert!(v[0].starts_with("rules: count in plan (0) disagrees with count in config (unknown)"), "{v:?}");
+    assert!(
+        v[0].starts_with("rules: count in plan (0) disagrees with count in config (unknown)"),
+        "{v:?}"
+    );
     let kept = obj(&[("name", "a".into()), ("rules", Value::Unknown)]);
     assert!(plan(&Value::Null, &config, &kept).is_empty());
 }
@@ -140,7 +165,10 @@ fn nested_counts_and_members_follow_the_config() {
     ]);
     let two = obj(&[
         ("name", "a".into()),
-        ("rules", Value::List(vec![rule("x", Value::Unknown), rule("y", Value::Unknown)])),
+        (
+            "rules",
+            Value::List(vec![rule("x", Value::Unknown), rule("y", Value::Unknown)]),
+        ),
     ]);
     assert!(plan(&Value::Null, &config, &two)[0].contains("count in plan (2)"));
     let changed = obj(&[
@@ -149,7 +177,9 @@ fn nested_counts_and_members_follow_the_config() {
     ]);
     assert!(plan(&Value::Null, &config, &changed)[0].starts_with("rules[0].match:"));
     let unknown = obj(&[("name", "a".into()), ("rules", Value::Unknown)]);
-    assert!(plan(&Value::Null, &config, &unknown)[0].contains("planned unknown for configured value"));
+    assert!(
+        plan(&Value::Null, &config, &unknown)[0].contains("planned unknown for configured value")
+    );
     let ok = obj(&[
         ("name", "a".into()),
         ("rules", Value::List(vec![rule("x", Value::Unknown)])),
@@ -163,7 +193,10 @@ fn blocks_keep_their_count_and_are_never_null_lists() {
     let config = obj(&[("name", "a".into()), ("hook", Value::List(vec![hook("h")]))]);
     let null = obj(&[("name", "a".into()), ("hook", Value::Null)]);
     assert!(plan(&Value::Null, &config, &null)[0].contains("not null"));
-    let more = obj(&[("name", "a".into()), ("hook", Value::List(vec![hook("h"), hook("i")]))]);
+    let more = obj(&[
+        ("name", "a".into()),
+        ("hook", Value::List(vec![hook("h"), hook("i")])),
+    ]);
     assert!(plan(&Value::Null, &config, &more)[0].contains("block count in plan (2)"));
     let timeouts = Value::object([("create", Value::string("5m"))]);
     let cfg = obj(&[("name", "a".into()), ("timeouts", timeouts)]);
@@ -182,9 +215,15 @@ fn requires_replace_must_name_an_attribute() {
         &Value::Null,
         &config,
         &config,
-        &[AttrPath::root("nope"), AttrPath::root("rules").index(0).attr("match")],
+        &[
+            AttrPath::root("nope"),
+            AttrPath::root("rules").index(0).attr("match"),
+        ],
     );
-    assert_eq!(messages(&v), vec!["nope: requires_replace names no attribute"]);
+    assert_eq!(
+        messages(&v),
+        vec!["nope: requires_replace names no attribute"]
+    );
 }
 
 #[test]
@@ -203,7 +242,11 @@ fn apply_keeps_every_known_planned_value() {
     assert!(check_apply(&schema(), &planned, &good).is_empty());
     let renamed = obj(&[("name", "b".into()), ("id", "1".into())]);
     assert!(messages(&check_apply(&schema(), &planned, &renamed))[0].starts_with("name: was"));
-    let appeared = obj(&[("name", "a".into()), ("id", "1".into()), ("note", "n".into())]);
+    let appeared = obj(&[
+        ("name", "a".into()),
+        ("id", "1".into()),
+        ("note", "n".into()),
+    ]);
     assert!(messages(&check_apply(&schema(), &planned, &appeared))[0].contains("was null"));
 }
 
@@ -227,7 +270,11 @@ fn apply_and_read_results_are_wholly_known() {
 
 #[test]
 fn apply_and_read_results_have_write_only_null() {
-    let state = obj(&[("name", "a".into()), ("id", "1".into()), ("key_wo", "s".into())]);
+    let state = obj(&[
+        ("name", "a".into()),
+        ("id", "1".into()),
+        ("key_wo", "s".into()),
+    ]);
     assert_eq!(
         messages(&check_read(&schema(), &state)),
         vec!["key_wo: write-only attribute is not null"]
@@ -236,10 +283,22 @@ fn apply_and_read_results_have_write_only_null() {
 
 #[test]
 fn a_final_plan_keeps_what_the_first_knew() {
-    let first = obj(&[("name", "a".into()), ("id", Value::Unknown), ("zone", "z".into())]);
-    let fine = obj(&[("name", "a".into()), ("id", "1".into()), ("zone", "z".into())]);
+    let first = obj(&[
+        ("name", "a".into()),
+        ("id", Value::Unknown),
+        ("zone", "z".into()),
+    ]);
+    let fine = obj(&[
+        ("name", "a".into()),
+        ("id", "1".into()),
+        ("zone", "z".into()),
+    ]);
     assert!(check_final_plan(&first, &fine).is_empty());
-    let moved = obj(&[("name", "a".into()), ("id", Value::Unknown), ("zone", "y".into())]);
+    let moved = obj(&[
+        ("name", "a".into()),
+        ("id", Value::Unknown),
+        ("zone", "y".into()),
+    ]);
     assert_eq!(check_final_plan(&first, &moved).len(), 1);
 }
 
@@ -248,7 +307,10 @@ fn proposed_new_is_terraforms() {
     let s = schema();
     let config = obj(&[
         ("name", "a".into()),
-        ("rules", Value::List(vec![rule("x", Value::Null), rule("y", Value::Null)])),
+        (
+            "rules",
+            Value::List(vec![rule("x", Value::Null), rule("y", Value::Null)]),
+        ),
     ]);
     // Create: computed attributes null, config as is.
     let created = proposed_new(&s, &Value::Null, &config);
@@ -270,5 +332,8 @@ fn proposed_new_is_terraforms() {
     );
     // An unknown configuration stays unknown.
     let unknown = obj(&[("name", "a".into()), ("rules", Value::Unknown)]);
-    assert_eq!(proposed_new(&s, &prior, &unknown).get("rules"), &Value::Unknown);
+    assert_eq!(
+        proposed_new(&s, &prior, &unknown).get("rules"),
+        &Value::Unknown
+    );
 }
