@@ -14,25 +14,35 @@
 //!   rules, diagnostics with attribute paths, the resource / data source /
 //!   function traits. No protobuf or msgpack above this line.
 //! - [`provider`]: the cfai provider itself: its configuration block, its
-//!   functions and the resources and data sources it registers.
+//!   functions, and the list of resources and data sources it registers.
 //! - [`resources`]: one file per resource or data source, reading like
-//!   SPEC.md, built on the framework and calling the client.
+//!   SPEC.md, built on the framework and calling the client. Resources never
+//!   reach up to the provider; what they share with it sits below both:
+//!   [`context`] (the configured client and caches), [`r2`] and
+//!   [`validation`] (pure helpers).
 //! - [`cloudflare`]: the typed Cloudflare v4 client (envelope, retries,
-//!   shared rate limiter). Knows nothing of Terraform.
+//!   shared rate limiter). Knows nothing of Terraform or the transport.
 //!
-//! [`emulator`] is a local Cloudflare API for tests and the quickstart; the
-//! provider never uses it.
+//! [`emulator`] is a local Cloudflare API for tests and the quickstart, with
+//! its own wire types; the provider never uses it.
+//!
+//! [`framework::oracle`] restates Terraform's plan and apply rules for the
+//! property tests that every resource must pass.
 //!
 //! [`logging`] writes `tracing` events as hclog JSON for Terraform, and
 //! [`secret`] keeps token values out of every log line and error.
 
 pub mod cloudflare;
+pub mod context;
+pub(crate) mod crypto;
 pub mod cty;
 pub mod emulator;
 pub mod framework;
 pub mod logging;
 pub mod provider;
+pub mod r2;
 pub mod resources;
 pub mod secret;
 pub mod tfplugin;
 pub mod transport;
+pub mod validation;

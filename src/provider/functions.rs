@@ -1,10 +1,9 @@
 //! The provider functions: `provider::cfai::<name>(...)` (Terraform >= 1.8).
 
-use sha2::{Digest, Sha256};
-
-use super::validators::{is_account_id, is_r2_bucket_name, R2_JURISDICTIONS};
 use crate::cty::{Type, Value};
 use crate::framework::{Function, FunctionDef, FunctionError, Parameter};
+use crate::r2::{is_r2_bucket_name, r2_s3_endpoint, s3_secret_access_key, R2_JURISDICTIONS};
+use crate::validation::is_account_id;
 
 pub fn all() -> Vec<Box<dyn Function>> {
     vec![
@@ -15,18 +14,6 @@ pub fn all() -> Vec<Box<dyn Function>> {
 }
 
 /// The secret access key R2 derives from an API token: hex SHA-256 of its value.
-pub fn s3_secret_access_key(token_value: &str) -> String {
-    hex::encode(Sha256::digest(token_value.as_bytes()))
-}
-
-pub fn r2_s3_endpoint(account_id: &str, jurisdiction: &str) -> String {
-    if jurisdiction == "default" {
-        format!("https://{account_id}.r2.cloudflarestorage.com")
-    } else {
-        format!("https://{account_id}.{jurisdiction}.r2.cloudflarestorage.com")
-    }
-}
-
 fn string_arg(args: &[Value], index: usize) -> Result<&str, FunctionError> {
     args.get(index)
         .and_then(Value::as_str)

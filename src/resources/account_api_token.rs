@@ -11,14 +11,14 @@ use super::token_state::{
     state_from_api, token_request, ORDER_FROM_API,
 };
 use crate::cloudflare::ErrorKind;
+use crate::context::{api_error, Configured};
 use crate::cty::{Type, Value};
 use crate::framework::{
     AttrPath, Attribute, Diagnostic, Diagnostics, Nesting, PlanChange, Private, Resource, Schema,
     Semantic, Validator,
 };
-use crate::provider::functions::r2_s3_endpoint;
-use crate::provider::validators::{is_account_id, parse_rfc3339};
-use crate::provider::{api_error, Configured};
+use crate::r2::r2_s3_endpoint;
+use crate::validation::{is_account_id, parse_rfc3339};
 
 pub struct AccountApiToken;
 

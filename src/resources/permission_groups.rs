@@ -5,9 +5,9 @@
 use std::collections::BTreeSet;
 
 use crate::cloudflare::models::PermissionGroup;
+use crate::context::Configured;
 use crate::cty::Value;
 use crate::framework::{AttrPath, Diagnostic, Diagnostics};
-use crate::provider::Configured;
 
 pub(crate) const SCOPE_ACCOUNT: &str = "com.cloudflare.api.account";
 pub(crate) const SCOPE_ZONE: &str = "com.cloudflare.api.account.zone";

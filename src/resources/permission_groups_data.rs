@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
+use crate::context::Configured;
 use crate::cty::{Type, Value};
 use crate::framework::{Attribute, DataSource, Diagnostics, Nesting, Schema};
-use crate::provider::Configured;
 
 pub struct PermissionGroups;
 

@@ -15,7 +15,7 @@ use crate::cloudflare::models::{
 };
 use crate::cty::Value;
 use crate::framework::Semantic;
-use crate::provider::validators::normalize_cidr;
+use crate::validation::normalize_cidr;
 
 /// A policy reduced to what Cloudflare compares.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -7,9 +7,9 @@ use crate::cloudflare::models::{PermissionGroup, Token, TokenRequest};
 use crate::cloudflare::Client;
 use crate::cty::Value;
 use crate::framework::PlanChange;
-use crate::provider::functions::{r2_s3_endpoint, s3_secret_access_key};
-use crate::provider::validators::parse_rfc3339;
+use crate::r2::{r2_s3_endpoint, s3_secret_access_key};
 use crate::secret::Secret;
+use crate::validation::parse_rfc3339;
 
 use super::token_semantics::{
     condition_from_api, condition_key, condition_key_api, condition_to_api, key_of_state,

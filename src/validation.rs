@@ -1,5 +1,8 @@
 //! Small value checks shared by the provider block, resources and functions.
 
+//! Pure checks and parsers shared by the provider configuration, the
+//! framework's validators and the resources.
+
 use std::time::Duration;
 
 pub fn is_account_id(s: &str) -> bool {
@@ -56,20 +59,19 @@ pub fn parse_go_duration(input: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(total))
 }
 
+/// A CIDR or bare IP as a network (a bare IP is its /32 or /128); host
+/// bits are kept, as Cloudflare keeps them. `None` when invalid.
+pub fn parse_cidr(raw: &str) -> Option<ipnet::IpNet> {
+    let raw = raw.trim();
+    raw.parse::<ipnet::IpNet>()
+        .ok()
+        .or_else(|| raw.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+}
+
 /// A CIDR or bare IP in the form Cloudflare stores: a bare IP is `/32`
 /// (`/128` for IPv6). `None` when invalid.
 pub fn normalize_cidr(raw: &str) -> Option<String> {
-    let (addr, prefix) = match raw.split_once('/') {
-        Some((a, p)) => (a, Some(p)),
-        None => (raw, None),
-    };
-    let ip: std::net::IpAddr = addr.trim().parse().ok()?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let prefix = match prefix {
-        Some(p) => p.parse::<u8>().ok().filter(|n| *n <= max)?,
-        None => max,
-    };
-    Some(format!("{ip}/{prefix}"))
+    parse_cidr(raw).map(|net| net.to_string())
 }
 
 /// RFC 3339, as an instant (any offset).
@@ -77,19 +79,6 @@ pub fn parse_rfc3339(raw: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     chrono::DateTime::parse_from_rfc3339(raw.trim())
         .ok()
         .map(|t| t.with_timezone(&chrono::Utc))
-}
-
-pub const R2_JURISDICTIONS: [&str; 4] = ["default", "eu", "fedramp", "us"];
-
-/// R2 bucket names: 3-63 characters, lowercase letters, digits and hyphens,
-/// starting and ending with a letter or digit.
-pub fn is_r2_bucket_name(s: &str) -> bool {
-    let ok_len = (3..=63).contains(&s.len());
-    let ok_chars = s
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    let ok_ends = !s.starts_with('-') && !s.ends_with('-');
-    ok_len && ok_chars && ok_ends
 }
 
 #[cfg(test)]
@@ -117,8 +106,11 @@ mod tests {
     fn names() {
         assert!(is_account_id("0123456789abcdef0123456789ABCDEF"));
         assert!(!is_account_id("0123"));
-        assert!(is_r2_bucket_name("my-bucket-1"));
-        assert!(!is_r2_bucket_name("My_Bucket"));
-        assert!(!is_r2_bucket_name("-ab"));
+        assert_eq!(normalize_cidr("192.0.2.1").as_deref(), Some("192.0.2.1/32"));
+        assert_eq!(
+            normalize_cidr("2001:db8::/32").as_deref(),
+            Some("2001:db8::/32")
+        );
+        assert_eq!(normalize_cidr("10.0.0.1/33"), None);
     }
 }

@@ -1,0 +1,103 @@
+//! The context every resource and data source receives once the provider
+//! block is configured: the API client, the default account, and caches
+//! shared by all resources of one provider process. It sits below both the
+//! provider (which builds it) and the resources (which use it).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
+use tracing::debug;
+
+use crate::cloudflare::models::PermissionGroup;
+use crate::cloudflare::{ApiError, Client, ErrorKind};
+use crate::cty::Value;
+use crate::framework::{AttrPath, Diagnostic};
+
+type GroupCell = Arc<OnceCell<Arc<Vec<PermissionGroup>>>>;
+
+/// What every resource receives once the provider block is configured.
+pub struct Configured {
+    client: Client,
+    /// The provider's `account_id`, for resources that leave theirs unset.
+    default_account: Option<String>,
+    /// Permission groups per account, fetched at most once per process.
+    groups: Mutex<HashMap<String, GroupCell>>,
+}
+
+impl Configured {
+    pub fn new(client: Client, default_account: Option<String>) -> Self {
+        Configured {
+            client,
+            default_account,
+            groups: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The API client; missing credentials are an error only here, when a
+    /// resource actually needs the API.
+    pub fn client(&self) -> Result<&Client, Diagnostic> {
+        if self.client.has_credentials() {
+            Ok(&self.client)
+        } else {
+            Err(Diagnostic::error(
+                "Missing Cloudflare credentials",
+                "This needs the Cloudflare API. Set api_token in the provider block (or CLOUDFLARE_API_TOKEN), or api_key with email.",
+            ))
+        }
+    }
+
+    /// The resource's own `account_id`, else the provider's.
+    pub fn account_id(&self, configured: &Value) -> Result<String, Diagnostic> {
+        if let Some(id) = configured.as_str() {
+            return Ok(id.to_string());
+        }
+        self.default_account.clone().ok_or_else(|| {
+            Diagnostic::error(
+                "No account id",
+                "Set account_id on this resource, or on the provider block (or CLOUDFLARE_ACCOUNT_ID).",
+            )
+            .at(AttrPath::root("account_id"))
+        })
+    }
+
+    pub async fn permission_groups(
+        &self,
+        account: &str,
+    ) -> Result<Arc<Vec<PermissionGroup>>, Diagnostic> {
+        let client = self.client()?;
+        let cell = {
+            let mut groups = self.groups.lock().unwrap_or_else(|p| p.into_inner());
+            groups.entry(account.to_string()).or_default().clone()
+        };
+        cell.get_or_try_init(|| async {
+            debug!(account, "fetching permission groups");
+            client
+                .permission_groups(account, None, None)
+                .await
+                .map(Arc::new)
+        })
+        .await
+        .cloned()
+        .map_err(|e| api_error("Could not list permission groups", &e))
+    }
+}
+
+/// An API failure as a diagnostic: what failed, then Cloudflare's own codes
+/// and messages verbatim, then what to do.
+pub fn api_error(summary: &str, error: &ApiError) -> Diagnostic {
+    let advice = match error.kind {
+        ErrorKind::Auth => "Check that the API token is valid and has the permissions this needs (e.g. \"Account API Tokens Write\").",
+        ErrorKind::RateLimited => "Cloudflare's rate limit was reached; lower rate_limit_per_5_minutes or retry later.",
+        ErrorKind::Transport => "Check the network path to the API (base_url) and retry.",
+        ErrorKind::MissingCredentials => "Set api_token in the provider block or CLOUDFLARE_API_TOKEN.",
+        ErrorKind::Malformed | ErrorKind::Server => "The API answered unexpectedly; retry, and report it if it persists.",
+        _ => "",
+    };
+    let detail = if advice.is_empty() {
+        error.to_string()
+    } else {
+        format!("{error}\n\n{advice}")
+    };
+    Diagnostic::error(summary, detail)
+}
