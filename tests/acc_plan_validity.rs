@@ -1,0 +1,242 @@
+//! What the plan-validity oracle and trials found, through the real
+//! terraform: values unknown at plan time (from another resource), instants
+//! with fractional seconds, a token Cloudflare expired, and configuration
+//! errors caught at plan time on their attribute path.
+
+mod support;
+
+use support::{provider_block, require_terraform, BackgroundEmulator, Workspace, ACCOUNT};
+
+fn setup() -> Option<(BackgroundEmulator, Workspace)> {
+    let tf = require_terraform()?;
+    Some((BackgroundEmulator::start(), Workspace::new(tf)))
+}
+
+const CREATE: &str = "POST /accounts/{account_id}/tokens";
+const PUT: &str = "PUT /accounts/{account_id}/tokens/{token_id}";
+
+fn writes(emu: &BackgroundEmulator) -> u64 {
+    let counts = emu.get().counts();
+    counts
+        .iter()
+        .filter(|(route, _)| !route.starts_with("GET ") && !route.contains("__admin"))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+/// Each token has one attribute that is unknown until apply, taken from
+/// `terraform_data.x.output`.
+#[test]
+fn values_unknown_at_plan_apply_and_replan_empty() {
+    let Some((emu, ws)) = setup() else { return };
+    let base = emu.get().base_url.clone();
+    let key = format!("com.cloudflare.api.account.{ACCOUNT}");
+    let nested = format!("{{\"com.cloudflare.edge.r2.bucket.{ACCOUNT}_default_logs\" = \"*\"}}");
+    let policy = format!(
+        "{{ permission_groups = [\"Workers R2 Storage Read\"], resources = {{ \"{key}\" = \"*\" }} }}"
+    );
+    let config = format!(
+        r#"{provider}
+resource "terraform_data" "x" {{
+  input = {{
+    policies   = [{policy}]
+    groups     = ["Workers R2 Storage Write"]
+    key        = "{key}"
+    nested     = jsonencode({nested})
+    condition  = {{ request_ip = {{ in = ["192.0.2.0/24"], not_in = ["192.0.2.9"] }} }}
+    name       = "from-data"
+    expires_on = "2099-01-01T00:00:00Z"
+    triggers   = {{ v = "1" }}
+  }}
+}}
+
+locals {{ x = terraform_data.x.output }}
+
+resource "cfai_account_api_token" "policies" {{
+  name     = "policies"
+  policies = local.x.policies
+}}
+
+resource "cfai_account_api_token" "groups" {{
+  name     = "groups"
+  policies = [{{ permission_groups = local.x.groups, resources = {{ "{key}" = "*" }} }}]
+}}
+
+resource "cfai_account_api_token" "key" {{
+  name     = "key"
+  policies = [{{ permission_groups = ["Workers R2 Storage Read"], resources = {{ (local.x.key) = "*" }} }}]
+}}
+
+resource "cfai_account_api_token" "nested" {{
+  name     = "nested"
+  policies = [{{ permission_groups = ["Workers R2 Storage Write"], resources = {{ "{key}" = local.x.nested }} }}]
+}}
+
+resource "cfai_account_api_token" "condition" {{
+  name      = "condition"
+  policies  = [{policy}]
+  condition = local.x.condition
+}}
+
+resource "cfai_account_api_token" "name" {{
+  name     = local.x.name
+  policies = [{policy}]
+}}
+
+resource "cfai_account_api_token" "expires" {{
+  name       = "expires"
+  policies   = [{policy}]
+  expires_on = local.x.expires_on
+}}
+
+resource "cfai_account_api_token" "triggers" {{
+  name              = "triggers"
+  policies          = [{policy}]
+  rotation_triggers = local.x.triggers
+}}
+"#,
+        provider = provider_block(&base)
+    );
+    ws.write(&config);
+    let plan = ws.run(&["plan", "-no-color", "-out=tfplan"]);
+    assert!(plan.ok, "plan failed:\n{}", plan.all());
+    assert!(
+        !plan.all().contains("bug in the provider"),
+        "{}",
+        plan.all()
+    );
+    let shown = ws.json(&["show", "-json", "tfplan"]);
+    let unknown = &shown["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == "cfai_account_api_token.policies")
+        .unwrap()["change"]["after_unknown"]["policies"];
+    assert_eq!(
+        unknown,
+        &serde_json::Value::Bool(true),
+        "policies stay unknown in the plan"
+    );
+    let run = ws.run(&["apply", "-no-color", "tfplan"]);
+    assert!(run.ok, "apply failed:\n{}", run.all());
+    assert_eq!(emu.get().count(CREATE), 8);
+    let token = ws.resource("cfai_account_api_token.name");
+    assert_eq!(token["name"], "from-data");
+    let nested_token = ws.resource("cfai_account_api_token.nested");
+    assert!(nested_token["policies"][0]["resources"][&key]
+        .as_str()
+        .unwrap()
+        .contains("bucket"));
+    ws.assert_plan_empty();
+    assert_eq!(emu.get().count(PUT), 0, "nothing was updated");
+}
+
+#[test]
+fn fractional_second_instants_make_no_diff_and_no_put() {
+    let Some((emu, ws)) = setup() else { return };
+    let base = emu.get().base_url.clone();
+    ws.write(&format!(
+        r#"{provider}
+resource "cfai_account_api_token" "t" {{
+  name       = "fractional"
+  not_before = "2030-06-01T00:00:00.250+02:00"
+  expires_on = "2031-01-01T00:00:00.5Z"
+  policies   = [{{ permission_groups = ["Workers R2 Storage Read"], resources = {{ "com.cloudflare.api.account.{ACCOUNT}" = "*" }} }}]
+}}
+"#,
+        provider = provider_block(&base)
+    ));
+    ws.apply();
+    let state = ws.resource("cfai_account_api_token.t");
+    assert_eq!(
+        state["expires_on"], "2031-01-01T00:00:00.5Z",
+        "the configured spelling is kept"
+    );
+    assert_eq!(state["not_before"], "2030-06-01T00:00:00.250+02:00");
+    ws.assert_plan_empty();
+    ws.apply();
+    ws.assert_plan_empty();
+    assert_eq!(
+        emu.get().count(PUT),
+        0,
+        "the API's whole seconds are the same instants"
+    );
+}
+
+#[test]
+fn an_expired_token_with_status_active_is_left_alone() {
+    let Some((emu, ws)) = setup() else { return };
+    let base = emu.get().base_url.clone();
+    ws.write(&format!(
+        r#"{provider}
+resource "cfai_account_api_token" "t" {{
+  name     = "expiring"
+  status   = "active"
+  policies = [{{ permission_groups = ["Workers R2 Storage Read"], resources = {{ "com.cloudflare.api.account.{ACCOUNT}" = "*" }} }}]
+}}
+"#,
+        provider = provider_block(&base)
+    ));
+    ws.apply();
+    let id = ws.resource("cfai_account_api_token.t")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(emu.get().expire_token(&id));
+    let (code, text) = ws.plan_code();
+    assert_eq!(
+        code, 0,
+        "no update is planned for an expired token:\n{text}"
+    );
+    assert!(
+        text.contains("has expired"),
+        "the expiry warning is shown:\n{text}"
+    );
+    let out = ws.apply();
+    assert!(out.contains("has expired"), "{out}");
+    assert_eq!(emu.get().count(PUT), 0, "no PUT fights the API");
+    assert_eq!(ws.resource("cfai_account_api_token.t")["status"], "expired");
+    ws.assert_plan_empty();
+}
+
+#[test]
+fn policy_errors_fail_the_plan_on_their_path_with_no_write() {
+    let Some((emu, ws)) = setup() else { return };
+    let base = emu.get().base_url.clone();
+    let key = format!("com.cloudflare.api.account.{ACCOUNT}");
+    let cases = [
+        ("policies = []", "policies", "at least 1 items"),
+        (
+            &*format!("policies = [{{ permission_groups = [\"Workers R2 Storage Read\"], resources = {{ \"{key}\" = \"everything\" }} }}]"),
+            &*format!("policies[0].resources[\"{key}\"]"),
+            "Invalid resource value",
+        ),
+        (
+            &*format!("policies = [{{ permission_groups = [\"Workers R2 Storage Read\"], resources = {{ \"{key}\" = jsonencode({{ \"com.cloudflare.edge.r2.bucket.x\" = \"read\" }}) }} }}]"),
+            &*format!("policies[0].resources[\"{key}\"]"),
+            "Invalid resource value",
+        ),
+        (
+            "policies = [{ permission_groups = [\"Workers R2 Storage Read\"], resources = { \"account/123\" = \"*\" } }]",
+            "policies[0].resources[\"account/123\"]",
+            "Invalid resource key",
+        ),
+    ];
+    for (policies, path, summary) in cases {
+        ws.write(&format!(
+            "{}\nresource \"cfai_account_api_token\" \"t\" {{\n  name = \"bad\"\n  {policies}\n}}\n",
+            provider_block(&base)
+        ));
+        let out = ws.fails(&["plan", "-no-color"]);
+        assert!(
+            out.contains(summary),
+            "{policies}: expected {summary:?}:\n{out}"
+        );
+        assert!(
+            out.contains(path),
+            "{policies}: expected the path {path}:\n{out}"
+        );
+        assert!(!out.contains("bug in the provider"), "{out}");
+    }
+    assert_eq!(writes(&emu), 0, "the emulator saw no write");
+}
