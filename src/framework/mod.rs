@@ -4,10 +4,12 @@
 //! resource so that each one does not have to.
 
 pub mod diagnostics;
+pub mod mapping;
 pub mod oracle;
 pub mod plan;
 pub mod rules;
 pub mod schema;
+pub mod timeouts;
 
 use async_trait::async_trait;
 

@@ -53,6 +53,29 @@ pub(crate) fn apply_plan_rules(
     let mut planned = proposed;
     let creating = prior.is_null();
     plan_attributes(&schema.attributes, &mut planned, &config, &prior, creating);
+    for block in &schema.blocks {
+        let (cfg, prev) = (config.get(&block.name), prior.get(&block.name));
+        let Some(slot) = planned.get_mut(&block.name) else {
+            continue;
+        };
+        match slot {
+            Value::List(items) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    let c = cfg.elements().get(i).unwrap_or(&Value::Null);
+                    let p = prev.elements().get(i).unwrap_or(&Value::Null);
+                    plan_attributes(&block.attributes, item, c, p, creating || p.is_null());
+                }
+            }
+            Value::Object(_) => plan_attributes(
+                &block.attributes,
+                slot,
+                cfg,
+                prev,
+                creating || prev.is_null(),
+            ),
+            _ => {}
+        }
+    }
     PlanChange {
         prior,
         config,

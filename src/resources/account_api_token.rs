@@ -95,7 +95,7 @@ impl Resource<Configured> for AccountApiToken {
                     .optional()
                     .computed()
                     .requires_replace()
-                    .validate(Validator::Regex("^[0-9a-f]{32}$", "an account id: 32 lowercase hexadecimal characters"))
+                    .validate(Validator::Regex("^[0-9a-fA-F]{32}$", "an account id: 32 hexadecimal characters"))
                     .describe("The owning account (32 hex). Defaults to the provider's; a change replaces the token."),
             )
             .attribute(

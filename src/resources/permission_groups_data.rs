@@ -7,9 +7,26 @@ use async_trait::async_trait;
 
 use crate::context::Configured;
 use crate::cty::{Type, Value};
-use crate::framework::{Attribute, DataSource, Diagnostics, Nesting, Schema};
+use crate::framework::{mapping, Attribute, DataSource, Diagnostics, Nesting, Schema, Validator};
 
 pub struct PermissionGroups;
+
+fn group_attributes() -> Vec<Attribute> {
+    vec![
+        Attribute::string("id")
+            .computed()
+            .describe("The permission group id (32 hex)."),
+        Attribute::string("name")
+            .computed()
+            .describe("The group's name."),
+        Attribute::string("description")
+            .computed()
+            .describe("What the group grants."),
+        Attribute::new("scopes", Type::list(Type::String))
+            .computed()
+            .describe("The resource scopes the group applies to."),
+    ]
+}
 
 #[async_trait]
 impl DataSource<Configured> for PermissionGroups {
@@ -18,25 +35,16 @@ impl DataSource<Configured> for PermissionGroups {
     }
 
     fn schema(&self) -> Schema {
-        let group = vec![
-            Attribute::string("id")
-                .computed()
-                .describe("The permission group id (32 hex)."),
-            Attribute::string("name")
-                .computed()
-                .describe("The group's name."),
-            Attribute::string("description")
-                .computed()
-                .describe("What the group grants."),
-            Attribute::new("scopes", Type::list(Type::String))
-                .computed()
-                .describe("The resource scopes the group applies to."),
-        ];
+        let group = group_attributes();
         Schema::new("The permission groups an account's API tokens can use, by name and scope.")
             .attribute(
                 Attribute::string("account_id")
                     .optional()
                     .computed()
+                    .validate(Validator::Regex(
+                        "^[0-9a-f]{32}$",
+                        "an account id: 32 lowercase hexadecimal characters",
+                    ))
                     .describe("The account; defaults to the provider's."),
             )
             .attribute(
@@ -101,20 +109,27 @@ impl DataSource<Configured> for PermissionGroups {
             .filter(|(_, ids)| ids.len() == 1)
             .map(|(name, ids)| (name.to_string(), Value::string(ids[0])))
             .collect();
-        let groups = matching
-            .iter()
-            .map(|g| {
-                Value::object([
-                    ("id", Value::string(&g.id)),
-                    ("name", Value::string(&g.name)),
-                    ("description", Value::opt_string(g.description.clone())),
-                    (
-                        "scopes",
-                        Value::List(g.scopes.iter().map(Value::string).collect()),
-                    ),
-                ])
-            })
-            .collect();
+        // The group attributes are named as the API names its fields.
+        let group_attrs = group_attributes();
+        let mut groups = Vec::with_capacity(matching.len());
+        for g in &matching {
+            let mut group =
+                Value::object(group_attrs.iter().map(|a| (a.name.clone(), Value::Null)));
+            let mapped = serde_json::to_value(g)
+                .map_err(|e| e.to_string())
+                .and_then(|json| {
+                    mapping::update_from_api(&group_attrs, &mut group, &json, &[])
+                        .map_err(|e| e.to_string())
+                });
+            if let Err(e) = mapped {
+                diags.error(
+                    "Unexpected permission group from the API",
+                    format!("Group {} could not be read: {e}.", g.id),
+                );
+                return None;
+            }
+            groups.push(group);
+        }
         let mut state = config.clone();
         state.set("account_id", Value::string(account));
         state.set("groups", Value::List(groups));

@@ -20,3 +20,6 @@ pub mod proto {
 /// Terraform's own limit for schemas is 64 MiB and go SDKs use 256 MiB;
 /// tonic's 4 MiB default would break a large plan.
 pub const MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
+
+#[cfg(test)]
+mod tests;

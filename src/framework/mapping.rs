@@ -1,0 +1,111 @@
+//! Schema-driven mapping between API JSON and state, for attributes named
+//! as the API names its fields: a resource maps only its exceptions.
+
+use serde_json::{Map, Value as Json};
+
+use super::schema::Attribute;
+use crate::cty::json::{from_json, to_json, UnknownKeys};
+use crate::cty::{CodecError, Value};
+
+/// Sets each attribute (other than `except`) that the API object carries;
+/// attributes it does not carry keep their current value (a single read
+/// may omit fields that the last apply knew).
+pub fn update_from_api(
+    attrs: &[Attribute],
+    state: &mut Value,
+    api: &Json,
+    except: &[&str],
+) -> Result<(), CodecError> {
+    let Some(fields) = api.as_object() else {
+        return Err(CodecError::new(
+            "the API answered something other than an object",
+        ));
+    };
+    for attr in attrs.iter().filter(|a| !except.contains(&a.name.as_str())) {
+        if let Some(json) = fields.get(&attr.name) {
+            let value = from_json(json, &attr.cty_type(), UnknownKeys::Drop)
+                .map_err(|e| CodecError::new(format!("{}: {e}", attr.name)))?;
+            state.set(&attr.name, value);
+        }
+    }
+    Ok(())
+}
+
+/// The request body for the known, non-null attributes other than
+/// `except` (write-only ones included: the config carries them).
+pub fn to_api(
+    attrs: &[Attribute],
+    value: &Value,
+    except: &[&str],
+) -> Result<Map<String, Json>, CodecError> {
+    let mut out = Map::new();
+    for attr in attrs.iter().filter(|a| !except.contains(&a.name.as_str())) {
+        let v = value.get(&attr.name);
+        if v.is_null() || !v.is_wholly_known() {
+            continue;
+        }
+        out.insert(attr.name.clone(), to_json(v, &attr.cty_type())?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::cty::Type;
+    use crate::framework::Nesting;
+
+    fn attrs() -> Vec<Attribute> {
+        vec![
+            Attribute::string("id").computed().describe("i"),
+            Attribute::number("max_results").optional().describe("m"),
+            Attribute::new("tags", Type::list(Type::String))
+                .optional()
+                .describe("t"),
+            Attribute::nested(
+                "chunk",
+                Nesting::Single,
+                vec![Attribute::number("size").optional().describe("s")],
+            )
+            .optional()
+            .describe("c"),
+            Attribute::string("source_name")
+                .optional()
+                .describe("renamed in the API"),
+        ]
+    }
+
+    #[test]
+    fn api_fields_become_attributes_and_back() {
+        let mut state = Value::object(attrs().iter().map(|a| (a.name.clone(), Value::Null)));
+        state.set("max_results", Value::number(3));
+        let api = json!({"id": "x", "tags": ["a"], "chunk": {"size": 256, "extra": 1}, "source": "s", "other": true});
+        update_from_api(&attrs(), &mut state, &api, &["source_name"]).unwrap();
+        assert_eq!(state.get("id"), &Value::string("x"));
+        assert_eq!(
+            state.get("max_results"),
+            &Value::number(3),
+            "absent fields keep their value"
+        );
+        assert_eq!(state.get("chunk").get("size"), &Value::number(256));
+        assert_eq!(
+            state.get("source_name"),
+            &Value::Null,
+            "exceptions are the resource's"
+        );
+        let body = to_api(&attrs(), &state, &["id"]).unwrap();
+        assert_eq!(
+            Json::Object(body),
+            json!({"max_results": 3, "tags": ["a"], "chunk": {"size": 256}})
+        );
+    }
+
+    #[test]
+    fn a_type_mismatch_names_the_attribute() {
+        let mut state = Value::object(attrs().iter().map(|a| (a.name.clone(), Value::Null)));
+        let err = update_from_api(&attrs(), &mut state, &json!({"tags": "a"}), &[]).unwrap_err();
+        assert!(err.to_string().contains("tags"), "{err}");
+    }
+}
