@@ -42,8 +42,8 @@ impl DataSource<Configured> for PermissionGroups {
                     .optional()
                     .computed()
                     .validate(Validator::Regex(
-                        "^[0-9a-f]{32}$",
-                        "an account id: 32 lowercase hexadecimal characters",
+                        "^[0-9a-fA-F]{32}$",
+                        "an account id: 32 hexadecimal characters",
                     ))
                     .describe("The account; defaults to the provider's."),
             )
