@@ -104,8 +104,28 @@ impl Value {
         }
     }
 
-    /// An object attribute; null when absent or when `self` is not an object.
+    /// An object attribute; null when `self` is null, unknown or not an
+    /// object. Objects decoded against a schema carry every attribute, so
+    /// asking one for a name it lacks is a typo: debug builds (every test,
+    /// and the provider binary the acceptance tests run) panic on it rather
+    /// than read a silent null.
     pub fn get(&self, name: &str) -> &Value {
+        match self {
+            Value::Object(m) => {
+                debug_assert!(
+                    m.contains_key(name),
+                    "no attribute {name:?} in an object with {:?}",
+                    m.keys().collect::<Vec<_>>()
+                );
+                m.get(name).unwrap_or(&NULL)
+            }
+            _ => &NULL,
+        }
+    }
+
+    /// An object attribute that may legitimately be absent (partial objects
+    /// built by hand, API shapes); null when absent.
+    pub fn get_opt(&self, name: &str) -> &Value {
         match self {
             Value::Object(m) => m.get(name).unwrap_or(&NULL),
             _ => &NULL,
@@ -119,9 +139,15 @@ impl Value {
         }
     }
 
-    /// Sets an object attribute; a no-op on anything but an object.
+    /// Sets an object attribute; a no-op on anything but an object. As with
+    /// [`Value::get`], debug builds refuse a name the object lacks.
     pub fn set(&mut self, name: &str, value: Value) {
         if let Value::Object(m) = self {
+            debug_assert!(
+                m.contains_key(name),
+                "no attribute {name:?} to set in an object with {:?}",
+                m.keys().collect::<Vec<_>>()
+            );
             m.insert(name.to_string(), value);
         }
     }
@@ -258,6 +284,6 @@ mod tests {
         v.unknowns_to_null();
         assert!(v.is_wholly_known());
         assert_eq!(v.get("a"), &Value::Null);
-        assert_eq!(v.get("missing"), &Value::Null);
+        assert_eq!(v.get_opt("missing"), &Value::Null);
     }
 }
