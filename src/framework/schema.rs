@@ -394,3 +394,65 @@ fn lint_attributes(attrs: &[Attribute], prefix: &str, in_set: bool, problems: &m
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lint_refuses_what_terraform_or_the_plan_rules_would() {
+        let schema = Schema::new("s")
+            .attribute(Attribute::string("a").optional().default("x").describe("d"))
+            .attribute(
+                Attribute::string("b")
+                    .optional()
+                    .unknown_on_change()
+                    .describe("d"),
+            )
+            .attribute(Attribute::string("c").optional().write_only().describe("d"))
+            .attribute(Attribute::string("d").required().computed().describe("d"))
+            .attribute(Attribute::string("e").optional())
+            .block(Block::single("a", vec![]).describe("d"));
+        let problems = schema.lint();
+        let expect = [
+            "a: a default needs a computed attribute",
+            "b: unknown_on_change needs a computed attribute",
+            "c: a write-only attribute needs the NeedsWriteOnlyClient validator",
+            "d: required excludes optional and computed",
+            "e: has no description",
+            "a: a block and an attribute share the name",
+        ];
+        for e in expect {
+            assert!(
+                problems.iter().any(|p| p.starts_with(e)),
+                "{e} missing from {problems:#?}"
+            );
+        }
+        assert_eq!(problems.len(), expect.len(), "{problems:#?}");
+    }
+
+    #[test]
+    fn blocks_shape_the_type_and_the_empty_value() {
+        let schema = Schema::new("s")
+            .attribute(Attribute::string("a").optional().describe("d"))
+            .block(
+                Block::single("one", vec![Attribute::string("x").optional().describe("d")])
+                    .describe("d"),
+            )
+            .block(
+                Block::list(
+                    "many",
+                    vec![Attribute::string("y").optional().describe("d")],
+                )
+                .describe("d"),
+            );
+        let Type::Object(fields) = schema.cty_type() else {
+            panic!()
+        };
+        assert!(matches!(fields["many"], Type::List(_)));
+        assert!(matches!(fields["one"], Type::Object(_)));
+        let empty = schema.empty_value();
+        assert_eq!(empty.get("many"), &Value::List(vec![]));
+        assert_eq!(empty.get("one"), &Value::Null);
+    }
+}

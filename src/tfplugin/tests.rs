@@ -9,7 +9,7 @@ use super::proto::provider_server::Provider as _;
 use super::ProviderServer;
 use crate::cty::{msgpack, Value};
 use crate::framework::{
-    Attribute, DataSource, Diagnostics, Function, Private, ProviderDef, Resource, Schema,
+    timeouts, Attribute, DataSource, Diagnostics, Function, Private, ProviderDef, Resource, Schema,
 };
 
 /// What the faulty resource's create does, chosen by its `mode` attribute.
@@ -25,6 +25,7 @@ impl Resource<()> for Faulty {
         Schema::new("faulty")
             .attribute(Attribute::string("mode").required().describe("m"))
             .attribute(Attribute::string("id").computed().describe("i"))
+            .block(timeouts::block(&[("create", "2m")]))
     }
 
     async fn create(
@@ -112,7 +113,16 @@ async fn create(mode: &str) -> proto::apply_resource_change::Response {
         .await
         .unwrap();
     let ty = Faulty.schema().cty_type();
-    let planned = Value::object([("mode", Value::string(mode)), ("id", Value::Unknown)]);
+    let planned = Value::object([
+        ("mode", Value::string(mode)),
+        ("id", Value::Unknown),
+        ("timeouts", Value::Null),
+    ]);
+    let config = Value::object([
+        ("mode", Value::string(mode)),
+        ("id", Value::Null),
+        ("timeouts", Value::Null),
+    ]);
     let dv = |v: &Value| {
         Some(proto::DynamicValue {
             msgpack: msgpack::encode(v, &ty).unwrap(),
@@ -124,10 +134,7 @@ async fn create(mode: &str) -> proto::apply_resource_change::Response {
             type_name: "test_faulty".into(),
             prior_state: dv(&Value::Null),
             planned_state: dv(&planned),
-            config: dv(&Value::object([
-                ("mode", Value::string(mode)),
-                ("id", Value::Null),
-            ])),
+            config: dv(&config),
             planned_private: br#"{"from_plan":true}"#.to_vec(),
             provider_meta: None,
         }))
@@ -180,4 +187,28 @@ async fn private_state_written_by_create_reaches_terraform() {
         private["from_plan"], true,
         "the planned private state is the starting point"
     );
+}
+
+#[tokio::test]
+async fn blocks_reach_terraform_as_block_types() {
+    let server = ProviderServer::new(TestProvider);
+    let schema = server
+        .get_provider_schema(Request::new(proto::get_provider_schema::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    let block = schema.resource_schemas["test_faulty"]
+        .block
+        .clone()
+        .unwrap();
+    assert_eq!(block.block_types.len(), 1);
+    let timeouts = &block.block_types[0];
+    assert_eq!(timeouts.type_name, "timeouts");
+    assert_eq!(
+        timeouts.nesting,
+        proto::schema::nested_block::NestingMode::Single as i32
+    );
+    let inner = timeouts.block.as_ref().unwrap();
+    assert_eq!(inner.attributes[0].name, "create");
+    assert!(inner.attributes[0].optional);
 }
