@@ -16,6 +16,15 @@ use support::{start_emulator, ACCOUNT, API_TOKEN};
 
 const TOKEN: &str = "cfai_account_api_token";
 
+fn writes(emulator: &cfai::emulator::Emulator) -> u64 {
+    emulator
+        .counts()
+        .iter()
+        .filter(|(route, _)| !route.starts_with("GET "))
+        .map(|(_, n)| n)
+        .sum()
+}
+
 fn policy(groups: &[&str], resources: &[(&str, &str)], effect: Option<&str>) -> Value {
     Value::object([
         ("effect", Value::opt_string(effect)),
@@ -137,11 +146,53 @@ async fn account_api_token_plans_validly_with_unknowns_and_nulls_everywhere() {
             .converge(TOKEN, (&Value::Null, &[]), &create.config, &create.resolved)
             .await
             .unwrap_or_else(|e| panic!("case {case} (create): {e}"));
+        // Import it again: the imported state plans validly against the
+        // configuration and converges with no API write (rotation_triggers
+        // would roll the value-less import, by design, so they are left out).
+        let id = format!("{ACCOUNT}/{}", state.get("id").as_str().unwrap());
+        let (imported, imported_private) = plugin
+            .import(TOKEN, &id)
+            .await
+            .unwrap_or_else(|e| panic!("case {case} (import): {e}"));
+        let mut without_triggers = create.resolved.clone();
+        without_triggers.set("rotation_triggers", Value::Null);
+        let writes_before = writes(&emulator);
+        plugin
+            .converge(
+                TOKEN,
+                (&imported, &imported_private),
+                &without_triggers,
+                &without_triggers,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("case {case} (after import): {e}"));
+        assert_eq!(
+            writes(&emulator),
+            writes_before,
+            "case {case}: the import's first apply wrote to the API"
+        );
         let update = vary(&schema, &base_b, &mut r);
         let (state, private) = plugin
             .converge(TOKEN, (&state, &private), &update.config, &update.resolved)
             .await
             .unwrap_or_else(|e| panic!("case {case} (update): {e}"));
+        // Drift made outside Terraform: the refresh is judged, and the next
+        // apply converges (an expired token stays expired, unfought).
+        let token_id = state.get("id").as_str().unwrap().to_string();
+        match case % 3 {
+            0 => assert!(emulator.rename_token(&token_id, "renamed-outside")),
+            1 => assert!(emulator.expire_token(&token_id)),
+            _ => {}
+        }
+        let (state, private) = plugin
+            .converge(
+                TOKEN,
+                (&state, &private),
+                &update.resolved,
+                &update.resolved,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("case {case} (after drift): {e}"));
         plugin.destroy(TOKEN, &state, &private).await;
     }
     eprintln!("{n} cases in {:?}", started.elapsed());
