@@ -99,20 +99,11 @@ fn plan_block(
     if planned.is_null() {
         return;
     }
-    for attr in attrs {
-        plan_attr(
-            attr,
-            prior.get(&attr.name),
-            config.get(&attr.name),
-            planned.get(&attr.name),
-            &attr_step(path, &attr.name),
-            out,
-        );
-    }
+    plan_attrs(attrs, prior, config, planned, path, out);
     for block in blocks {
         let path = attr_step(path, &block.name);
-        let (planned_v, config_v) = (planned.get(&block.name), config.get(&block.name));
-        let prior_v = prior.get(&block.name);
+        let (planned_v, config_v) = (planned.get_opt(&block.name), config.get_opt(&block.name));
+        let prior_v = prior.get_opt(&block.name);
         if block.nesting == Nesting::List && planned_v.is_null() {
             push(
                 out,
@@ -193,6 +184,26 @@ fn raw_equal(a: &Value, b: &Value) -> bool {
                     .all(|(k, v)| y.get(k).is_some_and(|w| raw_equal(v, w)))
         }
         _ => a == b,
+    }
+}
+
+fn plan_attrs(
+    attrs: &[Attribute],
+    prior: &Value,
+    config: &Value,
+    planned: &Value,
+    path: &AttrPath,
+    out: &mut Out,
+) {
+    for a in attrs {
+        plan_attr(
+            a,
+            prior.get_opt(&a.name),
+            config.get_opt(&a.name),
+            planned.get_opt(&a.name),
+            &attr_step(path, &a.name),
+            out,
+        );
     }
 }
 
@@ -296,18 +307,7 @@ fn plan_nested(
         )
     };
     match nesting {
-        Nesting::Single => {
-            for a in inner {
-                plan_attr(
-                    a,
-                    prior.get(&a.name),
-                    config.get(&a.name),
-                    planned.get(&a.name),
-                    &attr_step(path, &a.name),
-                    out,
-                );
-            }
-        }
+        Nesting::Single => plan_attrs(inner, prior, config, planned, path, out),
         Nesting::List => {
             if config.is_unknown() {
                 return count_mismatch(out);
@@ -319,16 +319,7 @@ fn plan_nested(
             for (i, (pe, ce)) in p.iter().zip(c).enumerate() {
                 let path = step(path, PathStep::Index(i as i64));
                 let prior_e = prior.elements().get(i).unwrap_or(&Value::Null);
-                for a in inner {
-                    plan_attr(
-                        a,
-                        prior_e.get(&a.name),
-                        ce.get(&a.name),
-                        pe.get(&a.name),
-                        &attr_step(&path, &a.name),
-                        out,
-                    );
-                }
+                plan_attrs(inner, prior_e, ce, pe, &path, out);
             }
         }
         Nesting::Map => {
@@ -352,16 +343,7 @@ fn plan_nested(
                     .as_map()
                     .and_then(|m| m.get(k))
                     .unwrap_or(&Value::Null);
-                for a in inner {
-                    plan_attr(
-                        a,
-                        prior_e.get(&a.name),
-                        ce.get(&a.name),
-                        pe.get(&a.name),
-                        &attr_step(&path, &a.name),
-                        out,
-                    );
-                }
+                plan_attrs(inner, prior_e, ce, pe, &path, out);
             }
         }
         Nesting::Set => {
@@ -447,7 +429,7 @@ fn unknowns(v: &Value, path: &AttrPath, out: &mut Out) {
 
 fn write_only_null(attrs: &[Attribute], v: &Value, path: &AttrPath, out: &mut Out) {
     for attr in attrs {
-        let value = v.get(&attr.name);
+        let value = v.get_opt(&attr.name);
         let path = attr_step(path, &attr.name);
         if attr.write_only && !value.is_null() {
             push(out, &path, "write-only attribute is not null");
@@ -649,7 +631,7 @@ fn proposed_block(attrs: &[Attribute], blocks: &[Block], prior: &Value, config: 
     }
     let mut fields = proposed_attributes(attrs, prior, config);
     for b in blocks {
-        let (p, c) = (prior.get(&b.name), config.get(&b.name));
+        let (p, c) = (prior.get_opt(&b.name), config.get_opt(&b.name));
         let v = if c.is_unknown() {
             c.clone()
         } else {
@@ -692,7 +674,7 @@ fn proposed_attributes(
     attrs
         .iter()
         .map(|attr| {
-            let (p, c) = (prior.get(&attr.name), config.get(&attr.name));
+            let (p, c) = (prior.get_opt(&attr.name), config.get_opt(&attr.name));
             let v = if attr.computed && c.is_null() {
                 if optional_value_not_computable(attr, p) {
                     c.clone()
@@ -724,7 +706,7 @@ fn optional_value_not_computable(attr: &Attribute, prior: &Value) -> bool {
         };
         objects.iter().any(|o| {
             inner.iter().any(|a| {
-                let x = o.get(&a.name);
+                let x = o.get_opt(&a.name);
                 !x.is_null()
                     && (!a.computed
                         || a.nested_attributes()
@@ -807,7 +789,7 @@ fn valid_prior_from_config(inner: &[Attribute], prior: &Value, config: &Value) -
         return true;
     }
     inner.iter().all(|a| {
-        let (p, c) = (prior.get(&a.name), config.get(&a.name));
+        let (p, c) = (prior.get_opt(&a.name), config.get_opt(&a.name));
         if raw_equal(p, c) {
             return true;
         }
