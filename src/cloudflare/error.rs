@@ -25,8 +25,13 @@ pub enum ErrorKind {
     Validation,
     /// 5xx and other unexpected statuses.
     Server,
-    /// Nothing usable came back: connect failure, timeout, dropped connection.
+    /// Nothing usable came back: connect failure, dropped connection.
     Transport,
+    /// No answer within the request timeout.
+    Timeout,
+    /// The caller stopped (Terraform's StopProvider) before the request was
+    /// sent, or while an idempotent one was in flight.
+    Cancelled,
     /// A response that is not the Cloudflare envelope (an HTML 502 page…).
     Malformed,
     /// No credentials were configured.
@@ -112,6 +117,8 @@ impl fmt::Display for ApiError {
             ErrorKind::Validation => "request rejected",
             ErrorKind::Server => "server error",
             ErrorKind::Transport => "request failed",
+            ErrorKind::Timeout => "timed out",
+            ErrorKind::Cancelled => "cancelled",
             ErrorKind::Malformed => "unexpected response",
             ErrorKind::MissingCredentials => "no credentials",
         };

@@ -9,8 +9,11 @@ pub mod ratelimit;
 mod redact;
 pub mod tokens;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use rand::Rng;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, RETRY_AFTER, USER_AGENT};
@@ -21,7 +24,7 @@ use serde_json::Value;
 use tracing::{debug, trace, warn};
 
 pub use error::{ApiError, CfMessage, ErrorKind};
-use ratelimit::RateLimiter;
+use ratelimit::{parse_ratelimit_header, parse_retry_after, RateLimiter};
 
 use crate::secret::Secret;
 
@@ -44,6 +47,16 @@ pub struct ClientConfig {
     /// First retry delay; doubled per attempt, with jitter.
     pub backoff_base: Duration,
     pub backoff_max: Duration,
+    /// A `retry-after` longer than this fails at once (saying when to
+    /// retry) instead of holding the run.
+    pub max_retry_wait: Duration,
+    /// How long connection failures are retried before the API counts as
+    /// unreachable for the rest of the process.
+    pub connect_budget: Duration,
+    /// Cancelled when the caller stops: work not yet sent is abandoned; a
+    /// write already sent is finished (bounded by `request_timeout`) so
+    /// that its result can be kept.
+    pub cancel: CancellationToken,
 }
 
 impl ClientConfig {
@@ -53,10 +66,13 @@ impl ClientConfig {
             auth,
             max_retries: 4,
             rate_limit_per_5_minutes: 1200,
-            rate_limit_per_second: 50,
+            rate_limit_per_second: 100,
             request_timeout: Duration::from_secs(30),
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
+            max_retry_wait: Duration::from_secs(60),
+            connect_budget: Duration::from_secs(4),
+            cancel: CancellationToken::new(),
         }
     }
 }
@@ -66,6 +82,9 @@ pub struct Client {
     http: reqwest::Client,
     config: Arc<ClientConfig>,
     limiter: Arc<RateLimiter>,
+    /// Set once connections have kept failing: later calls fail at once
+    /// with this error instead of each waiting out its own retries.
+    unreachable: Arc<Mutex<Option<(Instant, ApiError)>>>,
 }
 
 /// A decoded success envelope.
@@ -120,7 +139,12 @@ enum Attempt {
         error: ApiError,
         wait: Option<Duration>,
     },
+    /// The connection could not be made (so the request never arrived).
+    ConnectFailed(ApiError),
 }
+
+/// How long a remembered "unreachable" verdict stands before the API is tried again.
+const UNREACHABLE_FOR: Duration = Duration::from_secs(60);
 
 pub(crate) fn idempotent(method: &Method) -> bool {
     matches!(
@@ -147,7 +171,7 @@ impl Client {
             .tls_backend_preconfigured(tls)
             .default_headers(headers)
             .timeout(config.request_timeout)
-            .connect_timeout(config.request_timeout.min(Duration::from_secs(10)))
+            .connect_timeout(config.request_timeout.min(Duration::from_secs(4)))
             .build()
             .map_err(|e| fail(format!("cannot build the HTTP client: {e}")))?;
         let limiter = Arc::new(RateLimiter::new(
@@ -158,6 +182,7 @@ impl Client {
             http,
             config: Arc::new(config),
             limiter,
+            unreachable: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -184,19 +209,42 @@ impl Client {
         body: Option<&Value>,
         result_is_secret: bool,
     ) -> Result<Page<Value>, ApiError> {
+        let m = method.as_str();
         let Some(auth) = &self.config.auth else {
             return Err(ApiError::new(
                 ErrorKind::MissingCredentials,
-                method.as_str(),
+                m,
                 path,
                 "No Cloudflare credentials were given.",
             ));
         };
         let url = format!("{}{}", self.config.base_url, path);
+        let cancel = &self.config.cancel;
+        let cancelled = |attempts: u32| {
+            let mut e = ApiError::new(
+                ErrorKind::Cancelled,
+                m,
+                path,
+                "Stopped before the request was sent; nothing was changed by it.",
+            );
+            e.attempts = attempts.max(1);
+            e
+        };
+        let started = Instant::now();
         let mut attempt = 0;
         loop {
             attempt += 1;
-            self.limiter.acquire().await;
+            if let Some(error) = self.known_unreachable(m, path) {
+                return Err(error);
+            }
+            let permit = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return Err(cancelled(attempt - 1)),
+                permit = self.limiter.acquire() => permit,
+            };
+            if cancel.is_cancelled() {
+                return Err(cancelled(attempt - 1));
+            }
             let mut request = self.http.request(method.clone(), &url).query(query);
             request = match auth {
                 Auth::Token(token) => {
@@ -207,29 +255,102 @@ impl Client {
                     .header("X-Auth-Email", email),
             };
             if let Some(body) = body {
-                trace!(method = %method, path, body = %redact::redacted(body), "Cloudflare request");
+                trace!(method = m, path, body = %redact::redacted(body), "Cloudflare request");
                 request = request.json(body);
             } else {
-                trace!(method = %method, path, "Cloudflare request");
+                trace!(method = m, path, "Cloudflare request");
             }
-            let outcome = self.attempt(request, &method, path, result_is_secret).await;
-            match outcome {
+            let outcome = if idempotent(&method) {
+                // Nothing changes if a read is abandoned halfway.
+                tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => {
+                        let mut e = cancelled(attempt);
+                        e.detail = "Stopped while the request was in flight; it changes nothing.".into();
+                        return Err(e);
+                    }
+                    outcome = self.attempt(request, &method, path, result_is_secret) => outcome,
+                }
+            } else {
+                // A write that may have been sent is seen through, so its
+                // result reaches Terraform's state.
+                self.attempt(request, &method, path, result_is_secret).await
+            };
+            drop(permit);
+            let (mut error, wait) = match outcome {
                 Attempt::Done(Ok((result, info))) => return Ok(Page { result, info }),
                 Attempt::Done(Err(mut error)) => {
                     error.attempts = attempt;
                     return Err(error);
                 }
-                Attempt::Retry { mut error, wait } => {
-                    error.attempts = attempt;
-                    if attempt > self.config.max_retries {
+                Attempt::ConnectFailed(error) => {
+                    if started.elapsed() + self.backoff(attempt) > self.config.connect_budget
+                        || attempt > self.config.max_retries
+                    {
+                        let mut error = error;
+                        error.attempts = attempt;
+                        error.detail.push_str(&format!(
+                            "\nThe API could not be reached for {:.1} s; other requests of this run fail at once instead of waiting too.",
+                            started.elapsed().as_secs_f64()
+                        ));
+                        self.mark_unreachable(&error);
                         return Err(error);
                     }
-                    let delay = wait.unwrap_or_else(|| self.backoff(attempt));
-                    warn!(method = %method, path, attempt, status = ?error.status, delay_ms = delay.as_millis() as u64, "retrying Cloudflare request");
-                    tokio::time::sleep(delay).await;
+                    (error, None)
                 }
+                Attempt::Retry { error, wait } => (error, wait),
+            };
+            error.attempts = attempt;
+            if attempt > self.config.max_retries {
+                return Err(error);
+            }
+            let delay = wait.unwrap_or_else(|| self.backoff(attempt));
+            if delay > self.config.max_retry_wait {
+                error.detail = format!(
+                    "Cloudflare asked to wait {} s before retrying (until {}), longer than this run waits ({} s). Try again after that time.",
+                    delay.as_secs(),
+                    retry_at(delay),
+                    self.config.max_retry_wait.as_secs()
+                );
+                return Err(error);
+            }
+            warn!(method = m, path, attempt, status = ?error.status, delay_ms = delay.as_millis() as u64, "retrying Cloudflare request");
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => {
+                    let mut e = cancelled(attempt);
+                    e.detail = format!("Stopped while waiting to retry after: {error}");
+                    return Err(e);
+                }
+                _ = tokio::time::sleep(delay) => {}
             }
         }
+    }
+
+    fn known_unreachable(&self, method: &str, path: &str) -> Option<ApiError> {
+        let guard = self.unreachable.lock().unwrap_or_else(|p| p.into_inner());
+        let (since, first) = guard.as_ref()?;
+        if since.elapsed() > UNREACHABLE_FOR {
+            return None;
+        }
+        let mut error = ApiError::new(
+            ErrorKind::Transport,
+            method,
+            path,
+            format!(
+                "Not sent: the API was unreachable {:.0} s ago ({} {}), so this request was not attempted.",
+                since.elapsed().as_secs_f64(),
+                first.method,
+                first.path
+            ),
+        );
+        error.attempts = 0;
+        Some(error)
+    }
+
+    fn mark_unreachable(&self, error: &ApiError) {
+        let mut guard = self.unreachable.lock().unwrap_or_else(|p| p.into_inner());
+        *guard = Some((Instant::now(), error.clone()));
     }
 
     async fn attempt(
@@ -243,11 +364,13 @@ impl Client {
         let response = match request.send().await {
             Ok(r) => r,
             Err(e) => {
-                let error = ApiError::new(ErrorKind::Transport, m, path, transport_detail(&e));
+                let error = transport_error(&e, m, path, self.config.request_timeout);
                 // A refused connection provably never reached the server;
                 // anything else (timeout, reset) may have, so only
                 // idempotent requests are sent again.
-                return if e.is_connect() || idempotent(method) {
+                return if e.is_connect() {
+                    Attempt::ConnectFailed(error)
+                } else if idempotent(method) {
                     Attempt::Retry { error, wait: None }
                 } else {
                     Attempt::Done(Err(error))
@@ -255,16 +378,23 @@ impl Client {
             }
         };
         let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let retry_after = header(RETRY_AFTER.as_str()).and_then(|v| parse_retry_after(&v));
+        if let Some((remaining, reset)) =
+            header("ratelimit").and_then(|v| parse_ratelimit_header(&v))
+        {
+            self.limiter.observe(remaining, reset);
+        }
         let bytes = match response.bytes().await {
             Ok(b) => b,
             Err(e) => {
-                let mut error = ApiError::new(ErrorKind::Transport, m, path, transport_detail(&e));
+                let mut error = transport_error(&e, m, path, self.config.request_timeout);
                 error.status = Some(status);
                 return if idempotent(method) {
                     Attempt::Retry { error, wait: None }
@@ -279,55 +409,22 @@ impl Client {
         } else {
             debug!(method = m, path, status, "Cloudflare response is not JSON");
         }
-        let envelope = parsed.as_ref().and_then(|v| Envelope::deserialize(v).ok());
-        let errors = envelope
-            .as_ref()
-            .map(|e| e.errors.clone())
-            .unwrap_or_default();
-        if status == 429 {
-            let wait = retry_after.unwrap_or(Duration::from_secs(5));
-            self.limiter.pause_for(wait);
-            return Attempt::Retry {
-                error: ApiError::from_status(status, errors, m, path),
-                wait: Some(wait),
-            };
-        }
-        // 503 is Cloudflare's "not processed, try again"; 502/504 may have
-        // been processed, so only idempotent requests repeat them.
-        if status == 503 || (matches!(status, 502 | 504) && idempotent(method)) {
-            let mut error = ApiError::from_status(status, errors, m, path);
-            if envelope.is_none() {
-                error.detail = "The response was not a Cloudflare API response (probably an error page from a proxy).".into();
+        match classify(status, parsed.as_ref(), &bytes, idempotent(method), m, path) {
+            Classified::Ok(result, info) => Attempt::Done(Ok((result, info))),
+            Classified::Failed(error) => Attempt::Done(Err(error)),
+            Classified::RateLimited(error) => {
+                let wait = retry_after.unwrap_or(Duration::from_secs(5));
+                self.limiter.pause_for(wait);
+                Attempt::Retry {
+                    error,
+                    wait: Some(wait),
+                }
             }
-            return Attempt::Retry {
+            Classified::Retry(error) => Attempt::Retry {
                 error,
                 wait: retry_after,
-            };
+            },
         }
-        let Some(envelope) = envelope else {
-            let mut error = ApiError::new(
-                ErrorKind::Malformed,
-                m,
-                path,
-                format!(
-                    "The response body is not the Cloudflare JSON envelope: {}",
-                    snippet(&bytes)
-                ),
-            );
-            error.status = Some(status);
-            if status >= 400 {
-                error.kind = ApiError::from_status(status, Vec::new(), m, path).kind;
-            }
-            return Attempt::Done(Err(error));
-        };
-        if !(200..300).contains(&status) || envelope.success == Some(false) {
-            let mut error = ApiError::from_status(status, envelope.errors, m, path);
-            if (200..300).contains(&status) {
-                error.kind = ErrorKind::Validation;
-            }
-            return Attempt::Done(Err(error));
-        }
-        Attempt::Done(Ok((envelope.result, envelope.result_info)))
     }
 
     pub(crate) async fn get<T: DeserializeOwned>(
@@ -400,10 +497,85 @@ fn decode<T: DeserializeOwned>(
     })
 }
 
-fn transport_detail(e: &reqwest::Error) -> String {
-    let what = if e.is_timeout() {
-        "the request timed out"
-    } else if e.is_connect() {
+/// What a response means, decided from its status and body alone (a pure
+/// function: the envelope parser's property tests call it on any input).
+pub enum Classified {
+    Ok(Value, Option<ResultInfo>),
+    Failed(ApiError),
+    RateLimited(ApiError),
+    Retry(ApiError),
+}
+
+pub fn classify(
+    status: u16,
+    parsed: Option<&Value>,
+    bytes: &[u8],
+    idempotent: bool,
+    m: &str,
+    path: &str,
+) -> Classified {
+    let envelope = parsed.and_then(|v| Envelope::deserialize(v).ok());
+    let errors = envelope
+        .as_ref()
+        .map(|e| e.errors.clone())
+        .unwrap_or_default();
+    if status == 429 {
+        return Classified::RateLimited(ApiError::from_status(status, errors, m, path));
+    }
+    // 503 is Cloudflare's "not processed, try again"; 500/502/504 may have
+    // been processed, so only idempotent requests repeat them.
+    if status == 503 || (matches!(status, 500 | 502 | 504) && idempotent) {
+        let mut error = ApiError::from_status(status, errors, m, path);
+        if envelope.is_none() {
+            error.detail = "The response was not a Cloudflare API response (probably an error page from a proxy).".into();
+        }
+        return Classified::Retry(error);
+    }
+    let Some(envelope) = envelope else {
+        let mut error = ApiError::new(
+            ErrorKind::Malformed,
+            m,
+            path,
+            format!(
+                "The response body is not the Cloudflare JSON envelope: {}",
+                snippet(bytes)
+            ),
+        );
+        error.status = Some(status);
+        if status >= 400 {
+            error.kind = ApiError::from_status(status, Vec::new(), m, path).kind;
+        }
+        return Classified::Failed(error);
+    };
+    if !(200..300).contains(&status) || envelope.success == Some(false) {
+        let mut error = ApiError::from_status(status, envelope.errors, m, path);
+        if (200..300).contains(&status) {
+            error.kind = ErrorKind::Validation;
+        }
+        return Classified::Failed(error);
+    }
+    Classified::Ok(envelope.result, envelope.result_info)
+}
+
+/// When a wait of `delay` from now ends, in UTC.
+fn retry_at(delay: Duration) -> String {
+    let delay = chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+    chrono::Utc::now()
+        .checked_add_signed(delay)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| "a time too far away to name".into())
+}
+
+fn transport_error(e: &reqwest::Error, method: &str, path: &str, timeout: Duration) -> ApiError {
+    if e.is_timeout() {
+        return ApiError::new(
+            ErrorKind::Timeout,
+            method,
+            path,
+            format!("No answer within {} s.", timeout.as_secs_f64()),
+        );
+    }
+    let what = if e.is_connect() {
         "could not connect"
     } else {
         "the connection failed"
@@ -416,7 +588,7 @@ fn transport_detail(e: &reqwest::Error) -> String {
         detail.push_str(&format!(": {s}"));
         source = s.source();
     }
-    detail
+    ApiError::new(ErrorKind::Transport, method, path, detail)
 }
 
 fn snippet(bytes: &[u8]) -> String {

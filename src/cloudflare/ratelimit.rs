@@ -1,174 +1,231 @@
 //! One client-side limiter shared by every request of the provider process.
 //!
-//! Cloudflare allows 1200 requests per rolling 5 minutes per token and
-//! locks the token out for 5 minutes when that is exceeded. Two token
-//! buckets are combined:
-//! - a per-second bucket (capacity and rate `per_second`) caps bursts;
-//! - a 5-minute bucket of capacity `B` refilled at `(budget - B) / 300 s`,
-//!   so any 5-minute window holds at most `B + (budget - B) = budget`
-//!   requests. With `B` = a quarter of the budget, a few hundred requests
-//!   go through at full speed and a long apply settles at 3/4 of the
-//!   budget's average rate instead of hitting the lockout.
+//! Cloudflare allows 1200 requests per rolling 5 minutes per token (shared
+//! with the dashboard and every other client of the token) and locks the
+//! token out for 5 minutes when that is exceeded; per IP it allows 200 per
+//! second. The limiter keeps the send times of recent requests and grants
+//! the next one at the earliest instant at which:
+//! - no sliding one-second window holds more than `per_second` requests;
+//! - no sliding 5-minute window holds more than the 5-minute budget (so a
+//!   burst goes through at full speed while the budget lasts, and pacing
+//!   starts only when the budget is spent);
+//! - the server's own budget, read from its `Ratelimit` header
+//!   (`"default";r=<remaining>;t=<seconds to reset>`), is not exhausted:
+//!   another client may have spent most of it. Until the first header of
+//!   the process arrives, one request at a time goes out to learn it.
 //!
 //! Reservations are taken in arrival order under a mutex and slept outside
-//! it, so concurrent callers are served fairly. A 429 from the server pauses
-//! every caller until its `retry-after`.
+//! it, so concurrent callers are served fairly. A 429 pauses every caller
+//! until its `retry-after`.
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
+const SECOND: Duration = Duration::from_secs(1);
 const WINDOW: Duration = Duration::from_secs(300);
+/// Longer waits than this are not representable as an `Instant` on every
+/// platform; nothing this long is ever waited for anyway.
+const FAR: Duration = Duration::from_secs(365 * 24 * 3600);
 
-#[derive(Debug)]
-struct Bucket {
-    capacity: f64,
-    per_sec: f64,
-    tokens: f64,
-    updated: Instant,
-}
-
-impl Bucket {
-    fn new(capacity: f64, per_sec: f64, now: Instant) -> Self {
-        Bucket {
-            capacity,
-            per_sec,
-            tokens: capacity,
-            updated: now,
-        }
-    }
-
-    /// Takes one token, possibly going into debt; returns when it is due.
-    fn reserve(&mut self, now: Instant) -> Instant {
-        let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * self.per_sec).min(self.capacity);
-        self.updated = now;
-        self.tokens -= 1.0;
-        if self.tokens >= 0.0 {
-            now
-        } else {
-            now + Duration::from_secs_f64(-self.tokens / self.per_sec)
-        }
-    }
+/// What the server's `Ratelimit` header said, adjusted for what was sent since.
+#[derive(Debug, Clone, Copy)]
+struct ServerBudget {
+    remaining: u64,
+    reset_at: Instant,
 }
 
 #[derive(Debug)]
 struct State {
-    second: Bucket,
-    window: Bucket,
+    per_second: usize,
+    budget: usize,
+    /// Grant times, oldest first, at most `per_second` of them.
+    last_second: VecDeque<Instant>,
+    /// Grant times, oldest first, at most `budget` of them.
+    last_window: VecDeque<Instant>,
     paused_until: Option<Instant>,
+    server: Option<ServerBudget>,
+    /// Granted but not yet answered.
+    in_flight: u64,
+    /// Whether any response has told us the server's budget yet.
+    probed: bool,
+    last_grant: Option<Instant>,
+}
+
+impl State {
+    fn earliest(&self, now: Instant) -> Option<Instant> {
+        let mut t = now;
+        if let Some(p) = self.paused_until {
+            t = t.max(p);
+        }
+        if let Some(last) = self.last_grant {
+            t = t.max(last);
+        }
+        if self.last_second.len() >= self.per_second {
+            let oldest = self.last_second[self.last_second.len() - self.per_second];
+            t = t.max(oldest + SECOND);
+        }
+        if self.last_window.len() >= self.budget {
+            let oldest = self.last_window[self.last_window.len() - self.budget];
+            t = t.max(oldest + WINDOW);
+        }
+        if let Some(server) = self.server {
+            if server.remaining == 0 && t < server.reset_at {
+                t = server.reset_at;
+            }
+        } else if !self.probed && self.in_flight > 0 {
+            // Learn the server's budget from the first answer before sending more.
+            return None;
+        }
+        Some(t)
+    }
+
+    fn grant(&mut self, t: Instant) {
+        push_bounded(&mut self.last_second, t, self.per_second);
+        push_bounded(&mut self.last_window, t, self.budget);
+        self.last_grant = Some(t);
+        self.in_flight += 1;
+        if let Some(server) = &mut self.server {
+            if t >= server.reset_at {
+                // The server's window has rolled over: learn it afresh.
+                self.server = None;
+                self.probed = false;
+            } else {
+                server.remaining = server.remaining.saturating_sub(1);
+            }
+        }
+    }
+}
+
+fn push_bounded(times: &mut VecDeque<Instant>, t: Instant, max: usize) {
+    times.push_back(t);
+    while times.len() > max {
+        times.pop_front();
+    }
+}
+
+/// One request's place in the limiter: dropping it marks the request as
+/// answered (or abandoned), so it no longer counts as in flight.
+pub struct Permit<'a> {
+    limiter: &'a RateLimiter,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        let mut s = self.limiter.lock();
+        s.in_flight = s.in_flight.saturating_sub(1);
+        // An answer came (with a budget header or without one: a server
+        // that sends none is paced by the client's own limits alone).
+        s.probed = true;
+        drop(s);
+        self.limiter.changed.notify_waiters();
+    }
 }
 
 #[derive(Debug)]
 pub struct RateLimiter {
     state: Mutex<State>,
+    changed: tokio::sync::Notify,
 }
 
 impl RateLimiter {
     pub fn new(per_5_minutes: u32, per_second: u32) -> Self {
-        let now = Instant::now();
-        let budget = per_5_minutes.max(1) as f64;
-        let burst = (budget / 4.0).max(1.0);
-        let refill = ((budget - burst).max(1.0)) / WINDOW.as_secs_f64();
-        let per_second = per_second.max(1) as f64;
         RateLimiter {
             state: Mutex::new(State {
-                second: Bucket::new(per_second, per_second, now),
-                window: Bucket::new(burst, refill, now),
+                per_second: per_second.max(1) as usize,
+                budget: per_5_minutes.max(1) as usize,
+                last_second: VecDeque::new(),
+                last_window: VecDeque::new(),
                 paused_until: None,
+                server: None,
+                in_flight: 0,
+                probed: false,
+                last_grant: None,
             }),
+            changed: tokio::sync::Notify::new(),
         }
     }
 
-    /// Waits for this request's turn.
-    pub async fn acquire(&self) {
-        let due = {
-            let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            let start = match s.paused_until {
-                Some(until) if until > now => until,
-                _ => now,
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits for this request's turn; the permit is held until its answer
+    /// has been read (and [`RateLimiter::observe`] called with its header).
+    pub async fn acquire(&self) -> Permit<'_> {
+        loop {
+            let notified = self.changed.notified();
+            let due = {
+                let mut s = self.lock();
+                match s.earliest(Instant::now()) {
+                    Some(t) => {
+                        s.grant(t);
+                        Some(t)
+                    }
+                    None => None,
+                }
             };
-            let a = s.second.reserve(start);
-            let b = s.window.reserve(start);
-            a.max(b)
-        };
-        tokio::time::sleep_until(due).await;
+            match due {
+                Some(t) => {
+                    tokio::time::sleep_until(t).await;
+                    return Permit { limiter: self };
+                }
+                None => notified.await,
+            }
+        }
     }
 
     /// The server said 429: nobody sends before `retry_after` has passed.
     pub fn pause_for(&self, retry_after: Duration) {
-        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let until = Instant::now() + retry_after;
+        let mut s = self.lock();
+        let until = Instant::now() + retry_after.min(FAR);
         if s.paused_until.is_none_or(|p| p < until) {
             s.paused_until = Some(until);
         }
     }
+
+    /// A response's `Ratelimit` header: `remaining` requests until the
+    /// server's window resets in `reset`. Requests still in flight may not
+    /// have been counted yet, so they are taken off as well.
+    pub fn observe(&self, remaining: u64, reset: Duration) {
+        let mut s = self.lock();
+        let others = s.in_flight.saturating_sub(1);
+        s.server = Some(ServerBudget {
+            remaining: remaining.saturating_sub(others),
+            reset_at: Instant::now() + reset.min(FAR),
+        });
+        s.probed = true;
+        drop(s);
+        self.changed.notify_waiters();
+    }
+}
+
+/// `"default";r=50;t=30` → (50, 30 s). Other policies in a list are
+/// ignored; `None` for anything unreadable.
+pub fn parse_ratelimit_header(value: &str) -> Option<(u64, Duration)> {
+    value.split(',').find_map(|item| {
+        let mut parts = item.trim().split(';');
+        let _name = parts.next()?;
+        let (mut r, mut t) = (None, None);
+        for param in parts {
+            let (k, v) = param.trim().split_once('=')?;
+            let v = v.trim().parse::<u64>().ok()?;
+            match k.trim() {
+                "r" => r = Some(v),
+                "t" => t = Some(Duration::from_secs(v)),
+                _ => {}
+            }
+        }
+        Some((r?, t?))
+    })
+}
+
+/// `retry-after` in seconds; an HTTP date or garbage is `None`.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn a_burst_goes_at_full_speed() {
-        let limiter = RateLimiter::new(1200, 50);
-        let start = Instant::now();
-        for _ in 0..300 {
-            limiter.acquire().await;
-        }
-        // 300 requests at 50/s (first 50 immediately): just under 5 s.
-        let took = start.elapsed();
-        assert!(took <= Duration::from_secs(5), "burst took {took:?}");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_long_run_never_exceeds_the_rolling_budget() {
-        let limiter = Arc::new(RateLimiter::new(1200, 50));
-        let start = Instant::now();
-        let mut handles = Vec::new();
-        // 2000 requests from 20 concurrent workers.
-        for _ in 0..20 {
-            let limiter = limiter.clone();
-            handles.push(tokio::spawn(async move {
-                let mut times = Vec::new();
-                for _ in 0..100 {
-                    limiter.acquire().await;
-                    times.push(Instant::now());
-                }
-                times
-            }));
-        }
-        let mut times = Vec::new();
-        for h in handles {
-            times.extend(h.await.unwrap());
-        }
-        times.sort();
-        assert_eq!(times.len(), 2000);
-        // Any 5-minute window holds at most 1200.
-        let mut lo = 0;
-        for hi in 0..times.len() {
-            while times[hi].duration_since(times[lo]) >= WINDOW {
-                lo += 1;
-            }
-            assert!(hi - lo < 1200, "{} requests within 5 minutes", hi - lo + 1);
-        }
-        // And it still finishes in reasonable time (~9 minutes), without a lockout-sized stall.
-        let total = times.last().unwrap().duration_since(start);
-        assert!(total < Duration::from_secs(700), "took {total:?}");
-        let max_gap = times.windows(2).map(|w| w[1] - w[0]).max().unwrap();
-        assert!(max_gap < Duration::from_secs(2), "stalled for {max_gap:?}");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_429_pauses_everyone() {
-        let limiter = RateLimiter::new(1200, 50);
-        limiter.pause_for(Duration::from_secs(7));
-        let start = Instant::now();
-        limiter.acquire().await;
-        assert!(start.elapsed() >= Duration::from_secs(7));
-    }
-}
+mod tests;

@@ -20,6 +20,7 @@ macro_rules! or_reply {
 }
 
 mod ai_search;
+mod budget;
 pub mod faults;
 mod reply;
 mod state;
@@ -45,6 +46,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
 
+pub use budget::BudgetConfig;
 use faults::FaultState;
 pub use faults::{Fault, FaultConfig};
 use state::World;
@@ -79,6 +81,10 @@ pub(crate) struct Shared {
     pub world: Mutex<World>,
     pub catalog: Vec<PermissionGroup>,
     faults: Mutex<FaultState>,
+    budget: Mutex<budget::Budget>,
+    /// When each API request arrived (admin routes excluded).
+    arrivals: Mutex<Vec<tokio::time::Instant>>,
+    started: tokio::time::Instant,
     counts: Mutex<BTreeMap<String, u64>>,
     journal: Mutex<Vec<Exchange>>,
 }
@@ -130,6 +136,9 @@ impl Emulator {
             world: Mutex::new(world),
             catalog: state::catalog(),
             faults: Mutex::new(FaultState::default()),
+            budget: Mutex::new(budget::Budget::default()),
+            arrivals: Mutex::new(Vec::new()),
+            started: tokio::time::Instant::now(),
             counts: Mutex::new(BTreeMap::new()),
             journal: Mutex::new(Vec::new()),
         });
@@ -170,6 +179,24 @@ impl Emulator {
 
     pub fn set_faults(&self, config: FaultConfig) {
         lock(&self.shared.faults).set(config);
+    }
+
+    /// Turns on the request budget (see [`BudgetConfig`]).
+    pub fn set_budget(&self, config: BudgetConfig) {
+        lock(&self.shared.budget).set(config);
+    }
+
+    /// 429s answered because the request budget was spent.
+    pub fn budget_rejections(&self) -> u64 {
+        lock(&self.shared.budget).rejected
+    }
+
+    /// When each API request arrived, from the emulator's start.
+    pub fn arrivals(&self) -> Vec<std::time::Duration> {
+        lock(&self.shared.arrivals)
+            .iter()
+            .map(|t| t.duration_since(self.shared.started))
+            .collect()
     }
 
     /// Faults that were injected so far.
@@ -225,7 +252,36 @@ async fn serve_one(
 ) -> Result<Response, Box<dyn std::error::Error + Send + Sync>> {
     let path = req.uri().path().to_string();
     let mut drop_after = false;
+    let mut ratelimit = None;
     if !path.starts_with("/__admin") {
+        let now = tokio::time::Instant::now();
+        lock(&app.arrivals).push(now);
+        let verdict = lock(&app.budget).take(now);
+        match verdict {
+            budget::Verdict::Unlimited => {}
+            budget::Verdict::Allowed { remaining, reset } => {
+                ratelimit = Some(format!(
+                    "\"default\";r={remaining};t={}",
+                    budget::ceil_secs(reset)
+                ));
+            }
+            budget::Verdict::Exhausted { reset } => {
+                let mut resp = reply::iam_err(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    971,
+                    "Please wait and consider throttling your request speed",
+                );
+                let secs = budget::ceil_secs(reset).to_string();
+                let headers = resp.headers_mut();
+                if let Ok(v) = format!("\"default\";r=0;t={secs}").parse() {
+                    headers.insert("ratelimit", v);
+                }
+                if let Ok(v) = secs.parse() {
+                    headers.insert("retry-after", v);
+                }
+                return Ok(resp);
+            }
+        }
         let (fault, latency) = {
             let mut faults = lock(&app.faults);
             (faults.next(req.method().as_str(), &path), faults.latency())
@@ -261,7 +317,10 @@ async fn serve_one(
             None => {}
         }
     }
-    let response = router.oneshot(req.map(Body::new)).await?;
+    let mut response = router.oneshot(req.map(Body::new)).await?;
+    if let Some(v) = ratelimit.and_then(|v| v.parse().ok()) {
+        response.headers_mut().insert("ratelimit", v);
+    }
     if drop_after {
         // Make sure the handler's work is done before hanging up.
         let _ = axum::body::to_bytes(response.into_body(), usize::MAX).await;
@@ -278,6 +337,7 @@ fn router(app: App) -> Router {
         .route_layer(middleware::from_fn_with_state(app.clone(), record));
     let admin = Router::new()
         .route("/__admin/faults", post(admin_faults))
+        .route("/__admin/ratelimit", post(admin_ratelimit))
         .route("/__admin/state", get(admin_state))
         .route("/__admin/counts", get(admin_counts))
         .route(
@@ -371,6 +431,12 @@ async fn record(
 
 async fn admin_faults(State(app): State<App>, Json(config): Json<FaultConfig>) -> Response {
     lock(&app.faults).set(config);
+    Json(json!({ "ok": true })).into_response()
+}
+
+/// Body: a [`BudgetConfig`], e.g. `{"budget": 1200, "window_secs": 300, "spent": 1100}`.
+async fn admin_ratelimit(State(app): State<App>, Json(config): Json<BudgetConfig>) -> Response {
+    lock(&app.budget).set(config);
     Json(json!({ "ok": true })).into_response()
 }
 

@@ -12,6 +12,7 @@ pub mod schema;
 pub mod timeouts;
 
 use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
 
 pub use diagnostics::{AttrPath, Diagnostic, Diagnostics, PathStep, Severity};
 pub use plan::PlanChange;
@@ -34,10 +35,13 @@ pub trait ProviderDef: Send + Sync + 'static {
     /// Static checks; values may be unknown.
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 
+    /// `stop` is cancelled by Terraform's StopProvider: work not yet sent
+    /// should be abandoned, writes already sent seen through.
     async fn configure(
         &self,
         config: &Value,
         terraform_version: &str,
+        stop: CancellationToken,
         diags: &mut Diagnostics,
     ) -> Option<Self::Data>;
 

@@ -52,7 +52,7 @@ pub fn schema() -> Schema {
         .attribute(
             Attribute::number("rate_limit_per_second")
                 .optional()
-                .describe("Client-side cap on requests per second. Default 50."),
+                .describe("Client-side cap on requests in any one-second window. Default 100 (Cloudflare allows 200 per second per IP; half leaves room for a second run)."),
         )
         .attribute(
             Attribute::string("request_timeout")
@@ -98,6 +98,23 @@ fn known_str<'a>(config: &'a Value, name: &str) -> Option<&'a str> {
 }
 
 /// Checks what can be checked while values may still be unknown.
+/// Why a base URL cannot be used, if it cannot: it must be an absolute
+/// http(s) URL with a host.
+fn base_url_problem(url: &str) -> Option<String> {
+    let parsed = reqwest::Url::parse(url.trim());
+    match parsed {
+        Ok(u)
+            if matches!(u.scheme(), "http" | "https")
+                && u.host_str().is_some_and(|h| !h.is_empty()) =>
+        {
+            None
+        }
+        _ => Some(format!(
+            "{url:?} is not an absolute http(s) URL such as https://api.cloudflare.com/client/v4."
+        )),
+    }
+}
+
 pub fn validate(config: &Value, env: &dyn Env, diags: &mut Diagnostics) {
     let set = |name: &str| !config.get(name).is_null();
     if set("api_token") && set("api_key") {
@@ -123,18 +140,24 @@ pub fn validate(config: &Value, env: &dyn Env, diags: &mut Diagnostics) {
             );
         }
     }
-    if let Some(url) = known_str(config, "base_url") {
-        if !(url.starts_with("https://") || url.starts_with("http://"))
-            || reqwest::Url::parse(url).is_err()
-        {
-            diags.error_at(
-                AttrPath::root("base_url"),
-                "Invalid base URL",
-                format!(
-                    "{url:?} is not an http(s) URL such as https://api.cloudflare.com/client/v4."
-                ),
-            );
+    match config.get("base_url") {
+        Value::String(url) => {
+            if let Some(problem) = base_url_problem(url) {
+                diags.error_at(AttrPath::root("base_url"), "Invalid base URL", problem);
+            }
         }
+        Value::Null => {
+            if let Some(problem) = env
+                .get("CLOUDFLARE_BASE_URL")
+                .and_then(|u| base_url_problem(&u))
+            {
+                diags.error(
+                    "Invalid base URL",
+                    format!("CLOUDFLARE_BASE_URL: {problem}"),
+                );
+            }
+        }
+        _ => {}
     }
     for (name, min, max) in [
         ("max_retries", 0, 20),
@@ -227,7 +250,7 @@ pub fn resolve(config: &Value, env: &dyn Env, diags: &mut Diagnostics) -> Option
             .to_string(),
         max_retries: number("max_retries", 4),
         rate_limit_per_5_minutes: number("rate_limit_per_5_minutes", 1200),
-        rate_limit_per_second: number("rate_limit_per_second", 50),
+        rate_limit_per_second: number("rate_limit_per_second", 100),
         request_timeout,
     })
 }

@@ -5,6 +5,7 @@ pub mod config;
 pub mod functions;
 
 use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 use crate::cloudflare::{ApiError, Auth, Client, ClientConfig};
@@ -14,7 +15,7 @@ use crate::framework::{DataSource, Diagnostics, Function, ProviderDef, Resource,
 use config::{Credentials, ProcessEnv, ProviderConfig};
 
 /// The API client for a resolved provider configuration.
-fn client_for(config: &ProviderConfig) -> Result<Client, ApiError> {
+fn client_for(config: &ProviderConfig, stop: CancellationToken) -> Result<Client, ApiError> {
     let auth = config.credentials.as_ref().map(|c| match c {
         Credentials::Token(t) => Auth::Token(t.clone()),
         Credentials::GlobalKey { key, email } => Auth::GlobalKey {
@@ -27,6 +28,7 @@ fn client_for(config: &ProviderConfig) -> Result<Client, ApiError> {
     client_config.rate_limit_per_5_minutes = config.rate_limit_per_5_minutes;
     client_config.rate_limit_per_second = config.rate_limit_per_second;
     client_config.request_timeout = config.request_timeout;
+    client_config.cancel = stop;
     Client::new(client_config)
 }
 
@@ -50,11 +52,12 @@ impl ProviderDef for CfaiProvider {
         &self,
         config: &Value,
         _terraform_version: &str,
+        stop: CancellationToken,
         diags: &mut Diagnostics,
     ) -> Option<Configured> {
         let config = config::resolve(config, &ProcessEnv, diags)?;
         debug!(base_url = %config.base_url, account_id = ?config.account_id, has_credentials = config.credentials.is_some(), "provider configured");
-        match client_for(&config) {
+        match client_for(&config, stop) {
             Ok(client) => Some(Configured::new(client, config.account_id)),
             Err(e) => {
                 diags.push(api_error("Could not set up the Cloudflare client", &e));

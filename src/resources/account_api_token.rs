@@ -266,7 +266,7 @@ impl Resource<Configured> for AccountApiToken {
         let started = chrono::Utc::now();
         let token = match client.create_token(&account, &request).await {
             Ok(t) => t,
-            Err(e) if e.kind == ErrorKind::Transport => {
+            Err(e) if matches!(e.kind, ErrorKind::Transport | ErrorKind::Timeout) => {
                 // The request may have created the token before the answer was lost.
                 match adopt_lost_token(client, &account, &request, started).await {
                     Some(t) => {

@@ -240,10 +240,10 @@ impl<P: ProviderDef> ProviderServer<P> {
         let item = &r.item;
         let result = if planned.is_null() {
             debug!(type_name = %req.type_name, "ApplyResourceChange: delete");
-            {
-                let outcome = self.cancellable(item.delete(&data, &prior, diags)).await;
-                capture(diags, outcome)
-            };
+            // Writes are not raced against StopProvider: the client abandons
+            // what it has not sent and sees through what it has, so the
+            // result always reaches Terraform's state.
+            item.delete(&data, &prior, diags).await;
             if diags.has_errors() {
                 Some(prior.clone())
             } else {
@@ -251,13 +251,7 @@ impl<P: ProviderDef> ProviderServer<P> {
             }
         } else if prior.is_null() {
             debug!(type_name = %req.type_name, "ApplyResourceChange: create");
-            let created = {
-                let outcome = self
-                    .cancellable(item.create(&data, &planned, &config, private, diags))
-                    .await;
-                capture(diags, outcome)
-            }
-            .flatten();
+            let created = item.create(&data, &planned, &config, private, diags).await;
             if created.is_none() && !diags.has_errors() {
                 diags.error(
                     "Missing resource state after create",
@@ -267,13 +261,9 @@ impl<P: ProviderDef> ProviderServer<P> {
             created
         } else {
             debug!(type_name = %req.type_name, "ApplyResourceChange: update");
-            let updated = {
-                let outcome = self
-                    .cancellable(item.update(&data, &prior, &planned, &config, private, diags))
-                    .await;
-                capture(diags, outcome)
-            }
-            .flatten();
+            let updated = item
+                .update(&data, &prior, &planned, &config, private, diags)
+                .await;
             updated.or(Some(prior.clone()))
         };
         let mut state = result.unwrap_or(Value::Null);

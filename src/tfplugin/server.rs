@@ -316,7 +316,12 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
         ) {
             if let Some(data) = self
                 .provider
-                .configure(&config, &req.terraform_version, &mut diags)
+                .configure(
+                    &config,
+                    &req.terraform_version,
+                    self.stop.clone(),
+                    &mut diags,
+                )
                 .await
             {
                 let mut slot = self

@@ -81,7 +81,13 @@ impl ProviderDef for TestProvider {
         Schema::new("test")
     }
 
-    async fn configure(&self, _: &Value, _: &str, _: &mut Diagnostics) -> Option<()> {
+    async fn configure(
+        &self,
+        _: &Value,
+        _: &str,
+        _: tokio_util::sync::CancellationToken,
+        _: &mut Diagnostics,
+    ) -> Option<()> {
         Some(())
     }
 
