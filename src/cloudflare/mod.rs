@@ -57,6 +57,9 @@ pub struct ClientConfig {
     /// write already sent is finished (bounded by `request_timeout`) so
     /// that its result can be kept.
     pub cancel: CancellationToken,
+    /// Shares the limiter's send times with the other processes using the
+    /// same token and API (see [`ratelimit`]); none when `None`.
+    pub journal: Option<std::path::PathBuf>,
 }
 
 impl ClientConfig {
@@ -73,6 +76,7 @@ impl ClientConfig {
             max_retry_wait: Duration::from_secs(60),
             connect_budget: Duration::from_secs(4),
             cancel: CancellationToken::new(),
+            journal: None,
         }
     }
 }
@@ -174,10 +178,14 @@ impl Client {
             .connect_timeout(config.request_timeout.min(Duration::from_secs(4)))
             .build()
             .map_err(|e| fail(format!("cannot build the HTTP client: {e}")))?;
-        let limiter = Arc::new(RateLimiter::new(
+        let mut limiter = RateLimiter::new(
             config.rate_limit_per_5_minutes,
             config.rate_limit_per_second,
-        ));
+        );
+        if let Some(path) = &config.journal {
+            limiter = limiter.with_journal(path.clone());
+        }
+        let limiter = Arc::new(limiter);
         Ok(Client {
             http,
             config: Arc::new(config),
@@ -293,8 +301,8 @@ impl Client {
                             "\nThe API could not be reached for {:.1} s; other requests of this run fail at once instead of waiting too.",
                             started.elapsed().as_secs_f64()
                         ));
-                        self.mark_unreachable(&error);
-                        return Err(error);
+                        // Only the first request to give up reports why.
+                        return Err(self.mark_unreachable(error));
                     }
                     (error, None)
                 }
@@ -329,28 +337,21 @@ impl Client {
 
     fn known_unreachable(&self, method: &str, path: &str) -> Option<ApiError> {
         let guard = self.unreachable.lock().unwrap_or_else(|p| p.into_inner());
-        let (since, first) = guard.as_ref()?;
-        if since.elapsed() > UNREACHABLE_FOR {
-            return None;
-        }
-        let mut error = ApiError::new(
-            ErrorKind::Transport,
-            method,
-            path,
-            format!(
-                "Not sent: the API was unreachable {:.0} s ago ({} {}), so this request was not attempted.",
-                since.elapsed().as_secs_f64(),
-                first.method,
-                first.path
-            ),
-        );
-        error.attempts = 0;
-        Some(error)
+        not_sent(guard.as_ref()?, method, path)
     }
 
-    fn mark_unreachable(&self, error: &ApiError) {
+    /// Records the verdict; returns the error to report: this one if it is
+    /// the first, else the short "not sent" one naming the first.
+    fn mark_unreachable(&self, error: ApiError) -> ApiError {
         let mut guard = self.unreachable.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(earlier) = guard
+            .as_ref()
+            .and_then(|u| not_sent(u, &error.method, &error.path))
+        {
+            return earlier;
+        }
         *guard = Some((Instant::now(), error.clone()));
+        error
     }
 
     async fn attempt(
@@ -495,6 +496,28 @@ fn decode<T: DeserializeOwned>(
         result,
         info: page.info,
     })
+}
+
+/// The error for a request not sent because the API was found unreachable
+/// moments ago; `None` once that verdict is old.
+fn not_sent(verdict: &(Instant, ApiError), method: &str, path: &str) -> Option<ApiError> {
+    let (since, first) = verdict;
+    if since.elapsed() > UNREACHABLE_FOR {
+        return None;
+    }
+    let mut error = ApiError::new(
+        ErrorKind::Transport,
+        method,
+        path,
+        format!(
+            "Not sent: the API was unreachable {:.0} s ago ({} {}), so this request was not attempted.",
+            since.elapsed().as_secs_f64(),
+            first.method,
+            first.path
+        ),
+    );
+    error.attempts = 0;
+    Some(error)
 }
 
 /// What a response means, decided from its status and body alone (a pure

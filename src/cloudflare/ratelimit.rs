@@ -5,7 +5,8 @@
 //! token out for 5 minutes when that is exceeded; per IP it allows 200 per
 //! second. The limiter keeps the send times of recent requests and grants
 //! the next one at the earliest instant at which:
-//! - no sliding one-second window holds more than `per_second` requests;
+//! - no sliding one-second window holds more than `per_second` requests,
+//!   which go out evenly spaced so that the server, too, sees no more;
 //! - no sliding 5-minute window holds more than the 5-minute budget (so a
 //!   burst goes through at full speed while the budget lasts, and pacing
 //!   starts only when the budget is spent);
@@ -17,14 +18,25 @@
 //! Reservations are taken in arrival order under a mutex and slept outside
 //! it, so concurrent callers are served fairly. A 429 pauses every caller
 //! until its `retry-after`.
+//!
+//! Terraform runs one provider process to plan and another to apply (and
+//! users run several terraforms with one token), so the send times can be
+//! kept in a journal file shared by the processes of one token and API:
+//! each process starts from what the others sent in the last 5 minutes.
 
 use std::collections::VecDeque;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
 
 const SECOND: Duration = Duration::from_secs(1);
+/// Requests granted a second apart can arrive closer together (a new
+/// connection delays one more than another), so the one-second window is
+/// kept a little wider than a second.
+const ARRIVAL_SLACK: Duration = Duration::from_millis(100);
 const WINDOW: Duration = Duration::from_secs(300);
 /// Longer waits than this are not representable as an `Instant` on every
 /// platform; nothing this long is ever waited for anyway.
@@ -52,6 +64,7 @@ struct State {
     /// Whether any response has told us the server's budget yet.
     probed: bool,
     last_grant: Option<Instant>,
+    journal: Option<PathBuf>,
 }
 
 impl State {
@@ -61,11 +74,12 @@ impl State {
             t = t.max(p);
         }
         if let Some(last) = self.last_grant {
-            t = t.max(last);
+            // Evenly spaced within the second, not in a burst at its start.
+            t = t.max(last + SECOND / self.per_second as u32);
         }
         if self.last_second.len() >= self.per_second {
             let oldest = self.last_second[self.last_second.len() - self.per_second];
-            t = t.max(oldest + SECOND);
+            t = t.max(oldest + SECOND + ARRIVAL_SLACK);
         }
         if self.last_window.len() >= self.budget {
             let oldest = self.last_window[self.last_window.len() - self.budget];
@@ -83,6 +97,9 @@ impl State {
     }
 
     fn grant(&mut self, t: Instant) {
+        if let Some(path) = &self.journal {
+            append_to_journal(path, t);
+        }
         push_bounded(&mut self.last_second, t, self.per_second);
         push_bounded(&mut self.last_window, t, self.budget);
         self.last_grant = Some(t);
@@ -143,9 +160,28 @@ impl RateLimiter {
                 in_flight: 0,
                 probed: false,
                 last_grant: None,
+                journal: None,
             }),
             changed: tokio::sync::Notify::new(),
         }
+    }
+
+    /// Shares send times with other processes through `path`: the ones
+    /// they made in the last 5 minutes count here from the start.
+    pub fn with_journal(self, path: PathBuf) -> Self {
+        {
+            let mut s = self.lock();
+            let mut times = read_journal(&path);
+            times.sort();
+            let (per_second, budget) = (s.per_second, s.budget);
+            for t in times {
+                push_bounded(&mut s.last_second, t, per_second);
+                push_bounded(&mut s.last_window, t, budget);
+            }
+            rewrite_journal(&path, &s.last_window);
+            s.journal = Some(path);
+        }
+        self
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -199,6 +235,62 @@ impl RateLimiter {
         s.probed = true;
         drop(s);
         self.changed.notify_waiters();
+    }
+}
+
+fn unix_millis(at: Instant) -> u128 {
+    let wall = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let now = Instant::now();
+    let wall_at = if at >= now {
+        wall + (at - now)
+    } else {
+        wall.saturating_sub(now - at)
+    };
+    wall_at.as_millis()
+}
+
+fn append_to_journal(path: &Path, at: Instant) {
+    // One short line per request, appended: concurrent processes interleave
+    // whole lines. A journal that cannot be written only loses sharing.
+    let line = format!("{}\n", unix_millis(at));
+    let _ = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(line.as_bytes()));
+}
+
+/// The send times of the last 5 minutes, as instants of this process.
+fn read_journal(path: &Path) -> Vec<Instant> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let now = Instant::now();
+    let wall = unix_millis(now);
+    text.lines()
+        .filter_map(|l| l.trim().parse::<u128>().ok())
+        .filter_map(|ms| {
+            let age = wall.saturating_sub(ms);
+            let age = Duration::from_millis(u64::try_from(age).ok()?);
+            let future = Duration::from_millis(u64::try_from(ms.saturating_sub(wall)).ok()?);
+            if age >= WINDOW || future > SECOND {
+                return None;
+            }
+            now.checked_sub(age).map(|t| t + future)
+        })
+        .collect()
+}
+
+fn rewrite_journal(path: &Path, kept: &VecDeque<Instant>) {
+    let text: String = kept
+        .iter()
+        .map(|t| format!("{}\n", unix_millis(*t)))
+        .collect();
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    if std::fs::write(&tmp, text).is_ok() {
+        let _ = std::fs::rename(&tmp, path);
     }
 }
 

@@ -27,6 +27,10 @@ pub enum Fault {
 pub struct FaultConfig {
     #[serde(default)]
     pub latency_ms: u64,
+    /// Delay after the request has been processed: the change is made,
+    /// the answer is slow (a client that gives up meanwhile loses it).
+    #[serde(default)]
+    pub response_latency_ms: u64,
     #[serde(default)]
     pub rate_429: f64,
     #[serde(default = "default_retry_after")]
@@ -77,6 +81,10 @@ impl FaultState {
     pub fn set(&mut self, config: FaultConfig) {
         self.rng = StdRng::seed_from_u64(config.seed);
         self.config = config;
+    }
+
+    pub fn response_latency(&self) -> Duration {
+        Duration::from_millis(self.config.response_latency_ms)
     }
 
     pub fn latency(&self) -> Duration {

@@ -317,7 +317,19 @@ async fn serve_one(
             None => {}
         }
     }
+    let is_api = !path.starts_with("/__admin");
     let mut response = router.oneshot(req.map(Body::new)).await?;
+    let response_latency = lock(&app.faults).response_latency();
+    if is_api && !response_latency.is_zero() {
+        // Committed already: buffer the answer so that the work is done
+        // whether or not the client waits for it.
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        tokio::time::sleep(response_latency).await;
+        response = Response::from_parts(parts, Body::from(bytes));
+    }
     if let Some(v) = ratelimit.and_then(|v| v.parse().ok()) {
         response.headers_mut().insert("ratelimit", v);
     }

@@ -14,6 +14,25 @@ use crate::cty::Value;
 use crate::framework::{DataSource, Diagnostics, Function, ProviderDef, Resource, Schema};
 use config::{Credentials, ProcessEnv, ProviderConfig};
 
+/// Where the processes of one token and API share their send times (the
+/// name hashes both: no secret is written anywhere).
+fn journal_path(config: &ProviderConfig) -> std::path::PathBuf {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(config.base_url.as_bytes());
+    hash.update([0]);
+    match &config.credentials {
+        Some(Credentials::Token(t)) => hash.update(t.expose().as_bytes()),
+        Some(Credentials::GlobalKey { key, email }) => {
+            hash.update(key.expose().as_bytes());
+            hash.update(email.as_bytes());
+        }
+        None => {}
+    }
+    let digest = hex::encode(hash.finalize());
+    std::env::temp_dir().join(format!("cfai-requests-{}.log", &digest[..16]))
+}
+
 /// The API client for a resolved provider configuration.
 fn client_for(config: &ProviderConfig, stop: CancellationToken) -> Result<Client, ApiError> {
     let auth = config.credentials.as_ref().map(|c| match c {
@@ -29,6 +48,7 @@ fn client_for(config: &ProviderConfig, stop: CancellationToken) -> Result<Client
     client_config.rate_limit_per_second = config.rate_limit_per_second;
     client_config.request_timeout = config.request_timeout;
     client_config.cancel = stop;
+    client_config.journal = Some(journal_path(config));
     Client::new(client_config)
 }
 

@@ -1,0 +1,332 @@
+//! Reliability: interrupted applies orphan nothing, the limiter holds its
+//! windows across the plan and apply processes and obeys the server's
+//! budget, and API failures are fast and say what to do.
+
+mod support;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use cfai::cloudflare::{Auth, Client, ClientConfig, ErrorKind};
+use cfai::emulator::{BudgetConfig, Fault, FaultConfig};
+use cfai::secret::Secret;
+use support::{
+    provider_block, require_terraform, start_emulator, BackgroundEmulator, Workspace, ACCOUNT,
+    API_TOKEN, PROVIDER_HEADER,
+};
+
+const CREATE: &str = "POST /accounts/{account_id}/tokens";
+
+fn tokens_config(provider: &str, count: usize) -> String {
+    format!(
+        r#"{provider}
+resource "cfai_account_api_token" "t" {{
+  count    = {count}
+  name     = "bulk-${{count.index}}"
+  policies = [{{ permission_groups = ["Workers R2 Storage Read"], resources = {{ "com.cloudflare.api.account.{ACCOUNT}" = "*" }} }}]
+}}
+"#
+    )
+}
+
+fn limited_provider(base_url: &str, per_second: u32, per_5_minutes: u32) -> String {
+    format!(
+        "{PROVIDER_HEADER}\nprovider \"cfai\" {{\n  api_token  = \"{API_TOKEN}\"\n  account_id = \"{ACCOUNT}\"\n  base_url   = \"{base_url}\"\n  rate_limit_per_second    = {per_second}\n  rate_limit_per_5_minutes = {per_5_minutes}\n}}\n"
+    )
+}
+
+fn emulator_ids(emu: &BackgroundEmulator) -> std::collections::BTreeSet<String> {
+    emu.get().dump()["tokens"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn state_ids(ws: &Workspace) -> std::collections::BTreeSet<String> {
+    let state = ws.json(&["show", "-json"]);
+    state["values"]["root_module"]["resources"]
+        .as_array()
+        .map(|rs| {
+            rs.iter()
+                .filter_map(|r| r["values"]["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The largest number of arrivals in any window of `width`.
+fn max_in_window(times: &[Duration], width: Duration) -> usize {
+    let mut lo = 0;
+    let mut best = 0;
+    for hi in 0..times.len() {
+        while times[hi] - times[lo] >= width {
+            lo += 1;
+        }
+        best = best.max(hi - lo + 1);
+    }
+    best
+}
+
+// ------------------------------------------------------------- interrupts
+
+/// Interrupts `terraform apply` of 40 tokens (100 ms of API latency, after
+/// the API has made the change) once
+/// `after` creates have reached the API; `group` signals terraform's whole
+/// process group (providers included), as a terminal's Ctrl-C does.
+fn interrupt_once(after: u64, group: bool) {
+    let Some(tf) = require_terraform() else {
+        return;
+    };
+    let emu = BackgroundEmulator::start();
+    emu.get().set_faults(FaultConfig {
+        response_latency_ms: 100,
+        ..Default::default()
+    });
+    let ws = Workspace::new(tf);
+    ws.write(&tokens_config(&provider_block(&emu.get().base_url), 40));
+    let mut cmd = ws.command(&["apply", "-auto-approve", "-no-color", "-parallelism=10"]);
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null());
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let child = cmd.spawn().expect("start terraform");
+    let pid = child.id().to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while emu.get().count(CREATE) < after && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let target = if group { format!("-{pid}") } else { pid };
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", "--", &target])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("terraform exits");
+    let printed = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!printed.contains("panic"), "{printed}");
+    // No orphan (in Cloudflare, not in state), no ghost (in state, not in Cloudflare).
+    let (api, state) = (emulator_ids(&emu), state_ids(&ws));
+    assert_eq!(
+        api, state,
+        "interrupted after {after} creates (group: {group}): API and state differ\n{printed}"
+    );
+    // The next apply converges, and the plan after it is empty.
+    emu.get().set_faults(FaultConfig::default());
+    ws.apply();
+    assert_eq!(emulator_ids(&emu).len(), 40);
+    assert_eq!(emulator_ids(&emu), state_ids(&ws));
+    ws.assert_plan_empty();
+}
+
+#[test]
+fn an_early_interrupt_orphans_nothing() {
+    interrupt_once(1, false);
+}
+
+#[test]
+fn a_middle_interrupt_of_the_process_group_orphans_nothing() {
+    interrupt_once(20, true);
+}
+
+#[test]
+fn a_late_interrupt_orphans_nothing() {
+    interrupt_once(35, false);
+}
+
+#[test]
+fn a_late_interrupt_of_the_process_group_orphans_nothing() {
+    interrupt_once(38, true);
+}
+
+// ------------------------------------------------------------------ limits
+
+#[test]
+fn a_large_parallel_apply_keeps_every_window() {
+    let Some(tf) = require_terraform() else {
+        return;
+    };
+    let emu = BackgroundEmulator::start();
+    let ws = Workspace::new(tf);
+    ws.write(&tokens_config(
+        &limited_provider(&emu.get().base_url, 20, 300),
+        150,
+    ));
+    let run = ws.run(&["apply", "-auto-approve", "-no-color", "-parallelism=50"]);
+    assert!(run.ok, "apply failed:\n{}", run.all());
+    assert_eq!(emulator_ids(&emu).len(), 150);
+    // Plan and apply processes together.
+    let arrivals = emu.get().arrivals();
+    assert!(arrivals.len() >= 151, "{} requests", arrivals.len());
+    let per_second = max_in_window(&arrivals, Duration::from_secs(1));
+    assert!(per_second <= 20, "{per_second} requests in one second");
+    let per_window = max_in_window(&arrivals, Duration::from_secs(300));
+    assert!(per_window <= 300, "{per_window} requests in five minutes");
+}
+
+#[test]
+fn a_budget_mostly_spent_by_another_client_draws_no_429() {
+    let Some(tf) = require_terraform() else {
+        return;
+    };
+    let emu = BackgroundEmulator::start();
+    // 40 requests left in a window that resets in 15 s; the apply needs ~47.
+    emu.get().set_budget(BudgetConfig {
+        budget: 100,
+        window_secs: 15,
+        spent: 60,
+    });
+    let ws = Workspace::new(tf);
+    ws.write(&tokens_config(&provider_block(&emu.get().base_url), 45));
+    let started = Instant::now();
+    let run = ws.run(&["apply", "-auto-approve", "-no-color", "-parallelism=10"]);
+    assert!(run.ok, "apply failed:\n{}", run.all());
+    assert_eq!(emulator_ids(&emu).len(), 45);
+    assert_eq!(emu.get().budget_rejections(), 0, "the server answered 429");
+    assert!(started.elapsed() < Duration::from_secs(40));
+}
+
+// --------------------------------------------------------------- failures
+
+fn client(base_url: &str, tune: impl FnOnce(&mut ClientConfig)) -> Client {
+    let mut config = ClientConfig::new(base_url, Some(Auth::Token(Secret::new(API_TOKEN))));
+    tune(&mut config);
+    Client::new(config).unwrap()
+}
+
+#[tokio::test]
+async fn an_unreachable_api_fails_within_seconds_once_per_process() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let c = client(&format!("http://127.0.0.1:{port}/client/v4"), |_| {});
+    let started = Instant::now();
+    let first = c.list_tokens(ACCOUNT).await.unwrap_err();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(6), "{took:?}");
+    assert_eq!(first.kind, ErrorKind::Transport);
+    assert!(first.to_string().contains("could not connect"), "{first}");
+    let started = Instant::now();
+    let second = c.get_token(ACCOUNT, "abc").await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_millis(200));
+    assert!(second.to_string().contains("unreachable"), "{second}");
+}
+
+#[tokio::test]
+async fn a_500_storm_on_a_get_is_retried_but_a_write_is_not_resent() {
+    let emu = start_emulator().await;
+    emu.set_faults(FaultConfig {
+        rate_5xx: 1.0,
+        status_5xx: 500,
+        ..Default::default()
+    });
+    let c = client(&emu.base_url, |c| {
+        c.backoff_base = Duration::from_millis(10);
+        c.backoff_max = Duration::from_millis(40);
+    });
+    let started = Instant::now();
+    let e = c.list_tokens(ACCOUNT).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(e.status, Some(500));
+    assert_eq!(e.attempts, 5, "{e}");
+    let request = cfai::cloudflare::models::TokenRequest {
+        name: "x".into(),
+        policies: Vec::new(),
+        condition: None,
+        not_before: None,
+        expires_on: None,
+        status: None,
+    };
+    let e = c.create_token(ACCOUNT, &request).await.unwrap_err();
+    assert_eq!(
+        e.attempts, 1,
+        "a POST answered 500 may have been applied: {e}"
+    );
+}
+
+#[tokio::test]
+async fn a_huge_retry_after_fails_at_once_saying_when() {
+    let emu = start_emulator().await;
+    emu.set_faults(FaultConfig {
+        script: [Fault::TooManyRequests {
+            retry_after: u64::MAX / 2,
+        }]
+        .into(),
+        ..Default::default()
+    });
+    let c = client(&emu.base_url, |_| {});
+    let started = Instant::now();
+    let e = c.list_tokens(ACCOUNT).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(e.kind, ErrorKind::RateLimited);
+    assert!(e.to_string().contains("Try again after"), "{e}");
+    // And the limiter was not broken by it.
+    emu.set_faults(FaultConfig::default());
+}
+
+#[tokio::test]
+async fn a_timeout_names_the_operation_and_the_setting() {
+    let emu = start_emulator().await;
+    emu.set_faults(FaultConfig {
+        latency_ms: 3000,
+        ..Default::default()
+    });
+    let c = client(&emu.base_url, |c| {
+        c.request_timeout = Duration::from_millis(300);
+        c.max_retries = 0;
+    });
+    let started = Instant::now();
+    let e = c.list_tokens(ACCOUNT).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(e.kind, ErrorKind::Timeout);
+    let shown = cfai::context::api_error("Could not list tokens", &e).detail;
+    assert!(
+        shown.contains(&format!("GET /accounts/{ACCOUNT}/tokens")),
+        "{shown}"
+    );
+    assert!(shown.contains("request_timeout"), "{shown}");
+}
+
+#[test]
+fn a_malformed_base_url_fails_validation_at_once() {
+    let Some(tf) = require_terraform() else {
+        return;
+    };
+    let ws = Workspace::new(tf);
+    ws.write(&format!(
+        "{PROVIDER_HEADER}\nprovider \"cfai\" {{\n  api_token  = \"x\"\n  account_id = \"{ACCOUNT}\"\n}}\ndata \"cfai_permission_groups\" \"all\" {{}}\n"
+    ));
+    let started = Instant::now();
+    let run = ws.run_with(
+        &["plan", "-no-color"],
+        None,
+        &[("CLOUDFLARE_BASE_URL", "not-a-url")],
+    );
+    assert!(!run.ok);
+    assert!(run.all().contains("Invalid base URL"), "{}", run.all());
+    assert!(run.all().contains("CLOUDFLARE_BASE_URL"), "{}", run.all());
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn an_unreachable_api_fails_a_refresh_of_many_quickly() {
+    let Some(tf) = require_terraform() else {
+        return;
+    };
+    let mut emu = BackgroundEmulator::start();
+    let ws = Workspace::new(tf);
+    ws.write(&tokens_config(&provider_block(&emu.get().base_url), 8));
+    ws.apply();
+    drop(emu.emulator.take());
+    let started = Instant::now();
+    let out = ws.fails(&["plan", "-no-color"]);
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(10), "{took:?}\n{out}");
+    assert_eq!(out.matches("could not connect").count(), 1, "{out}");
+    assert!(out.contains("unreachable"), "{out}");
+}
