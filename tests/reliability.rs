@@ -330,3 +330,38 @@ fn an_unreachable_api_fails_a_refresh_of_many_quickly() {
     assert_eq!(out.matches("could not connect").count(), 1, "{out}");
     assert!(out.contains("unreachable"), "{out}");
 }
+
+#[test]
+fn a_roll_made_elsewhere_is_reported() {
+    let Some(tf) = require_terraform() else {
+        return;
+    };
+    let emu = BackgroundEmulator::start();
+    let ws = Workspace::new(tf);
+    ws.write(&tokens_config(&provider_block(&emu.get().base_url), 1));
+    ws.apply();
+    let id = ws.resource("cfai_account_api_token.t[0]")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, text) = ws.plan_code();
+    assert_eq!(code, 0);
+    assert!(!text.contains("rolled outside"), "{text}");
+    // Cloudflare keeps whole seconds: let modified_on move.
+    std::thread::sleep(Duration::from_millis(1100));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let base = emu.get().base_url.clone();
+    rt.block_on(async move {
+        support::fast_client(&base, 0)
+            .roll_token(ACCOUNT, &id)
+            .await
+            .unwrap()
+    });
+    let (code, text) = ws.plan_code();
+    assert_eq!(code, 0, "a roll changes no setting:\n{text}");
+    assert!(
+        text.contains("may have been rolled outside Terraform"),
+        "{text}"
+    );
+    assert!(text.contains("rotation_triggers"), "{text}");
+}

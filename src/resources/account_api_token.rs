@@ -342,6 +342,9 @@ impl Resource<Configured> for AccountApiToken {
         if new_state.get("status").as_str() == Some("expired") {
             diags.push(expired_warning(&new_state));
         }
+        if let Some(warning) = rolled_elsewhere(state, &new_state) {
+            diags.push(warning);
+        }
         Some(new_state)
     }
 
@@ -445,20 +448,18 @@ impl Resource<Configured> for AccountApiToken {
         id: &str,
         diags: &mut Diagnostics,
     ) -> Option<(Value, Private)> {
-        let (account, token_id) = match id.split_once('/') {
-            Some((account, token)) => (account.to_string(), token.to_string()),
-            None => (
-                capture(diags, data.account_id(&Value::Null))?,
-                id.to_string(),
-            ),
+        let default_account = if id.contains('/') {
+            None
+        } else {
+            Some(capture(diags, data.account_id(&Value::Null))?)
         };
-        if !is_account_id(&account) || token_id.is_empty() || token_id.contains('/') {
+        let Some((account, token_id)) = parse_import_id(id, default_account.as_deref()) else {
             diags.error(
                 "Invalid import id",
                 format!("Expected <account_id>/<token_id> or <token_id>, got {id:?}."),
             );
             return None;
-        }
+        };
         diags.warning(
             "The token value is not imported",
             "Cloudflare returns a token's value only when it is created or rolled, so value and secret_access_key are null after import. Set or change rotation_triggers to roll the token and obtain a fresh value.",
@@ -478,6 +479,19 @@ impl Resource<Configured> for AccountApiToken {
 }
 
 // ------------------------------------------------------------------ helpers
+
+/// `<account_id>/<token_id>`, or `<token_id>` with the default account.
+pub fn parse_import_id(id: &str, default_account: Option<&str>) -> Option<(String, String)> {
+    let (account, token) = match id.split_once('/') {
+        Some((account, token)) => (account, token),
+        None => (default_account?, id),
+    };
+    let token_ok = !token.is_empty()
+        && token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    (is_account_id(account) && token_ok).then(|| (account.to_string(), token.to_string()))
+}
 
 fn capture<T>(diags: &mut Diagnostics, result: Result<T, Diagnostic>) -> Option<T> {
     result.map_err(|d| diags.push(d)).ok()
@@ -537,6 +551,25 @@ fn expired_is_not_a_change(change: &mut PlanChange) {
     if matches!(change.config.get("status").as_str(), Some("active") | None) {
         change.set("status", Value::string("expired"));
     }
+}
+
+/// The token changed in Cloudflare although none of its settings did: most
+/// likely its value was rolled elsewhere, and the stored one is stale.
+fn rolled_elsewhere(prior: &Value, refreshed: &Value) -> Option<Diagnostic> {
+    let (before, after) = (
+        prior.get("modified_on").as_str()?,
+        refreshed.get("modified_on").as_str()?,
+    );
+    if before == after || prior.get("value").is_null() || api_fields_changed(prior, refreshed) {
+        return None;
+    }
+    Some(Diagnostic::warning(
+        "The API token may have been rolled outside Terraform",
+        format!(
+            "Cloudflare reports token {} modified at {after} (the state knew {before}), yet none of its settings changed. If its value was rolled elsewhere, value and secret_access_key in the state are stale: change rotation_triggers to roll it from Terraform and store a fresh value.",
+            refreshed.get("id").as_str().unwrap_or("?")
+        ),
+    ))
 }
 
 fn expired_warning(state: &Value) -> Diagnostic {
