@@ -281,7 +281,11 @@ async fn ai_search_tokens_namespaces_and_instances() {
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Validation);
-    assert!(err.to_string().contains("invalid token"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("7012: ai_search_instance_invalid_token"),
+        "{err}"
+    );
 
     let request = AiSearchTokenRequest {
         cf_api_key: key.clone(),

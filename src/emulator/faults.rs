@@ -9,7 +9,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fault {
     /// 429 with `retry-after: seconds`, nothing processed.
@@ -20,6 +20,13 @@ pub enum Fault {
     HtmlStatus { status: u16 },
     /// Process the request, then close the connection without answering.
     DropAfterCommit,
+    /// An AI Search style error with this status, code and machine message,
+    /// nothing processed (e.g. `7012 ai_search_instance_invalid_token`).
+    Error {
+        status: u16,
+        code: i64,
+        message: String,
+    },
 }
 
 /// Random faults at given rates, plus a queue of faults for the next requests.

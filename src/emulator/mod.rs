@@ -46,6 +46,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
 
+pub use ai_search::runtime::AiSearchConfig;
 pub use budget::BudgetConfig;
 use faults::FaultState;
 pub use faults::{Fault, FaultConfig};
@@ -82,6 +83,7 @@ pub(crate) struct Shared {
     pub catalog: Vec<PermissionGroup>,
     faults: Mutex<FaultState>,
     budget: Mutex<budget::Budget>,
+    pub(crate) ai: Mutex<ai_search::runtime::Runtime>,
     /// When each API request arrived (admin routes excluded).
     arrivals: Mutex<Vec<tokio::time::Instant>>,
     started: tokio::time::Instant,
@@ -96,6 +98,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
+    pub fn ai(&self) -> MutexGuard<'_, ai_search::runtime::Runtime> {
+        lock(&self.ai)
+    }
+
     pub fn world(&self) -> MutexGuard<'_, World> {
         lock(&self.world)
     }
@@ -137,6 +143,7 @@ impl Emulator {
             catalog: state::catalog(),
             faults: Mutex::new(FaultState::default()),
             budget: Mutex::new(budget::Budget::default()),
+            ai: Mutex::new(ai_search::runtime::Runtime::default()),
             arrivals: Mutex::new(Vec::new()),
             started: tokio::time::Instant::now(),
             counts: Mutex::new(BTreeMap::new()),
@@ -179,6 +186,16 @@ impl Emulator {
 
     pub fn set_faults(&self, config: FaultConfig) {
         lock(&self.shared.faults).set(config);
+    }
+
+    /// AI Search timings: token propagation, instance teardown, sync cooldown.
+    pub fn set_ai_search(&self, config: AiSearchConfig) {
+        lock(&self.shared.ai).config = config;
+    }
+
+    /// Sync jobs started for `namespace/instance`.
+    pub fn sync_jobs(&self, namespace: &str, instance: &str) -> u64 {
+        lock(&self.shared.ai).jobs_started(&format!("{namespace}/{instance}"))
     }
 
     /// Turns on the request budget (see [`BudgetConfig`]).
@@ -314,6 +331,14 @@ async fn serve_one(
                 return Ok((status, [("content-type", "text/html")], html).into_response());
             }
             Some(Fault::DropAfterCommit) => drop_after = true,
+            Some(Fault::Error {
+                status,
+                code,
+                message,
+            }) => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+                return Ok(reply::ai_err(status, code, &message, &[]));
+            }
             None => {}
         }
     }
@@ -350,6 +375,7 @@ fn router(app: App) -> Router {
     let admin = Router::new()
         .route("/__admin/faults", post(admin_faults))
         .route("/__admin/ratelimit", post(admin_ratelimit))
+        .route("/__admin/ai-search", post(admin_ai_search))
         .route("/__admin/state", get(admin_state))
         .route("/__admin/counts", get(admin_counts))
         .route(
@@ -449,6 +475,12 @@ async fn admin_faults(State(app): State<App>, Json(config): Json<FaultConfig>) -
 /// Body: a [`BudgetConfig`], e.g. `{"budget": 1200, "window_secs": 300, "spent": 1100}`.
 async fn admin_ratelimit(State(app): State<App>, Json(config): Json<BudgetConfig>) -> Response {
     lock(&app.budget).set(config);
+    Json(json!({ "ok": true })).into_response()
+}
+
+/// Body: an [`AiSearchConfig`], e.g. `{"token_propagation_ms": 3000}`.
+async fn admin_ai_search(State(app): State<App>, Json(config): Json<AiSearchConfig>) -> Response {
+    lock(&app.ai).config = config;
     Json(json!({ "ok": true })).into_response()
 }
 

@@ -276,6 +276,8 @@ async fn create(State(app): State<App>, Path(account): Path<String>, body: Bytes
         },
     );
     app.persist(&world);
+    drop(world);
+    app.ai().minted(&id);
     let mut result = present(&token);
     result["value"] = json!(value);
     iam_ok(result)

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
-use super::super::reply::{ai_list, ai_ok, paginate};
+use super::super::reply::{ai_err, ai_list, ai_ok, paginate};
 use super::super::validate::{is_instance_id, now};
 use super::super::App;
 use super::namespaces::namespace_exists;
@@ -200,7 +200,12 @@ pub(super) async fn create_instance(app: App, ns: String, body: Bytes) -> Respon
         .get(&ns)
         .is_some_and(|m| m.contains_key(&id))
     {
-        return invalid("An instance with this id already exists.", &["id"]);
+        return ai_err(
+            StatusCode::BAD_REQUEST,
+            7022,
+            "ai_search_with_this_name_already_exist",
+            &["id"],
+        );
     }
     let mut instance = defaults();
     instance.extend(body.into_iter().filter(|(_, v)| !v.is_null()));
@@ -261,10 +266,48 @@ pub(super) async fn delete_instance(app: App, ns: String, id: String) -> Respons
     match world.instances.get_mut(&ns).and_then(|m| m.remove(&id)) {
         Some(i) => {
             app.persist(&world);
+            drop(world);
+            if let Some(token) = i.get("token_id").and_then(Value::as_str) {
+                // Cloudflare tears instances down asynchronously.
+                app.ai().instance_deleted(token, &format!("{ns}/{id}"));
+            }
             ai_ok(StatusCode::OK, i)
         }
         None => missing("Instance"),
     }
+}
+
+/// `POST .../jobs`: starts a sync job, unless one started within the cooldown.
+pub(super) async fn start_job(app: App, ns: String, id: String) -> Response {
+    let exists = app
+        .world()
+        .instances
+        .get(&ns)
+        .is_some_and(|m| m.contains_key(&id));
+    if !exists {
+        return missing("Instance");
+    }
+    if !app.ai().start_job(&format!("{ns}/{id}")) {
+        return ai_err(StatusCode::TOO_MANY_REQUESTS, 7020, "sync_in_cooldown", &[]);
+    }
+    ai_ok(
+        StatusCode::OK,
+        json!({ "id": uuid::Uuid::new_v4().to_string(), "source": "user", "started_at": now() }),
+    )
+}
+
+pub(super) async fn job_default(
+    State(app): State<App>,
+    Path((_, id)): Path<(String, String)>,
+) -> Response {
+    start_job(app, DEFAULT_NS.into(), id).await
+}
+
+pub(super) async fn job_in(
+    State(app): State<App>,
+    Path((_, ns, id)): Path<(String, String, String)>,
+) -> Response {
+    start_job(app, ns, id).await
 }
 
 pub(super) async fn instance_stats(app: App, ns: String, id: String) -> Response {

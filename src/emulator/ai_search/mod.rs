@@ -3,6 +3,7 @@
 
 mod instances;
 mod namespaces;
+pub(crate) mod runtime;
 mod service_tokens;
 
 use axum::body::Bytes;
@@ -46,6 +47,14 @@ pub fn routes() -> Router<App> {
             get(instances::stats_default),
         )
         .route(
+            &format!("{base}/instances/{{id}}/jobs"),
+            axum::routing::post(instances::job_default),
+        )
+        .route(
+            &format!("{base}/namespaces/{{name}}/instances/{{id}}/jobs"),
+            axum::routing::post(instances::job_in),
+        )
+        .route(
             &format!("{base}/namespaces"),
             get(namespaces::list_namespaces).post(namespaces::create_namespace),
         )
@@ -76,13 +85,15 @@ pub(super) fn invalid(message: &str, path: &[&str]) -> Response {
     ai_err(StatusCode::BAD_REQUEST, 7001, message, path)
 }
 
+/// Not found, with the code and machine message Cloudflare uses for it.
 pub(super) fn missing(what: &str) -> Response {
-    ai_err(
-        StatusCode::NOT_FOUND,
-        7404,
-        &format!("{what} not found."),
-        &[],
-    )
+    let (code, message) = match what {
+        "Instance" => (7002, "ai_search_not_found"),
+        "Token" => (7075, "token_not_found"),
+        "Namespace" => (7063, "namespace_not_found"),
+        _ => (7404, "not_found"),
+    };
+    ai_err(StatusCode::NOT_FOUND, code, message, &[])
 }
 
 pub(super) fn object(body: &Bytes) -> Result<Map<String, Value>, Response> {

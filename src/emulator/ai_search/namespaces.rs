@@ -47,7 +47,7 @@ pub(super) async fn create_namespace(State(app): State<App>, body: Bytes) -> Res
     }
     let mut world = app.world();
     if name == DEFAULT_NS || world.namespaces.contains_key(name) {
-        return ai_err(StatusCode::CONFLICT, 7409, "Namespace already exists.", &[]);
+        return ai_err(StatusCode::CONFLICT, 7064, "namespace_already_exists", &[]);
     }
     if world.namespaces.len() >= NAMESPACE_LIMIT {
         return ai_err(StatusCode::FORBIDDEN, 7403, "Namespace limit reached.", &[]);
@@ -104,10 +104,7 @@ pub(super) async fn delete_namespace(
         return missing("Namespace");
     }
     if world.instances.get(&name).is_some_and(|i| !i.is_empty()) {
-        return invalid(
-            "A namespace must be empty before it can be deleted.",
-            &["name"],
-        );
+        return ai_err(StatusCode::CONFLICT, 7066, "namespace_not_empty", &[]);
     }
     world.namespaces.remove(&name);
     world.instances.remove(&name);

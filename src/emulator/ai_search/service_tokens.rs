@@ -35,14 +35,20 @@ pub(super) fn check_token_body(
     if name.chars().count() > 120 {
         return Err(invalid("name is too long", &["name"]));
     }
-    let world = app.world();
-    match world.tokens.get(&cf_api_id) {
-        Some(t) if t.value == cf_api_key => Ok((name, cf_api_id)),
-        _ => Err(invalid(
-            "Ai search instance invalid token.",
+    let valid = app
+        .world()
+        .tokens
+        .get(&cf_api_id)
+        .is_some_and(|t| t.value == cf_api_key);
+    if !valid || app.ai().propagating(&cf_api_id) {
+        return Err(ai_err(
+            StatusCode::BAD_REQUEST,
+            7012,
+            "ai_search_instance_invalid_token",
             &["cf_api_key"],
-        )),
+        ));
     }
+    Ok((name, cf_api_id))
 }
 
 pub(super) async fn list_tokens(State(app): State<App>, Query(q): Query<PageQuery>) -> Response {
@@ -122,17 +128,13 @@ pub(super) async fn delete_token(
     State(app): State<App>,
     Path((_, id)): Path<(String, String)>,
 ) -> Response {
+    let tearing_down = app.ai().still_holding(&id);
     let mut world = app.world();
     if !world.ai_tokens.contains_key(&id) {
         return missing("Token");
     }
-    if !world.instances_using(&id).is_empty() {
-        return ai_err(
-            StatusCode::CONFLICT,
-            7409,
-            "Token in use by instances.",
-            &[],
-        );
+    if !world.instances_using(&id).is_empty() || !tearing_down.is_empty() {
+        return ai_err(StatusCode::CONFLICT, 7076, "token_in_use_by_instances", &[]);
     }
     world.ai_tokens.remove(&id);
     app.persist(&world);
