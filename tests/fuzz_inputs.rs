@@ -11,7 +11,7 @@ use cfai::cloudflare::ratelimit::{parse_ratelimit_header, parse_retry_after};
 use cfai::cloudflare::{classify, Classified};
 use cfai::cty::json::UnknownKeys;
 use cfai::cty::{json, msgpack, Type, Value};
-use cfai::framework::{ProviderDef, Resource};
+use cfai::framework::ProviderDef;
 use cfai::provider::CfaiProvider;
 use cfai::resources::account_api_token::parse_import_id;
 use proptest::prelude::*;
@@ -34,7 +34,7 @@ fn types() -> Vec<Type> {
     let mut out: Vec<Type> = provider
         .resources()
         .iter()
-        .map(|r: &Box<dyn Resource<_>>| r.schema().cty_type())
+        .map(|r| r.schema().cty_type())
         .collect();
     out.extend(
         provider
