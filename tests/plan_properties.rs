@@ -238,3 +238,82 @@ async fn permission_groups_data_source_reads_validly() {
         );
     }
 }
+
+/// Create, import, update and destroy under the oracle, for resources
+/// without resource-specific drift.
+async fn lifecycle(
+    plugin: &Plugin,
+    emulator: &cfai::emulator::Emulator,
+    type_name: &str,
+    bases: (&Value, &Value),
+    import_id: impl Fn(&Value) -> String,
+    seed: u64,
+) {
+    let schema = plugin.resources[type_name].clone();
+    let n = cases(100);
+    for case in 0..n as u64 {
+        let mut r = rng(seed + case);
+        let create = vary(&schema, bases.0, &mut r);
+        let (state, private) = plugin
+            .converge(
+                type_name,
+                (&Value::Null, &[]),
+                &create.config,
+                &create.resolved,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{type_name} case {case} (create): {e}"));
+        let (imported, imported_private) = plugin
+            .import(type_name, &import_id(&state))
+            .await
+            .unwrap_or_else(|e| panic!("{type_name} case {case} (import): {e}"));
+        let before = writes(emulator);
+        plugin
+            .converge(
+                type_name,
+                (&imported, &imported_private),
+                &create.resolved,
+                &create.resolved,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{type_name} case {case} (after import): {e}"));
+        assert_eq!(
+            writes(emulator),
+            before,
+            "{type_name} case {case}: the import's apply wrote"
+        );
+        let update = vary(&schema, bases.1, &mut r);
+        let (state, private) = plugin
+            .converge(
+                type_name,
+                (&state, &private),
+                &update.config,
+                &update.resolved,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{type_name} case {case} (update): {e}"));
+        plugin.destroy(type_name, &state, &private).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ai_search_namespace_plans_validly() {
+    const NS: &str = "cfai_ai_search_namespace";
+    let emulator = start_emulator().await;
+    let plugin = Plugin::configured(&emulator.base_url, ACCOUNT, API_TOKEN).await;
+    let mut a = plugin.resources[NS].empty_value();
+    a.set("account_id", ACCOUNT.into());
+    a.set("name", "docs".into());
+    a.set("description", "first".into());
+    let mut b = a.clone();
+    b.set("description", "second".into());
+    lifecycle(
+        &plugin,
+        &emulator,
+        NS,
+        (&a, &b),
+        |s| format!("{ACCOUNT}/{}", s.get("name").as_str().unwrap()),
+        0x5eed,
+    )
+    .await;
+}

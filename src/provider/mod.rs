@@ -87,9 +87,10 @@ impl ProviderDef for CfaiProvider {
     }
 
     fn resources(&self) -> Vec<Box<dyn Resource<Configured>>> {
-        vec![Box::new(
-            crate::resources::account_api_token::AccountApiToken,
-        )]
+        vec![
+            Box::new(crate::resources::account_api_token::AccountApiToken),
+            Box::new(crate::resources::ai_search_namespace::AiSearchNamespace),
+        ]
     }
 
     fn data_sources(&self) -> Vec<Box<dyn DataSource<Configured>>> {

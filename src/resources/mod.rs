@@ -2,6 +2,8 @@
 //! share (permission-group resolution, token semantics).
 
 pub mod account_api_token;
+pub mod ai_search_namespace;
+pub(crate) mod common;
 pub mod permission_groups;
 pub mod permission_groups_data;
 pub mod token_semantics;
