@@ -8,7 +8,7 @@ use std::path::Path;
 use support::{provider_block, require_terraform, BackgroundEmulator, Workspace};
 
 #[test]
-fn token_and_permission_group_examples_apply() {
+fn examples_apply() {
     let Some(tf) = require_terraform() else {
         return;
     };
@@ -18,6 +18,7 @@ fn token_and_permission_group_examples_apply() {
     for file in [
         "resources/cfai_account_api_token/resource.tf",
         "data-sources/cfai_permission_groups/data-source.tf",
+        "resources/cfai_ai_search_namespace/resource.tf",
     ] {
         let name = file.replace('/', "_");
         std::fs::copy(examples.join(file), ws.work_dir().join(name)).unwrap();
@@ -42,7 +43,12 @@ fn token_and_permission_group_examples_apply() {
         2
     );
     assert!(outputs["r2_storage_ids"]["value"]["Workers R2 Storage Write"].is_string());
+    assert_eq!(
+        emu.get().dump()["namespaces"]["docs"]["description"],
+        "Product documentation indexes"
+    );
     ws.assert_plan_empty();
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert_eq!(emu.get().dump()["tokens"].as_object().unwrap().len(), 0);
+    assert!(emu.get().dump()["namespaces"].get("docs").is_none());
 }
