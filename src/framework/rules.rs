@@ -234,6 +234,7 @@ fn sibling_rule(
         .collect();
     let values: Vec<&Value> = all.iter().map(|n| object.get(n)).collect();
     if values.iter().any(|v| undecided(v)) && !matches!(rule, Validator::ConflictsWith(_)) {
+        // Decided once every value is known (validation runs again then).
         return;
     }
     let listed = all
@@ -242,11 +243,11 @@ fn sibling_rule(
         .collect::<Vec<_>>()
         .join(", ");
     if matches!(rule, Validator::ConflictsWith(_)) {
-        if !set(this) {
+        if !set(this) || undecided(this) {
             return;
         }
         for (n, v) in names.iter().zip(values.iter().skip(1)) {
-            if set(v) {
+            if set(v) && !undecided(v) {
                 diags.error_at(
                     path.clone(),
                     "Conflicting attributes",

@@ -90,6 +90,7 @@ impl ProviderDef for CfaiProvider {
         vec![
             Box::new(crate::resources::account_api_token::AccountApiToken),
             Box::new(crate::resources::ai_search_namespace::AiSearchNamespace),
+            Box::new(crate::resources::ai_search_service_token::AiSearchServiceToken),
         ]
     }
 

@@ -3,8 +3,10 @@
 
 pub mod account_api_token;
 pub mod ai_search_namespace;
+pub mod ai_search_service_token;
 pub(crate) mod common;
 pub mod permission_groups;
 pub mod permission_groups_data;
+mod service_token_ops;
 pub mod token_semantics;
 pub mod token_state;

@@ -510,9 +510,26 @@ pub struct Case {
 /// collection may get an unknown element, a kept nested object is varied in
 /// turn. Unknowns resolve to the base's value at apply.
 pub fn vary(schema: &Schema, base: &Value, rng: &mut StdRng) -> Case {
+    vary_keeping(schema, base, rng, &[])
+}
+
+/// As [`vary`], but the top-level attributes in `keep` are never made null
+/// (a resource rule may require them); they can still be unknown.
+pub fn vary_keeping(schema: &Schema, base: &Value, rng: &mut StdRng, keep: &[&str]) -> Case {
     let mut config = base.clone();
     let mut resolved = base.clone();
-    vary_attrs(&schema.attributes, base, &mut config, &mut resolved, rng);
+    let attrs: Vec<Attribute> = schema
+        .attributes
+        .iter()
+        .map(|a| {
+            let mut a = a.clone();
+            if keep.contains(&a.name.as_str()) {
+                a.required = true;
+            }
+            a
+        })
+        .collect();
+    vary_attrs(&attrs, base, &mut config, &mut resolved, rng);
     for b in &schema.blocks {
         // Blocks are never unknown unless dynamic; dropping one is allowed.
         if rng.random_bool(0.3) {

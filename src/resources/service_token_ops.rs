@@ -1,0 +1,202 @@
+//! The API steps behind `cfai_ai_search_service_token`: minting the
+//! account token of managed mode, registering with the propagation retry,
+//! and deleting while instances are still being torn down.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::permission_groups::resolve_policy;
+use crate::cloudflare::models::{
+    AiSearchToken, AiSearchTokenRequest, PermissionGroupRef, Policy, Token, TokenRequest,
+};
+use crate::cloudflare::{ApiError, Client, ErrorKind};
+use crate::context::{api_error, Configured};
+use crate::cty::Value;
+use crate::framework::{AttrPath, Diagnostic, Diagnostics};
+use crate::secret::Secret;
+
+/// SPEC's default for managed mode (and Cloudflare's documented pair).
+pub(crate) const DEFAULT_GROUPS: [&str; 2] = ["AI Search Index Engine", "Workers R2 Storage Write"];
+
+/// The name of the token minted for a registration: recognisable on import.
+pub(crate) fn minted_name(registration: &str) -> String {
+    format!("ai-search/{registration}")
+}
+
+/// `AI Search` code for "the token is not valid (yet)".
+const INVALID_TOKEN: i64 = 7012;
+
+fn is_code(e: &ApiError, code: i64) -> bool {
+    e.errors.iter().any(|m| m.code == code)
+}
+
+/// The minted token's request: the groups, on the whole account.
+pub(crate) async fn minted_request(
+    data: &Configured,
+    account: &str,
+    name: &str,
+    groups: &Value,
+    diags: &mut Diagnostics,
+) -> Option<TokenRequest> {
+    let catalog = data
+        .permission_groups(account)
+        .await
+        .map_err(|d| diags.push(d))
+        .ok()?;
+    let key = format!("com.cloudflare.api.account.{account}");
+    let policy = Value::object([
+        ("permission_groups", groups.clone()),
+        (
+            "resources",
+            Value::Map([(key.clone(), Value::string("*"))].into()),
+        ),
+    ]);
+    let ids = resolve_policy(
+        &catalog,
+        &policy,
+        Some(AttrPath::root("permission_groups")),
+        diags,
+    );
+    if diags.has_errors() {
+        return None;
+    }
+    let mut resources = serde_json::Map::new();
+    resources.insert(key, serde_json::Value::from("*"));
+    Some(TokenRequest {
+        name: minted_name(name),
+        policies: vec![Policy {
+            id: None,
+            effect: "allow".into(),
+            permission_groups: ids
+                .strings()
+                .into_iter()
+                .map(|id| PermissionGroupRef { id, name: None })
+                .collect(),
+            resources,
+        }],
+        condition: None,
+        not_before: None,
+        expires_on: None,
+        status: None,
+    })
+}
+
+/// Registers (or, with `id`, re-registers) the token, retrying 7012 while
+/// a freshly minted token propagates, until `deadline`.
+pub(crate) async fn register(
+    client: &Client,
+    account: &str,
+    id: Option<&str>,
+    request: &AiSearchTokenRequest,
+    within: Duration,
+) -> Result<AiSearchToken, ApiError> {
+    let deadline = Instant::now() + within;
+    let mut wait = Duration::from_millis(250);
+    loop {
+        let result = match id {
+            None => client.create_ai_search_token(account, request).await,
+            Some(id) => client.update_ai_search_token(account, id, request).await,
+        };
+        match result {
+            Err(e) if is_code(&e, INVALID_TOKEN) && Instant::now() + wait < deadline => {
+                tracing::debug!(
+                    wait_ms = wait.as_millis() as u64,
+                    "token not yet valid for AI Search; retrying"
+                );
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Deletes the registration, retrying 7076 (instances still hold the
+/// token, or are still being torn down) until `within` has passed.
+pub(crate) async fn unregister(
+    client: &Client,
+    account: &str,
+    id: &str,
+    within: Duration,
+) -> Result<(), ApiError> {
+    let deadline = Instant::now() + within;
+    let mut wait = Duration::from_millis(250);
+    loop {
+        match client.delete_ai_search_token(account, id).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_not_found() => return Ok(()),
+            Err(e) if e.kind == ErrorKind::Conflict && Instant::now() + wait < deadline => {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The instances (as `namespace/id`) that use the registration `id`.
+pub(crate) async fn instances_using(client: &Client, account: &str, id: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut namespaces = vec!["default".to_string()];
+    if let Ok(all) = client.list_namespaces(account).await {
+        namespaces.extend(all.into_iter().map(|n| n.name).filter(|n| n != "default"));
+    }
+    for ns in namespaces {
+        if let Ok(instances) = client.list_instances(account, Some(&ns)).await {
+            out.extend(
+                instances
+                    .into_iter()
+                    .filter(|i| i.field("token_id").and_then(|t| t.as_str()) == Some(id))
+                    .map(|i| format!("{ns}/{}", i.id)),
+            );
+        }
+    }
+    out
+}
+
+/// The failure of a delete that 7076 kept refusing, naming the holders.
+pub(crate) async fn still_in_use(
+    client: &Client,
+    account: &str,
+    id: &str,
+    e: &ApiError,
+) -> Diagnostic {
+    let holders = instances_using(client, account, id).await;
+    let named = if holders.is_empty() {
+        "instances that are still being torn down (Cloudflare deletes them asynchronously)"
+            .to_string()
+    } else {
+        format!("these AI Search instances: {}", holders.join(", "))
+    };
+    Diagnostic::error(
+        "The AI Search service token is still in use",
+        format!("{e}\n\nIt is used by {named}. Nothing was deleted: the registration and its API token are in place. Remove the token from those instances (or delete them), or raise timeouts.delete, and retry."),
+    )
+}
+
+/// Mints the managed token; its value is returned for registration only.
+pub(crate) async fn mint(
+    client: &Client,
+    account: &str,
+    request: &TokenRequest,
+    diags: &mut Diagnostics,
+) -> Option<(Token, Secret)> {
+    match client.create_token(account, request).await {
+        Ok(mut token) => match token.value.take() {
+            Some(value) => Some((token, value)),
+            None => {
+                diags.error(
+                    "Minted token has no value",
+                    "Cloudflare created the API token without returning its value; it was deleted again.",
+                );
+                let _ = client.delete_token(account, &token.id).await;
+                None
+            }
+        },
+        Err(e) => {
+            diags.push(api_error("Could not mint the API token for AI Search", &e));
+            None
+        }
+    }
+}
