@@ -442,3 +442,18 @@ async fn ai_search_service_token_bring_your_own_plans_validly() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_write_only_key_from_a_client_without_write_only_support_is_refused() {
+    let emulator = start_emulator().await;
+    let plugin = Plugin::configured(&emulator.base_url, ACCOUNT, API_TOKEN).await;
+    let mut config = plugin.resources[SERVICE_TOKEN].empty_value();
+    config.set("name", "old-client".into());
+    config.set("cf_api_id", "0123456789abcdef0123456789abcdef".into());
+    config.set("cf_api_key_wo", "secret".into());
+    let errs = plugin.validate_as(SERVICE_TOKEN, &config, None).await;
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].contains("does not support write-only"), "{errs:?}");
+    assert!(errs[0].contains("cf_api_key_wo"), "{errs:?}");
+    assert!(plugin.validate(SERVICE_TOKEN, &config).await.is_empty());
+}

@@ -136,13 +136,23 @@ impl Plugin {
     }
 
     pub async fn validate(&self, type_name: &str, config: &Value) -> Vec<String> {
+        self.validate_as(type_name, config, capabilities()).await
+    }
+
+    /// Validation as a client announcing `caps` (none: an older client).
+    pub async fn validate_as(
+        &self,
+        type_name: &str,
+        config: &Value,
+        caps: Option<proto::ClientCapabilities>,
+    ) -> Vec<String> {
         let ty = self.schema(type_name).cty_type();
         let r = self
             .server
             .validate_resource_config(Request::new(proto::validate_resource_config::Request {
                 type_name: type_name.into(),
                 config: dv(config, &ty),
-                client_capabilities: capabilities(),
+                client_capabilities: caps,
             }))
             .await
             .expect("validate")
