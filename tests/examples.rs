@@ -19,6 +19,8 @@ fn examples_apply() {
         "resources/cfai_account_api_token/resource.tf",
         "data-sources/cfai_permission_groups/data-source.tf",
         "resources/cfai_ai_search_namespace/resource.tf",
+        "resources/cfai_ai_search_service_token/resource.tf",
+        "data-sources/cfai_ai_search_service_tokens/data-source.tf",
     ] {
         let name = file.replace('/', "_");
         std::fs::copy(examples.join(file), ws.work_dir().join(name)).unwrap();
@@ -47,8 +49,22 @@ fn examples_apply() {
         emu.get().dump()["namespaces"]["docs"]["description"],
         "Product documentation indexes"
     );
+    assert_eq!(emu.get().dump()["ai_tokens"].as_object().unwrap().len(), 2);
+    assert!(outputs["service_token_id"]["value"].is_string());
+    // The data source was read before the registrations existed; it sees
+    // them on the next refresh.
+    ws.apply();
+    let outputs = ws.json(&["output", "-json"]);
+    assert_eq!(
+        outputs["dashboard_token_ids"]["value"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     ws.assert_plan_empty();
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert_eq!(emu.get().dump()["tokens"].as_object().unwrap().len(), 0);
     assert!(emu.get().dump()["namespaces"].get("docs").is_none());
+    assert_eq!(emu.get().dump()["ai_tokens"].as_object().unwrap().len(), 0);
 }

@@ -212,31 +212,62 @@ async fn wholly_unknown_policies_plan_validly() {
         .unwrap();
 }
 
+/// A data source, from configurations with unknowns and nulls: validation
+/// passes, and the read of the resolved configuration is wholly known and
+/// keeps every configured value.
+async fn data_source_reads_validly(plugin: &Plugin, type_name: &str, base: &Value, seed: u64) {
+    let schema = plugin.data_sources[type_name].clone();
+    for case in 0..cases(100) as u64 {
+        let c = vary(&schema, base, &mut rng(seed + case));
+        let errs = plugin.validate_data(type_name, &c.config).await;
+        assert!(
+            errs.is_empty(),
+            "{type_name} case {case}: {errs:?} for {:?}",
+            c.config
+        );
+        // Terraform reads a data source once its configuration is known.
+        let state = plugin.read_data(type_name, &c.resolved).await.unwrap();
+        let v = cfai::framework::oracle::check_read(&schema, &state);
+        assert!(v.is_empty(), "{type_name} case {case}: {v:?}");
+        let kept =
+            cfai::framework::oracle::check_plan(&schema, &Value::Null, &c.resolved, &state, &[]);
+        assert!(
+            kept.is_empty(),
+            "{type_name} case {case}: configured values changed: {kept:?}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn permission_groups_data_source_reads_validly() {
-    const DATA: &str = "cfai_permission_groups";
     let emulator = start_emulator().await;
     let plugin = Plugin::configured(&emulator.base_url, ACCOUNT, API_TOKEN).await;
-    let schema = plugin.data_sources[DATA].clone();
-    let mut base = schema.empty_value();
+    let mut base = plugin.data_sources["cfai_permission_groups"].empty_value();
     base.set("account_id", ACCOUNT.into());
     base.set("name", "R2".into());
     base.set("scope", "com.cloudflare.api.account".into());
-    for case in 0..cases(100) as u64 {
-        let c = vary(&schema, &base, &mut rng(0xda7a + case));
-        let errs = plugin.validate_data(DATA, &c.config).await;
-        assert!(errs.is_empty(), "case {case}: {errs:?} for {:?}", c.config);
-        // Terraform reads a data source once its configuration is known.
-        let state = plugin.read_data(DATA, &c.resolved).await.unwrap();
-        let v = cfai::framework::oracle::check_read(&schema, &state);
-        assert!(v.is_empty(), "case {case}: {v:?}");
-        let again =
-            cfai::framework::oracle::check_plan(&schema, &Value::Null, &c.resolved, &state, &[]);
-        assert!(
-            again.is_empty(),
-            "case {case}: configured values changed: {again:?}"
-        );
-    }
+    data_source_reads_validly(&plugin, "cfai_permission_groups", &base, 0xda7a).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ai_search_service_tokens_data_source_reads_validly() {
+    const DATA: &str = "cfai_ai_search_service_tokens";
+    let emulator = start_emulator().await;
+    let plugin = Plugin::configured(&emulator.base_url, ACCOUNT, API_TOKEN).await;
+    // One registration, as the dashboard would have made it.
+    let mut svc = plugin.resources[SERVICE_TOKEN].empty_value();
+    svc.set("account_id", ACCOUNT.into());
+    svc.set("name", "dashboard-token".into());
+    plugin
+        .converge(SERVICE_TOKEN, (&Value::Null, &[]), &svc, &svc)
+        .await
+        .unwrap();
+    let mut base = plugin.data_sources[DATA].empty_value();
+    base.set("account_id", ACCOUNT.into());
+    base.set("name", "DASHBOARD".into());
+    data_source_reads_validly(&plugin, DATA, &base, 0x70d5).await;
+    let found = plugin.read_data(DATA, &base).await.unwrap();
+    assert_eq!(found.get("tokens").elements().len(), 1);
 }
 
 /// How a lifecycle property treats one resource type.

@@ -95,9 +95,10 @@ impl ProviderDef for CfaiProvider {
     }
 
     fn data_sources(&self) -> Vec<Box<dyn DataSource<Configured>>> {
-        vec![Box::new(
-            crate::resources::permission_groups_data::PermissionGroups,
-        )]
+        vec![
+            Box::new(crate::resources::permission_groups_data::PermissionGroups),
+            Box::new(crate::resources::ai_search_service_tokens_data::AiSearchServiceTokens),
+        ]
     }
 
     fn functions(&self) -> Vec<Box<dyn Function>> {

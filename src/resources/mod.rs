@@ -4,6 +4,7 @@
 pub mod account_api_token;
 pub mod ai_search_namespace;
 pub mod ai_search_service_token;
+pub mod ai_search_service_tokens_data;
 pub(crate) mod common;
 pub mod permission_groups;
 pub mod permission_groups_data;
