@@ -147,6 +147,17 @@ impl Client {
         self.get(&path, &[]).await.map(|p| p.result)
     }
 
+    /// Starts a sync job; it runs asynchronously (7020 within the cooldown).
+    pub async fn start_sync_job(
+        &self,
+        account: &str,
+        namespace: Option<&str>,
+        id: &str,
+    ) -> Result<Value, ApiError> {
+        let path = format!("{}/jobs", instance_path(account, namespace, id));
+        self.send(Method::POST, &path, &json!({})).await
+    }
+
     /// Moves an instance to another namespace (`PATCH` on the namespaced
     /// route); the answer is empty, so the moved instance is read back.
     pub async fn move_instance(

@@ -542,7 +542,9 @@ pub fn classify(
         .as_ref()
         .map(|e| e.errors.clone())
         .unwrap_or_default();
-    if status == 429 {
+    // AI Search's "sync in cooldown" is a 429 about one instance, not the
+    // account's budget: the caller decides, nobody is paused.
+    if status == 429 && !errors.iter().any(|e| e.code == 7020) {
         return Classified::RateLimited(ApiError::from_status(status, errors, m, path));
     }
     // 503 is Cloudflare's "not processed, try again"; 500/502/504 may have

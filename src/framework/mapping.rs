@@ -40,13 +40,47 @@ pub fn to_api(
 ) -> Result<Map<String, Json>, CodecError> {
     let mut out = Map::new();
     for attr in attrs.iter().filter(|a| !except.contains(&a.name.as_str())) {
-        let v = value.get(&attr.name);
-        if v.is_null() || !v.is_wholly_known() {
+        let v = known_part(value.get(&attr.name));
+        if v.is_null() {
             continue;
         }
-        out.insert(attr.name.clone(), to_json(v, &attr.cty_type())?);
+        out.insert(
+            attr.name.clone(),
+            without_nulls(to_json(&v, &attr.cty_type())?),
+        );
     }
     Ok(out)
+}
+
+/// Unset members are not sent (the API keeps or defaults them).
+fn without_nulls(json: Json) -> Json {
+    match json {
+        Json::Object(m) => Json::Object(
+            m.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
+        Json::Array(items) => Json::Array(items.into_iter().map(without_nulls).collect()),
+        other => other,
+    }
+}
+
+/// What is decided of a value: object members that are unknown (the API
+/// will choose them) or null are left out; an unknown anywhere else leaves
+/// out the whole value.
+fn known_part(value: &Value) -> Value {
+    match value {
+        Value::Unknown => Value::Null,
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), known_part(v)))
+                .collect(),
+        ),
+        v if v.is_wholly_known() => v.clone(),
+        _ => Value::Null,
+    }
 }
 
 #[cfg(test)]
@@ -100,6 +134,11 @@ mod tests {
             Json::Object(body),
             json!({"max_results": 3, "tags": ["a"], "chunk": {"size": 256}})
         );
+        // The API chooses what is still unknown.
+        state.set("chunk", Value::object([("size", Value::Unknown)]));
+        state.set("tags", Value::List(vec![Value::Unknown]));
+        let body = to_api(&attrs(), &state, &["id"]).unwrap();
+        assert_eq!(Json::Object(body), json!({"max_results": 3, "chunk": {}}));
     }
 
     #[test]

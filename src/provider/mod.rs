@@ -91,6 +91,7 @@ impl ProviderDef for CfaiProvider {
             Box::new(crate::resources::account_api_token::AccountApiToken),
             Box::new(crate::resources::ai_search_namespace::AiSearchNamespace),
             Box::new(crate::resources::ai_search_service_token::AiSearchServiceToken),
+            Box::new(crate::resources::ai_search_instance::AiSearchInstance),
         ]
     }
 
@@ -98,6 +99,7 @@ impl ProviderDef for CfaiProvider {
         vec![
             Box::new(crate::resources::permission_groups_data::PermissionGroups),
             Box::new(crate::resources::ai_search_service_tokens_data::AiSearchServiceTokens),
+            Box::new(crate::resources::ai_search_instance_data::AiSearchInstanceData),
         ]
     }
 

@@ -2,6 +2,9 @@
 //! share (permission-group resolution, token semantics).
 
 pub mod account_api_token;
+pub mod ai_search_instance;
+pub mod ai_search_instance_data;
+mod ai_search_instance_fields;
 pub mod ai_search_namespace;
 pub mod ai_search_service_token;
 pub mod ai_search_service_tokens_data;

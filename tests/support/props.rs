@@ -129,10 +129,14 @@ impl Plugin {
     }
 
     fn schema(&self, type_name: &str) -> &Schema {
-        self.resources
+        self.resources.get(type_name).expect("known resource type")
+    }
+
+    /// Data sources may share a resource's type name.
+    fn data_schema(&self, type_name: &str) -> &Schema {
+        self.data_sources
             .get(type_name)
-            .or_else(|| self.data_sources.get(type_name))
-            .expect("known type")
+            .expect("known data source type")
     }
 
     pub async fn validate(&self, type_name: &str, config: &Value) -> Vec<String> {
@@ -161,7 +165,7 @@ impl Plugin {
     }
 
     pub async fn validate_data(&self, type_name: &str, config: &Value) -> Vec<String> {
-        let ty = self.schema(type_name).cty_type();
+        let ty = self.data_schema(type_name).cty_type();
         let r = self
             .server
             .validate_data_resource_config(Request::new(
@@ -177,7 +181,7 @@ impl Plugin {
     }
 
     pub async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, Vec<String>> {
-        let ty = self.schema(type_name).cty_type();
+        let ty = self.data_schema(type_name).cty_type();
         let r = self
             .server
             .read_data_source(Request::new(proto::read_data_source::Request {
