@@ -354,3 +354,279 @@ fn a_token_still_used_by_an_unmanaged_instance_is_not_half_deleted() {
     assert!(ai_tokens(&emu).is_empty());
     assert!(api_tokens(&emu).is_empty());
 }
+
+const CREATE_INSTANCE: &str = "POST /accounts/{account_id}/ai-search/instances";
+const UPDATE_INSTANCE: &str = "PUT /accounts/{account_id}/ai-search/instances/{id}";
+const CREATE_IN_NS: &str = "POST /accounts/{account_id}/ai-search/namespaces/{name}/instances";
+const MOVE: &str = "PATCH /accounts/{account_id}/ai-search/namespaces/{name}/instances/{id}";
+
+fn instance(emu: &BackgroundEmulator, ns: &str, id: &str) -> serde_json::Value {
+    emu.get().dump()["instances"][ns][id].clone()
+}
+
+/// The documented three-call flow, declaratively, with every kind of field.
+fn chain(provider: &str, settings: &str) -> String {
+    format!(
+        r#"{provider}
+resource "cfai_account_api_token" "index" {{
+  name     = "ai-search-index"
+  policies = [{{ permission_groups = ["AI Search Index Engine", "Workers R2 Storage Write"], resources = {{ "com.cloudflare.api.account.{ACCOUNT}" = "*" }} }}]
+}}
+
+resource "cfai_ai_search_service_token" "svc" {{
+  name                  = "docs-indexer"
+  cf_api_id             = cfai_account_api_token.index.id
+  cf_api_key_wo         = cfai_account_api_token.index.value
+  cf_api_key_wo_version = 1
+}}
+
+resource "cfai_ai_search_instance" "kb" {{
+  id       = "kb"
+  type     = "r2"
+  source   = "docs-bucket"
+  token_id = cfai_ai_search_service_token.svc.id
+{settings}
+}}
+"#
+    )
+}
+
+const SETTINGS: &str = r#"
+  ai_search_model         = "someone/brand-new-model"
+  cache_ttl               = 3600
+  chunk_size              = 512
+  chunk_overlap           = 20
+  max_num_results         = 25
+  score_threshold         = 0.5
+  fusion_method           = "max"
+  paused                  = true
+  summarization           = true
+  system_prompt_ai_search = "Answer briefly."
+  index_method            = { keyword = true, vector = true }
+  custom_metadata         = [{ field_name = "lang", data_type = "text" }]
+  retrieval_options       = { keyword_match_mode = "or" }
+  public_endpoint_params  = { enabled = true, rate_limit = { period_ms = 60000, requests = 100, technique = "fixed" } }
+  source_params           = { prefix = "docs/", include_items = ["**/*.md"] }
+  sync_triggers           = { docs = "v1" }
+"#;
+
+#[test]
+fn an_r2_instance_with_every_kind_of_field_round_trips() {
+    let Some((emu, ws)) = setup() else { return };
+    let base = emu.get().base_url.clone();
+    emu.get().set_ai_search(cfai::emulator::AiSearchConfig {
+        sync_cooldown_ms: 300,
+        ..Default::default()
+    });
+    ws.write(&chain(&provider_block(&base), SETTINGS));
+    ws.apply();
+    let kb = instance(&emu, "default", "kb");
+    assert_eq!(
+        kb["token_id"],
+        ws.resource("cfai_ai_search_service_token.svc")["id"]
+    );
+    // Update-only fields were applied in the same apply, by one PUT.
+    assert_eq!(
+        (kb["paused"].clone(), kb["summarization"].clone()),
+        (json!(true), json!(true))
+    );
+    assert_eq!(kb["system_prompt_ai_search"], "Answer briefly.");
+    assert_eq!(emu.get().count(CREATE_INSTANCE), 1);
+    assert_eq!(emu.get().count(UPDATE_INSTANCE), 1);
+    assert_eq!(
+        kb["ai_search_model"], "someone/brand-new-model",
+        "model names are free"
+    );
+    assert_eq!(kb["public_endpoint_params"]["rate_limit"]["requests"], 100);
+    assert_eq!(
+        emu.get().sync_jobs("default", "kb"),
+        1,
+        "the create started one sync"
+    );
+    let state = ws.resource("cfai_ai_search_instance.kb");
+    assert_eq!(
+        state["embedding_model"], "@cf/baai/bge-m3",
+        "API default for an unset field"
+    );
+    assert_eq!(
+        state["summarization"], true,
+        "kept although a read leaves it out"
+    );
+    ws.assert_plan_empty();
+
+    // In place: a setting. Replacement: the source.
+    ws.write(&chain(
+        &provider_block(&base),
+        &SETTINGS.replace("3600", "7200"),
+    ));
+    let (code, plan) = ws.plan_code();
+    assert_eq!(code, 2);
+    assert!(plan.contains("update in-place"), "{plan}");
+    ws.apply();
+    assert_eq!(instance(&emu, "default", "kb")["cache_ttl"], 7200);
+    ws.assert_plan_empty();
+    ws.write(
+        &chain(&provider_block(&base), &SETTINGS.replace("3600", "7200"))
+            .replace("docs-bucket", "other-bucket"),
+    );
+    let (_, plan) = ws.plan_code();
+    assert!(plan.contains("forces replacement"), "{plan}");
+
+    // Drift: changed outside, the plan updates it; deleted outside, it is created again.
+    ws.write(&chain(
+        &provider_block(&base),
+        &SETTINGS.replace("3600", "7200"),
+    ));
+    let client = support::fast_client(&base, 0);
+    block_on(async {
+        client
+            .update_instance(
+                ACCOUNT,
+                None,
+                "kb",
+                json!({"max_num_results": 3}).as_object().unwrap(),
+            )
+            .await
+            .unwrap()
+    });
+    let (code, plan) = ws.plan_code();
+    assert_eq!(code, 2);
+    assert!(
+        plan.contains("update in-place") && !plan.contains("forces replacement"),
+        "{plan}"
+    );
+    ws.apply();
+    ws.assert_plan_empty();
+    block_on(async { client.delete_instance(ACCOUNT, None, "kb").await.unwrap() });
+    let (_, plan) = ws.plan_code();
+    assert!(plan.contains("will be created"), "{plan}");
+    ws.apply();
+    ws.assert_plan_empty();
+
+    // Import by <account>/<id>: the plan after it replaces nothing.
+    ws.ok(&["state", "rm", "cfai_ai_search_instance.kb"]);
+    ws.ok(&[
+        "import",
+        "cfai_ai_search_instance.kb",
+        &format!("{ACCOUNT}/kb"),
+    ]);
+    let (_, plan) = ws.plan_code();
+    assert!(!plan.contains("replace"), "{plan}");
+    ws.apply();
+    ws.assert_plan_empty();
+
+    // Destroy of everything, in one run: instance before its token.
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    let dump = emu.get().dump();
+    assert!(dump["instances"]["default"]
+        .as_object()
+        .is_none_or(|m| m.is_empty()));
+    assert!(dump["ai_tokens"].as_object().unwrap().is_empty());
+    assert!(dump["tokens"].as_object().unwrap().is_empty());
+}
+
+#[test]
+fn instance_ranges_and_enums_fail_at_plan_on_their_path() {
+    let Some((emu, ws)) = setup() else { return };
+    let base = emu.get().base_url.clone();
+    for (setting, path) in [
+        ("chunk_overlap = 31", "chunk_overlap"),
+        ("cache_ttl = 5", "cache_ttl"),
+        ("fusion_method = \"best\"", "fusion_method"),
+        (
+            "public_endpoint_params = { rate_limit = { period_ms = 10 } }",
+            "public_endpoint_params.rate_limit.period_ms",
+        ),
+        ("id = \"Not Valid\"", "id"),
+    ] {
+        let body = if setting.starts_with("id =") {
+            format!("  {setting}\n  type = \"r2\"\n  source = \"b\"\n")
+        } else {
+            format!("  id = \"kb\"\n  type = \"r2\"\n  source = \"b\"\n  {setting}\n")
+        };
+        ws.write(&format!(
+            "{}\nresource \"cfai_ai_search_instance\" \"kb\" {{\n{body}}}\n",
+            provider_block(&base)
+        ));
+        let out = ws.fails(&["plan", "-no-color"]);
+        assert!(out.contains(path), "{setting}: expected {path}:\n{out}");
+        assert!(!out.contains("bug in the provider"), "{out}");
+    }
+    assert_eq!(emu.get().count(CREATE_INSTANCE), 0);
+}
+
+#[test]
+fn namespaces_sync_triggers_and_an_existing_instance() {
+    let Some((emu, ws)) = setup() else { return };
+    let base = emu.get().base_url.clone();
+    emu.get().set_ai_search(cfai::emulator::AiSearchConfig {
+        sync_cooldown_ms: 1500,
+        ..Default::default()
+    });
+    let config = |ns: &str, trigger: &str| {
+        format!(
+            r#"{provider}
+resource "cfai_ai_search_namespace" "docs" {{
+  name = "docs"
+}}
+
+resource "cfai_ai_search_instance" "kb" {{
+  id            = "kb"
+  namespace     = {ns}
+  type          = "web-crawler"
+  source        = "example.com"
+  source_params = {{ web_crawler = {{ parse_type = "sitemap" }} }}
+  sync_triggers = {{ v = "{trigger}" }}
+}}
+"#,
+            provider = provider_block(&base)
+        )
+    };
+    ws.write(&config("cfai_ai_search_namespace.docs.name", "1"));
+    ws.apply();
+    assert_eq!(emu.get().count(CREATE_IN_NS), 1, "the namespaced route");
+    assert_eq!(instance(&emu, "docs", "kb")["source"], "example.com");
+    assert_eq!(emu.get().sync_jobs("docs", "kb"), 1);
+    ws.assert_plan_empty();
+
+    // A trigger change right away starts one more job, after the cooldown.
+    ws.write(&config("cfai_ai_search_namespace.docs.name", "2"));
+    ws.apply();
+    assert_eq!(emu.get().sync_jobs("docs", "kb"), 2);
+    ws.assert_plan_empty();
+
+    // Moving to `default`: a PATCH, in place; the next plan is empty.
+    ws.write(&config("\"default\"", "2"));
+    let (_, plan) = ws.plan_code();
+    assert!(
+        plan.contains("update in-place") && !plan.contains("replace"),
+        "{plan}"
+    );
+    ws.apply();
+    assert_eq!(emu.get().count(MOVE), 1);
+    assert_eq!(instance(&emu, "default", "kb")["source"], "example.com");
+    ws.assert_plan_empty();
+
+    // Import by <account>/<namespace>/<id>.
+    ws.write(&config("cfai_ai_search_namespace.docs.name", "2"));
+    ws.apply();
+    ws.ok(&["state", "rm", "cfai_ai_search_instance.kb"]);
+    ws.ok(&[
+        "import",
+        "cfai_ai_search_instance.kb",
+        &format!("{ACCOUNT}/docs/kb"),
+    ]);
+    let (_, plan) = ws.plan_code();
+    assert!(!plan.contains("replace"), "{plan}");
+
+    // A create refused because the id exists says how to adopt it.
+    ws.ok(&["state", "rm", "cfai_ai_search_instance.kb"]);
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+    let words = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains(&format!(
+            "terraform import <resource address> {ACCOUNT}/docs/kb"
+        )),
+        "{out}"
+    );
+}

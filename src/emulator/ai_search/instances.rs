@@ -267,6 +267,7 @@ pub(super) async fn delete_instance(app: App, ns: String, id: String) -> Respons
         Some(i) => {
             app.persist(&world);
             drop(world);
+            app.ai().forget_jobs(&format!("{ns}/{id}"));
             if let Some(token) = i.get("token_id").and_then(Value::as_str) {
                 // Cloudflare tears instances down asynchronously.
                 app.ai().instance_deleted(token, &format!("{ns}/{id}"));

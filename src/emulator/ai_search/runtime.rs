@@ -60,6 +60,11 @@ impl Runtime {
             .is_some_and(|t| t.elapsed() < window)
     }
 
+    /// A deleted instance's jobs are forgotten (a new one with its id is new).
+    pub(crate) fn forget_jobs(&mut self, instance: &str) {
+        self.jobs.remove(instance);
+    }
+
     pub(crate) fn instance_deleted(&mut self, token_id: &str, instance: &str) {
         let until = Instant::now() + Duration::from_millis(self.config.instance_teardown_ms);
         self.tearing_down
