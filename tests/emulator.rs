@@ -208,3 +208,48 @@ async fn random_faults_follow_their_rate() {
     );
     assert_eq!(emu.faults_injected(), failures);
 }
+
+/// "Fail the next N calls of one operation": a script of AI Search errors
+/// limited by method and path; other operations are untouched.
+#[tokio::test]
+async fn the_next_calls_of_one_operation_fail_as_scripted() {
+    let emu = start_emulator().await;
+    let error = cfai::emulator::Fault::Error {
+        status: 400,
+        code: 7012,
+        message: "ai_search_instance_invalid_token".into(),
+    };
+    emu.set_faults(cfai::emulator::FaultConfig {
+        method: "POST".into(),
+        path_filter: "/ai-search/tokens".into(),
+        script: [error.clone(), error].into(),
+        ..Default::default()
+    });
+    let url = format!("{}/accounts/{ACCOUNT}/ai-search/tokens", emu.base_url);
+    let listed = get(url.clone()).await;
+    assert_eq!(listed.status(), 200, "a GET is another operation");
+    for _ in 0..2 {
+        let r = http()
+            .post(&url)
+            .bearer_auth(API_TOKEN)
+            .json(&json!({"name": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["errors"][0]["code"], 7012);
+    }
+    let third = http()
+        .post(&url)
+        .bearer_auth(API_TOKEN)
+        .json(&json!({"name": "x"}))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = third.json().await.unwrap();
+    assert_ne!(
+        body["errors"][0]["code"], 7012,
+        "the script is spent: the handler answers"
+    );
+}

@@ -21,6 +21,8 @@ fn examples_apply() {
         "resources/cfai_ai_search_namespace/resource.tf",
         "resources/cfai_ai_search_service_token/resource.tf",
         "data-sources/cfai_ai_search_service_tokens/data-source.tf",
+        "resources/cfai_ai_search_instance/resource.tf",
+        "data-sources/cfai_ai_search_instance/data-source.tf",
     ] {
         let name = file.replace('/', "_");
         std::fs::copy(examples.join(file), ws.work_dir().join(name)).unwrap();
@@ -50,6 +52,16 @@ fn examples_apply() {
         "Product documentation indexes"
     );
     assert_eq!(emu.get().dump()["ai_tokens"].as_object().unwrap().len(), 2);
+    let dump = emu.get().dump();
+    assert_eq!(
+        dump["instances"]["default"]["docs-search"]["source"],
+        "docs-bucket"
+    );
+    assert_eq!(
+        dump["instances"]["docs"]["site-search"]["type"],
+        "web-crawler"
+    );
+    assert_eq!(outputs["docs_indexed"]["value"], 0);
     assert!(outputs["service_token_id"]["value"].is_string());
     // The data source was read before the registrations existed; it sees
     // them on the next refresh.

@@ -1,0 +1,8 @@
+# An instance and its indexing progress.
+data "cfai_ai_search_instance" "docs" {
+  id = cfai_ai_search_instance.docs.id
+}
+
+output "docs_indexed" {
+  value = data.cfai_ai_search_instance.docs.stats.completed
+}
