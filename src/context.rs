@@ -91,7 +91,7 @@ pub fn api_error(summary: &str, error: &ApiError) -> Diagnostic {
         ErrorKind::RateLimited => "Cloudflare's rate limit was reached; lower rate_limit_per_5_minutes or retry later.",
         ErrorKind::Transport => "Check the network path to the API (the provider's base_url, or CLOUDFLARE_BASE_URL) and retry.",
         ErrorKind::Timeout => "The API did not answer within the provider's request_timeout; raise request_timeout in the provider block (a duration such as \"2m\") if the API is slow, and retry.",
-        ErrorKind::Cancelled => "Terraform is stopping: this request was not sent, so nothing was changed by it.",
+        ErrorKind::Cancelled => "Terraform is stopping: the request was abandoned before it could change anything.",
         ErrorKind::MissingCredentials => "Set api_token in the provider block or CLOUDFLARE_API_TOKEN.",
         ErrorKind::Malformed | ErrorKind::Server => "The API answered unexpectedly; retry, and report it if it persists.",
         _ => "",
