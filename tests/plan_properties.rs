@@ -631,3 +631,111 @@ async fn ai_search_instance_data_source_reads_validly() {
     assert_eq!(read.get("stats").get("completed"), &Value::number(0));
     assert_eq!(read.get("source"), &Value::string("bucket"));
 }
+
+// -------------------------------------------------------------- ephemeral
+
+fn ephemeral_schema(type_name: &str) -> cfai::framework::Schema {
+    use cfai::framework::ProviderDef;
+    cfai::provider::CfaiProvider
+        .ephemeral_resources()
+        .into_iter()
+        .find(|e| e.type_name() == type_name)
+        .map(|e| e.schema())
+        .unwrap()
+}
+
+async fn parent_token(emulator: &cfai::emulator::Emulator) -> cfai::cloudflare::models::Token {
+    let mut resources = serde_json::Map::new();
+    resources.insert(format!("com.cloudflare.api.account.{ACCOUNT}"), "*".into());
+    let request = cfai::cloudflare::models::TokenRequest {
+        name: "r2-parent".into(),
+        policies: vec![cfai::cloudflare::models::Policy {
+            id: None,
+            effect: "allow".into(),
+            permission_groups: vec![cfai::cloudflare::models::PermissionGroupRef {
+                id: "bf7481a1826f439697cb59a20b22293e".into(),
+                name: None,
+            }],
+            resources,
+        }],
+        condition: None,
+        not_before: None,
+        expires_on: None,
+        status: None,
+    };
+    support::fast_client(&emulator.base_url, 0)
+        .create_token(ACCOUNT, &request)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ephemeral_resources_open_validly_and_close() {
+    let emulator = start_emulator().await;
+    let plugin = Plugin::configured(&emulator.base_url, ACCOUNT, API_TOKEN).await;
+    let parent = parent_token(&emulator).await;
+
+    let creds = ephemeral_schema("cfai_r2_temporary_credentials");
+    let mut c = creds.empty_value();
+    c.set("account_id", ACCOUNT.into());
+    c.set("bucket", "logs".into());
+    c.set("parent_access_key_id", parent.id.clone().into());
+    c.set("permission", "object-read-write".into());
+    c.set("ttl_seconds", Value::number(600));
+    c.set("prefixes", Value::string_set(["a/"]));
+    c.set("jurisdiction", "eu".into());
+
+    let url = ephemeral_schema("cfai_r2_presigned_url");
+    let mut u = url.empty_value();
+    u.set("account_id", ACCOUNT.into());
+    u.set("bucket", "logs".into());
+    u.set("key", "dir/a file.txt".into());
+    u.set("method", "PUT".into());
+    u.set("expires_in", Value::number(60));
+    u.set("access_key_id", "AK".into());
+    u.set("secret_access_key", "secret".into());
+    u.set("session_token", "tok".into());
+
+    let token = ephemeral_schema("cfai_account_api_token");
+    let mut t = token.empty_value();
+    t.set("account_id", ACCOUNT.into());
+    t.set("name", "run".into());
+    t.set(
+        "policies",
+        Value::List(vec![Value::object([
+            ("effect", Value::Null),
+            (
+                "permission_groups",
+                Value::string_set(["Workers R2 Storage Read"]),
+            ),
+            ("permission_group_ids", Value::Null),
+            (
+                "resources",
+                Value::Map(
+                    [(
+                        format!("com.cloudflare.api.account.{ACCOUNT}"),
+                        Value::string("*"),
+                    )]
+                    .into(),
+                ),
+            ),
+        ])]),
+    );
+    t.set("ttl", "30m".into());
+
+    for (type_name, schema, base, keep) in [
+        ("cfai_r2_temporary_credentials", &creds, &c, &[][..]),
+        ("cfai_r2_presigned_url", &url, &u, &[][..]),
+        ("cfai_account_api_token", &token, &t, &[][..]),
+    ] {
+        for case in 0..cases(100) as u64 {
+            let v = vary_keeping(schema, base, &mut rng(0xe9 + case), keep);
+            plugin
+                .open_and_close(type_name, &v)
+                .await
+                .unwrap_or_else(|e| panic!("{type_name} case {case}: {e}"));
+        }
+    }
+    // Every token opened was closed: only the parent is left.
+    assert_eq!(emulator.dump()["tokens"].as_object().unwrap().len(), 1);
+}

@@ -5,6 +5,7 @@
 pub mod ai_search;
 pub mod error;
 pub mod models;
+pub mod r2;
 pub mod ratelimit;
 mod redact;
 pub mod tokens;

@@ -22,6 +22,7 @@ macro_rules! or_reply {
 mod ai_search;
 mod budget;
 pub mod faults;
+mod r2;
 mod reply;
 mod state;
 mod tokens;
@@ -86,6 +87,10 @@ pub(crate) struct Shared {
     pub(crate) ai: Mutex<ai_search::runtime::Runtime>,
     /// When each API request arrived (admin routes excluded).
     arrivals: Mutex<Vec<tokio::time::Instant>>,
+    /// Let tokens minted through the API authenticate calls too.
+    minted_tokens_authenticate: std::sync::atomic::AtomicBool,
+    /// Who authenticated each API call: `configured` or a minted token's id.
+    auth_log: Mutex<Vec<(String, String)>>,
     started: tokio::time::Instant,
     counts: Mutex<BTreeMap<String, u64>>,
     journal: Mutex<Vec<Exchange>>,
@@ -145,6 +150,8 @@ impl Emulator {
             budget: Mutex::new(budget::Budget::default()),
             ai: Mutex::new(ai_search::runtime::Runtime::default()),
             arrivals: Mutex::new(Vec::new()),
+            minted_tokens_authenticate: std::sync::atomic::AtomicBool::new(false),
+            auth_log: Mutex::new(Vec::new()),
             started: tokio::time::Instant::now(),
             counts: Mutex::new(BTreeMap::new()),
             journal: Mutex::new(Vec::new()),
@@ -196,6 +203,25 @@ impl Emulator {
     /// Sync jobs started for `namespace/instance`.
     pub fn sync_jobs(&self, namespace: &str, instance: &str) -> u64 {
         lock(&self.shared.ai).jobs_started(&format!("{namespace}/{instance}"))
+    }
+
+    /// Lets tokens minted through the API authenticate API calls (as on
+    /// Cloudflare), e.g. a provider configured with an ephemeral token.
+    pub fn allow_minted_tokens(&self, allow: bool) {
+        self.shared
+            .minted_tokens_authenticate
+            .store(allow, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// `(path, who)` for every authenticated API call: `configured`, or the
+    /// id of the minted token that was used.
+    pub fn authenticated_by(&self) -> Vec<(String, String)> {
+        lock(&self.shared.auth_log).clone()
+    }
+
+    /// R2 temporary credentials issued, with their scope (no secrets).
+    pub fn temp_credentials(&self) -> Vec<Value> {
+        self.shared.world().temp_credentials.clone()
     }
 
     /// Turns on the request budget (see [`BudgetConfig`]).
@@ -370,12 +396,17 @@ fn router(app: App) -> Router {
     let api = Router::new()
         .merge(tokens::routes())
         .merge(ai_search::routes())
+        .merge(r2::routes())
         .route_layer(middleware::from_fn_with_state(app.clone(), authenticate))
         .route_layer(middleware::from_fn_with_state(app.clone(), record));
     let admin = Router::new()
         .route("/__admin/faults", post(admin_faults))
         .route("/__admin/ratelimit", post(admin_ratelimit))
         .route("/__admin/ai-search", post(admin_ai_search))
+        .route(
+            "/__admin/minted-tokens-authenticate",
+            post(admin_minted_auth),
+        )
         .route("/__admin/state", get(admin_state))
         .route("/__admin/counts", get(admin_counts))
         .route(
@@ -404,26 +435,43 @@ async fn authenticate(
             .unwrap_or_default()
             .to_string()
     };
-    let bearer_ok = header("authorization")
+    let bearer = header("authorization")
         .strip_prefix("Bearer ")
-        .is_some_and(|t| t == app.config.api_token);
+        .map(str::to_string);
+    let bearer_ok = bearer.as_deref() == Some(app.config.api_token.as_str());
     let key_ok = app.config.api_key.as_ref().is_some_and(|(key, email)| {
         header("x-auth-key") == *key && header("x-auth-email") == *email
     });
-    if !(bearer_ok || key_ok) {
-        return reply::iam_err(StatusCode::FORBIDDEN, 10000, "Authentication error");
-    }
-    let account = req
+    let path = req
         .uri()
         .path()
         .trim_start_matches("/client/v4")
-        .split('/')
-        .nth(2)
-        .unwrap_or_default()
         .to_string();
+    let account = path.split('/').nth(2).unwrap_or_default().to_string();
+    let minted = if bearer_ok || key_ok {
+        None
+    } else if app
+        .minted_tokens_authenticate
+        .load(std::sync::atomic::Ordering::SeqCst)
+    {
+        // A token minted through the API, active, used on its own account.
+        bearer.as_deref().and_then(|value| {
+            app.world()
+                .tokens
+                .values()
+                .find(|t| t.value == value && t.account == account && r2::is_active(&t.token))
+                .map(|t| t.token["id"].as_str().unwrap_or_default().to_string())
+        })
+    } else {
+        None
+    };
+    if !(bearer_ok || key_ok || minted.is_some()) {
+        return reply::iam_err(StatusCode::FORBIDDEN, 10000, "Authentication error");
+    }
     if account != app.config.account_id && !app.config.other_accounts.contains(&account) {
         return reply::iam_err(StatusCode::FORBIDDEN, 10000, "Authentication error");
     }
+    lock(&app.auth_log).push((path, minted.unwrap_or_else(|| "configured".into())));
     next.run(req).await
 }
 
@@ -481,6 +529,14 @@ async fn admin_ratelimit(State(app): State<App>, Json(config): Json<BudgetConfig
 /// Body: an [`AiSearchConfig`], e.g. `{"token_propagation_ms": 3000}`.
 async fn admin_ai_search(State(app): State<App>, Json(config): Json<AiSearchConfig>) -> Response {
     lock(&app.ai).config = config;
+    Json(json!({ "ok": true })).into_response()
+}
+
+/// Body: `{"allow": true}` lets minted tokens authenticate API calls.
+async fn admin_minted_auth(State(app): State<App>, Json(body): Json<Value>) -> Response {
+    let allow = body["allow"].as_bool().unwrap_or(false);
+    app.minted_tokens_authenticate
+        .store(allow, std::sync::atomic::Ordering::SeqCst);
     Json(json!({ "ok": true })).into_response()
 }
 

@@ -33,6 +33,9 @@ pub(crate) struct World {
     pub namespaces: BTreeMap<String, Value>,
     /// namespace → instance id → instance
     pub instances: BTreeMap<String, BTreeMap<String, Value>>,
+    /// R2 temporary credentials issued (scope, parent, expiry; no secrets).
+    #[serde(default)]
+    pub temp_credentials: Vec<Value>,
 }
 
 pub(crate) fn catalog() -> Vec<PermissionGroup> {

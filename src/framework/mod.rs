@@ -47,6 +47,9 @@ pub trait ProviderDef: Send + Sync + 'static {
 
     fn resources(&self) -> Vec<Box<dyn Resource<Self::Data>>>;
     fn data_sources(&self) -> Vec<Box<dyn DataSource<Self::Data>>>;
+    fn ephemeral_resources(&self) -> Vec<Box<dyn EphemeralResource<Self::Data>>> {
+        Vec::new()
+    }
     fn functions(&self) -> Vec<Box<dyn Function>>;
 }
 
@@ -123,6 +126,36 @@ pub trait DataSource<D>: Send + Sync {
     fn schema(&self) -> Schema;
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
     async fn read(&self, data: &D, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
+}
+
+/// What Open produced: the result (every configured value unchanged,
+/// computed ones filled), private data for Renew and Close, and when to
+/// renew (if the lease expires).
+pub struct Opened {
+    pub result: Value,
+    pub private: Private,
+    pub renew_at: Option<std::time::SystemTime>,
+}
+
+/// An ephemeral resource (Terraform >= 1.10): opened in each phase that
+/// needs it, closed when the phase ends, never in plan or state. The server
+/// never calls `open` with unknown values in the configuration.
+#[async_trait]
+pub trait EphemeralResource<D>: Send + Sync {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+    async fn open(&self, data: &D, config: &Value, diags: &mut Diagnostics) -> Option<Opened>;
+    /// A new lease: new private data and when to renew next.
+    async fn renew(
+        &self,
+        _data: &D,
+        private: &Private,
+        _diags: &mut Diagnostics,
+    ) -> Option<(Private, Option<std::time::SystemTime>)> {
+        Some((private.clone(), None))
+    }
+    async fn close(&self, _data: &D, _private: &Private, _diags: &mut Diagnostics) {}
 }
 
 pub struct Parameter {

@@ -11,7 +11,9 @@ use tracing::debug;
 use crate::cloudflare::{ApiError, Auth, Client, ClientConfig};
 use crate::context::{api_error, Configured};
 use crate::cty::Value;
-use crate::framework::{DataSource, Diagnostics, Function, ProviderDef, Resource, Schema};
+use crate::framework::{
+    DataSource, Diagnostics, EphemeralResource, Function, ProviderDef, Resource, Schema,
+};
 use config::{Credentials, ProcessEnv, ProviderConfig};
 
 /// Where the processes of one token and API share their send times (the
@@ -103,6 +105,14 @@ impl ProviderDef for CfaiProvider {
         ]
     }
 
+    fn ephemeral_resources(&self) -> Vec<Box<dyn EphemeralResource<Configured>>> {
+        vec![
+            Box::new(crate::resources::ephemeral_account_api_token::EphemeralAccountApiToken),
+            Box::new(crate::resources::ephemeral_r2_temporary_credentials::R2TemporaryCredentials),
+            Box::new(crate::resources::ephemeral_r2_presigned_url::R2PresignedUrl),
+        ]
+    }
+
     fn functions(&self) -> Vec<Box<dyn Function>> {
         functions::all()
     }
@@ -131,6 +141,26 @@ mod tests {
                     .into_iter()
                     .map(|e| format!("{}: {e}", d.type_name())),
             );
+        }
+        for e in p.ephemeral_resources() {
+            let schema = e.schema();
+            problems.extend(
+                schema
+                    .lint()
+                    .into_iter()
+                    .map(|x| format!("ephemeral {}: {x}", e.type_name())),
+            );
+            // Ephemeral schemas take no defaults, plan behaviour or write-only.
+            for a in &schema.attributes {
+                if a.default.is_some() || a.requires_replace || a.write_only || a.unknown_on_change
+                {
+                    problems.push(format!(
+                        "ephemeral {}: {} has a managed-only rule",
+                        e.type_name(),
+                        a.name
+                    ));
+                }
+            }
         }
         assert!(problems.is_empty(), "{problems:#?}");
     }

@@ -60,35 +60,6 @@ impl Resource<Configured> for AccountApiToken {
     // ------------------------------------------------------------------ schema
 
     fn schema(&self) -> Schema {
-        let policy = vec![
-            Attribute::string("effect")
-                .optional()
-                .computed()
-                .default("allow")
-                .validate(Validator::OneOf(&["allow", "deny"]))
-                .describe("`allow` (default) or `deny`. Deny policies win over allow policies."),
-            Attribute::new("permission_groups", Type::set(Type::String)).required().validate(AT_LEAST_ONE).describe(
-                "Permission group names (e.g. \"Workers R2 Storage Write\") or 32-hex ids, mixed freely; names are resolved at plan time.",
-            ),
-            Attribute::new("permission_group_ids", Type::set(Type::String))
-                .computed()
-                .describe("The resolved permission group ids, known at plan time."),
-            Attribute::new("resources", Type::map(Type::String)).required().validate(AT_LEAST_ONE).semantic(Semantic::Json).describe(
-                "Resource key → \"*\", or → a JSON object (jsonencode) for the nested form, e.g. {\"com.cloudflare.api.account.<id>\" = jsonencode({\"com.cloudflare.edge.r2.bucket.*\" = \"*\"})}. Compared by meaning.",
-            ),
-        ];
-        let request_ip = vec![
-            Attribute::new("in", Type::set(Type::String))
-                .optional()
-                .validate(Validator::Cidr)
-                .semantic(Semantic::Cidr)
-                .describe("CIDRs (or bare IPs, meaning /32 or /128) allowed to use the token."),
-            Attribute::new("not_in", Type::set(Type::String))
-                .optional()
-                .validate(Validator::Cidr)
-                .semantic(Semantic::Cidr)
-                .describe("CIDRs (or bare IPs) refused."),
-        ];
         Schema::new("An account-owned Cloudflare API token, with the R2 S3 credentials derived from it.")
             .attribute(
                 Attribute::string("account_id")
@@ -106,22 +77,12 @@ impl Resource<Configured> for AccountApiToken {
                     .describe("Token name, 1 to 120 characters. Updated in place."),
             )
             .attribute(
-                Attribute::nested("policies", Nesting::List, policy)
+                Attribute::nested("policies", Nesting::List, policy_attributes())
                     .required()
                     .validate(AT_LEAST_ONE)
                     .describe("Access policies. Updated in place; reordering them makes no API call."),
             )
-            .attribute(
-                Attribute::nested(
-                    "condition",
-                    Nesting::Single,
-                    vec![Attribute::nested("request_ip", Nesting::Single, request_ip)
-                        .optional()
-                        .describe("Client IP restrictions.")],
-                )
-                .optional()
-                .describe("Conditions on the requests that may use the token."),
-            )
+            .attribute(condition_attribute())
             .attribute(
                 Attribute::string("not_before")
                     .optional()
@@ -479,6 +440,57 @@ impl Resource<Configured> for AccountApiToken {
 }
 
 // ------------------------------------------------------------------ helpers
+
+/// A policy, as the resource and the ephemeral token both take it.
+pub(crate) fn policy_attributes() -> Vec<Attribute> {
+    vec![
+            Attribute::string("effect")
+                .optional()
+                .computed()
+                .default("allow")
+                .validate(Validator::OneOf(&["allow", "deny"]))
+                .describe("`allow` (default) or `deny`. Deny policies win over allow policies."),
+            Attribute::new("permission_groups", Type::set(Type::String)).required().validate(AT_LEAST_ONE).describe(
+                "Permission group names (e.g. \"Workers R2 Storage Write\") or 32-hex ids, mixed freely; names are resolved at plan time.",
+            ),
+            Attribute::new("permission_group_ids", Type::set(Type::String))
+                .computed()
+                .describe("The resolved permission group ids, known at plan time."),
+            Attribute::new("resources", Type::map(Type::String)).required().validate(AT_LEAST_ONE).semantic(Semantic::Json).describe(
+                "Resource key → \"*\", or → a JSON object (jsonencode) for the nested form, e.g. {\"com.cloudflare.api.account.<id>\" = jsonencode({\"com.cloudflare.edge.r2.bucket.*\" = \"*\"})}. Compared by meaning.",
+            ),
+        ]
+}
+
+/// `condition { request_ip { in, not_in } }`, shared with the ephemeral token.
+pub(crate) fn condition_attribute() -> Attribute {
+    Attribute::nested(
+        "condition",
+        Nesting::Single,
+        vec![
+            Attribute::nested("request_ip", Nesting::Single, request_ip_attributes())
+                .optional()
+                .describe("Client IP restrictions."),
+        ],
+    )
+    .optional()
+    .describe("Conditions on the requests that may use the token.")
+}
+
+fn request_ip_attributes() -> Vec<Attribute> {
+    vec![
+        Attribute::new("in", Type::set(Type::String))
+            .optional()
+            .validate(Validator::Cidr)
+            .semantic(Semantic::Cidr)
+            .describe("CIDRs (or bare IPs, meaning /32 or /128) allowed to use the token."),
+        Attribute::new("not_in", Type::set(Type::String))
+            .optional()
+            .validate(Validator::Cidr)
+            .semantic(Semantic::Cidr)
+            .describe("CIDRs (or bare IPs) refused."),
+    ]
+}
 
 /// `<account_id>/<token_id>`, or `<token_id>` with the default account.
 pub fn parse_import_id(id: &str, default_account: Option<&str>) -> Option<(String, String)> {

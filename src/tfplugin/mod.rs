@@ -2,6 +2,7 @@
 //! calls the provider's resources, and encodes the answers.
 
 mod convert;
+mod ephemeral;
 mod handlers;
 mod server;
 

@@ -14,7 +14,8 @@ use super::proto;
 use crate::framework::rules;
 use crate::framework::ClientCapabilities;
 use crate::framework::{
-    DataSource, Diagnostic, Diagnostics, Function, Private, ProviderDef, Resource, Schema,
+    DataSource, Diagnostic, Diagnostics, EphemeralResource, Function, Private, ProviderDef,
+    Resource, Schema,
 };
 
 /// Private state travels as JSON; anything else (another provider's) is ignored.
@@ -44,6 +45,7 @@ pub struct ProviderServer<P: ProviderDef> {
     provider_schema: Schema,
     resources: Registry<dyn Resource<P::Data>>,
     data_sources: Registry<dyn DataSource<P::Data>>,
+    pub(super) ephemeral: Registry<dyn EphemeralResource<P::Data>>,
     pub(super) functions: BTreeMap<String, Box<dyn Function>>,
     configured: RwLock<Option<Arc<P::Data>>>,
     stop: CancellationToken,
@@ -77,6 +79,19 @@ impl<P: ProviderDef> ProviderServer<P> {
                 )
             })
             .collect();
+        let ephemeral = provider
+            .ephemeral_resources()
+            .into_iter()
+            .map(|e| {
+                (
+                    e.type_name().to_string(),
+                    Registered {
+                        schema: e.schema(),
+                        item: e,
+                    },
+                )
+            })
+            .collect();
         let functions = provider
             .functions()
             .into_iter()
@@ -87,6 +102,7 @@ impl<P: ProviderDef> ProviderServer<P> {
             provider,
             resources,
             data_sources,
+            ephemeral,
             functions,
             configured: RwLock::new(None),
             stop: CancellationToken::new(),
@@ -106,6 +122,15 @@ impl<P: ProviderDef> ProviderServer<P> {
         self.resources
             .get(type_name)
             .ok_or_else(|| unknown_type("resource", type_name))
+    }
+
+    pub(super) fn ephemeral_resource(
+        &self,
+        type_name: &str,
+    ) -> Result<&Registered<dyn EphemeralResource<P::Data>>, Diagnostic> {
+        self.ephemeral
+            .get(type_name)
+            .ok_or_else(|| unknown_type("ephemeral resource", type_name))
     }
 
     pub(super) fn data_source(
@@ -180,7 +205,13 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
                 .keys()
                 .map(|n| m::FunctionMetadata { name: n.clone() })
                 .collect(),
-            ephemeral_resources: Vec::new(),
+            ephemeral_resources: self
+                .ephemeral
+                .keys()
+                .map(|t| m::EphemeralMetadata {
+                    type_name: t.clone(),
+                })
+                .collect(),
         }))
     }
 
@@ -206,7 +237,11 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
                 .iter()
                 .map(|(k, f)| (k.clone(), convert::function(&f.definition())))
                 .collect(),
-            ephemeral_resource_schemas: Default::default(),
+            ephemeral_resource_schemas: self
+                .ephemeral
+                .iter()
+                .map(|(k, e)| (k.clone(), convert::schema(&e.schema)))
+                .collect(),
             diagnostics: Vec::new(),
             provider_meta: None,
             server_capabilities: Some(capabilities()),
@@ -440,9 +475,13 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
         &self,
         request: Request<proto::validate_ephemeral_resource_config::Request>,
     ) -> RpcResult<proto::validate_ephemeral_resource_config::Response> {
-        let diags = no_ephemeral(&request.into_inner().type_name);
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        self.validate_ephemeral(&req, &mut diags);
         Ok(Response::new(
-            proto::validate_ephemeral_resource_config::Response { diagnostics: diags },
+            proto::validate_ephemeral_resource_config::Response {
+                diagnostics: convert::diagnostics(&diags),
+            },
         ))
     }
 
@@ -450,11 +489,18 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
         &self,
         request: Request<proto::open_ephemeral_resource::Request>,
     ) -> RpcResult<proto::open_ephemeral_resource::Response> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let opened = self.open(&req, &mut diags).await;
+        let (result, private, renew_at) = match opened {
+            Some((result, private, renew_at)) => (Some(result), private, renew_at),
+            None => (None, None, None),
+        };
         Ok(Response::new(proto::open_ephemeral_resource::Response {
-            diagnostics: no_ephemeral(&request.into_inner().type_name),
-            renew_at: None,
-            result: None,
-            private: None,
+            diagnostics: convert::diagnostics(&diags),
+            renew_at,
+            result,
+            private,
             deferred: None,
         }))
     }
@@ -463,10 +509,14 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
         &self,
         request: Request<proto::renew_ephemeral_resource::Request>,
     ) -> RpcResult<proto::renew_ephemeral_resource::Response> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let renewed = self.renew(&req, &mut diags).await;
+        let (private, renew_at) = renewed.unwrap_or((req.private.clone(), None));
         Ok(Response::new(proto::renew_ephemeral_resource::Response {
-            diagnostics: no_ephemeral(&request.into_inner().type_name),
-            renew_at: None,
-            private: None,
+            diagnostics: convert::diagnostics(&diags),
+            renew_at,
+            private,
         }))
     }
 
@@ -474,8 +524,11 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
         &self,
         request: Request<proto::close_ephemeral_resource::Request>,
     ) -> RpcResult<proto::close_ephemeral_resource::Response> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        self.close(&req, &mut diags).await;
         Ok(Response::new(proto::close_ephemeral_resource::Response {
-            diagnostics: no_ephemeral(&request.into_inner().type_name),
+            diagnostics: convert::diagnostics(&diags),
         }))
     }
 
@@ -528,11 +581,4 @@ fn capabilities() -> proto::ServerCapabilities {
         get_provider_schema_optional: true,
         move_resource_state: false,
     }
-}
-
-fn no_ephemeral(type_name: &str) -> Vec<proto::Diagnostic> {
-    vec![convert::diagnostic(&Diagnostic::error(
-        "Unknown ephemeral resource type",
-        format!("The cfai provider has no ephemeral resource type {type_name:?}."),
-    ))]
 }

@@ -201,6 +201,106 @@ impl Plugin {
         }
     }
 
+    fn ephemeral_schema(&self, type_name: &str) -> Schema {
+        CfaiProvider
+            .ephemeral_resources()
+            .into_iter()
+            .find(|e| e.type_name() == type_name)
+            .map(|e| e.schema())
+            .expect("known ephemeral type")
+    }
+
+    /// ValidateEphemeralResourceConfig then OpenEphemeralResource; the
+    /// result, with its private bytes.
+    pub async fn open(
+        &self,
+        type_name: &str,
+        config: &Value,
+    ) -> Result<(Value, Option<Vec<u8>>), Vec<String>> {
+        let ty = self.ephemeral_schema(type_name).cty_type();
+        let v = self
+            .server
+            .validate_ephemeral_resource_config(Request::new(
+                proto::validate_ephemeral_resource_config::Request {
+                    type_name: type_name.into(),
+                    config: dv(config, &ty),
+                },
+            ))
+            .await
+            .expect("validate")
+            .into_inner();
+        let errs = errors(&v.diagnostics);
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        let r = self
+            .server
+            .open_ephemeral_resource(Request::new(proto::open_ephemeral_resource::Request {
+                type_name: type_name.into(),
+                config: dv(config, &ty),
+                client_capabilities: capabilities(),
+            }))
+            .await
+            .expect("open")
+            .into_inner();
+        let errs = errors(&r.diagnostics);
+        if errs.is_empty() {
+            Ok((undv(r.result, &ty), r.private))
+        } else {
+            Err(errs)
+        }
+    }
+
+    pub async fn close(&self, type_name: &str, private: Option<Vec<u8>>) -> Vec<String> {
+        let r = self
+            .server
+            .close_ephemeral_resource(Request::new(proto::close_ephemeral_resource::Request {
+                type_name: type_name.into(),
+                private,
+            }))
+            .await
+            .expect("close")
+            .into_inner();
+        errors(&r.diagnostics)
+    }
+
+    /// Open under Terraform's rules: with unknowns, nothing is opened and
+    /// the result keeps the configuration; known, the result keeps every
+    /// configured value and is wholly known. Then Close.
+    pub async fn open_and_close(&self, type_name: &str, case: &Case) -> Result<(), String> {
+        let schema = self.ephemeral_schema(type_name);
+        let (planned, private) = self
+            .open(type_name, &case.config)
+            .await
+            .map_err(|e| format!("open (plan): {e:?}\n  config: {:?}", case.config))?;
+        let v = oracle::check_plan(&schema, &Value::Null, &case.config, &planned, &[]);
+        if !v.is_empty() {
+            return Err(format!("open with unknowns: {}", show(&v, &planned)));
+        }
+        if !case.config.is_wholly_known() && private.is_some() {
+            return Err("opened although the configuration has unknowns".into());
+        }
+        let errs = self.close(type_name, private).await;
+        if !errs.is_empty() {
+            return Err(format!("close (plan): {errs:?}"));
+        }
+        let (result, private) = self
+            .open(type_name, &case.resolved)
+            .await
+            .map_err(|e| format!("open (apply): {e:?}\n  config: {:?}", case.resolved))?;
+        let mut v = oracle::check_plan(&schema, &Value::Null, &case.resolved, &result, &[]);
+        v.extend(oracle::check_read(&schema, &result));
+        if !v.is_empty() {
+            return Err(format!("open result: {}", show(&v, &result)));
+        }
+        let errs = self.close(type_name, private).await;
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("close: {errs:?}"))
+        }
+    }
+
     /// PlanResourceChange as Terraform sends it: the proposed new state is
     /// Terraform's `ProposedNew`.
     pub async fn plan(

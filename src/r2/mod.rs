@@ -3,15 +3,22 @@
 
 use sha2::{Digest, Sha256};
 
+pub mod presign;
+
 pub fn s3_secret_access_key(token_value: &str) -> String {
     hex::encode(Sha256::digest(token_value.as_bytes()))
 }
 
 pub fn r2_s3_endpoint(account_id: &str, jurisdiction: &str) -> String {
+    format!("https://{}", r2_s3_host(account_id, jurisdiction))
+}
+
+/// `<account>[.<jurisdiction>].r2.cloudflarestorage.com`.
+pub fn r2_s3_host(account_id: &str, jurisdiction: &str) -> String {
     if jurisdiction == "default" {
-        format!("https://{account_id}.r2.cloudflarestorage.com")
+        format!("{account_id}.r2.cloudflarestorage.com")
     } else {
-        format!("https://{account_id}.{jurisdiction}.r2.cloudflarestorage.com")
+        format!("{account_id}.{jurisdiction}.r2.cloudflarestorage.com")
     }
 }
 

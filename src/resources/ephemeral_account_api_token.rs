@@ -1,0 +1,200 @@
+//! Ephemeral `cfai_account_api_token`: an account token that lives for one
+//! Terraform phase, e.g. to configure another provider without a
+//! long-lived secret in state (SPEC.md). Open creates it with
+//! `expires_on` = now + `ttl`, so even a crashed run leaves nothing that
+//! outlives it; Close deletes it.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::account_api_token::{condition_attribute, policy_attributes};
+use super::common::ACCOUNT_ID;
+use super::permission_groups::resolve_policy;
+use super::token_semantics::{condition_to_api, policy_to_api};
+use crate::cloudflare::models::TokenRequest;
+use crate::context::{api_error, Configured};
+use crate::cty::Value;
+use crate::framework::{
+    AttrPath, Attribute, Diagnostics, EphemeralResource, Nesting, Opened, Private, Schema,
+    Validator,
+};
+use crate::r2::s3_secret_access_key;
+use crate::validation::parse_go_duration;
+
+pub struct EphemeralAccountApiToken;
+
+const DEFAULT_TTL: Duration = Duration::from_secs(3600);
+const MAX_TTL: Duration = Duration::from_secs(24 * 3600);
+
+fn ttl(value: &Value) -> Result<(), String> {
+    let Some(text) = value.as_str() else {
+        return Ok(());
+    };
+    match parse_go_duration(text) {
+        Ok(d) if d.is_zero() || d > MAX_TTL => Err(format!(
+            "ttl must be more than 0 and at most 24h, not {text:?}."
+        )),
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!(
+            "{text:?} is not a duration such as \"1h\" or \"30m\": {e}"
+        )),
+    }
+}
+
+#[async_trait]
+impl EphemeralResource<Configured> for EphemeralAccountApiToken {
+    fn type_name(&self) -> &'static str {
+        "cfai_account_api_token"
+    }
+
+    // ------------------------------------------------------------------ schema
+
+    fn schema(&self) -> Schema {
+        Schema::new("An account API token for one Terraform run: created when opened, with an expiry of `ttl`, and deleted when closed. Never written to plan or state.")
+            .attribute(Attribute::string("account_id").optional().computed().validate(ACCOUNT_ID).describe("The owning account; defaults to the provider's."))
+            .attribute(
+                Attribute::string("name")
+                    .required()
+                    .validate(Validator::Length { min: 1, max: 120 })
+                    .describe("Token name, 1 to 120 characters."),
+            )
+            .attribute(
+                Attribute::nested("policies", Nesting::List, policy_attributes())
+                    .required()
+                    .validate(Validator::Length { min: 1, max: usize::MAX })
+                    .describe("Access policies, as for the `cfai_account_api_token` resource (permission group names or ids)."),
+            )
+            .attribute(condition_attribute())
+            .attribute(
+                Attribute::string("ttl")
+                    .optional()
+                    .computed()
+                    .validate(Validator::Custom(ttl))
+                    .describe("How long the token may live: a duration such as \"30m\", at most \"24h\"; default \"1h\". Closing deletes it earlier."),
+            )
+            .attribute(Attribute::string("id").computed().describe("The token id."))
+            .attribute(Attribute::string("value").computed().sensitive().describe("The token's secret."))
+            .attribute(Attribute::string("access_key_id").computed().describe("R2 S3 access key id (the token id)."))
+            .attribute(Attribute::string("secret_access_key").computed().sensitive().describe("R2 S3 secret access key: SHA-256 of value."))
+            .attribute(Attribute::string("expires_on").computed().describe("When Cloudflare expires the token (RFC 3339)."))
+    }
+
+    // -------------------------------------------------------------------- open
+
+    async fn open(
+        &self,
+        data: &Configured,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Opened> {
+        let account = data
+            .account_id(config.get("account_id"))
+            .map_err(|d| diags.push(d))
+            .ok()?;
+        let client = data.client().map_err(|d| diags.push(d)).ok()?;
+        let groups = data
+            .permission_groups(&account)
+            .await
+            .map_err(|d| diags.push(d))
+            .ok()?;
+        let mut result = config.clone();
+        let policies: Vec<Value> = config
+            .get("policies")
+            .elements()
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let mut p = p.clone();
+                let ids = resolve_policy(
+                    &groups,
+                    &p,
+                    Some(AttrPath::root("policies").index(i)),
+                    diags,
+                );
+                p.set("permission_group_ids", ids);
+                if p.get("effect").is_null() {
+                    p.set("effect", Value::string("allow"));
+                }
+                p
+            })
+            .collect();
+        if diags.has_errors() {
+            return None;
+        }
+        result.set("policies", Value::List(policies));
+        let ttl_text = config.get("ttl").as_str().unwrap_or("1h").to_string();
+        let lifetime = parse_go_duration(&ttl_text)
+            .unwrap_or(DEFAULT_TTL)
+            .min(MAX_TTL);
+        let expires = chrono::Utc::now()
+            + chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::hours(1));
+        let expires_on = expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let request = TokenRequest {
+            name: result.get("name").as_str().unwrap_or_default().to_string(),
+            policies: result
+                .get("policies")
+                .elements()
+                .iter()
+                .map(policy_to_api)
+                .collect(),
+            condition: condition_to_api(result.get("condition")),
+            not_before: None,
+            expires_on: Some(expires_on.clone()),
+            status: None,
+        };
+        let token = match client.create_token(&account, &request).await {
+            Ok(t) => t,
+            Err(e) => {
+                diags.push(api_error("Could not create the run's API token", &e));
+                return None;
+            }
+        };
+        let Some(value) = token.value else {
+            diags.error(
+                "Token without a value",
+                "Cloudflare created the token without returning its value; it was deleted again.",
+            );
+            let _ = client.delete_token(&account, &token.id).await;
+            return None;
+        };
+        result.set("account_id", Value::string(&account));
+        result.set("ttl", Value::string(ttl_text));
+        result.set("id", Value::string(&token.id));
+        result.set("access_key_id", Value::string(&token.id));
+        result.set("value", Value::string(value.expose()));
+        result.set(
+            "secret_access_key",
+            Value::string(s3_secret_access_key(value.expose())),
+        );
+        result.set("expires_on", Value::string(expires_on));
+        let mut private = Private::new();
+        private.insert("account".into(), account.into());
+        private.insert("id".into(), token.id.into());
+        Some(Opened {
+            result,
+            private,
+            renew_at: None,
+        })
+    }
+
+    // ------------------------------------------------------------------- close
+
+    async fn close(&self, data: &Configured, private: &Private, diags: &mut Diagnostics) {
+        let (Some(account), Some(id)) = (
+            private.get("account").and_then(|v| v.as_str()),
+            private.get("id").and_then(|v| v.as_str()),
+        ) else {
+            return;
+        };
+        let Ok(client) = data.client() else { return };
+        match client.delete_token(account, id).await {
+            Ok(()) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => diags.push(api_error(
+                "Could not delete the run's API token (it expires on its own at expires_on)",
+                &e,
+            )),
+        }
+    }
+}
