@@ -90,7 +90,15 @@ async fn create_temp_credentials(
         );
     }
     let expires = chrono::Utc::now() + chrono::Duration::seconds(ttl as i64);
+    let secret = hex::encode(rand::random::<[u8; 32]>());
+    let session = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        rand::random::<[u8; 48]>(),
+    );
+    let digest = |s: &str| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(s.as_bytes()));
     let record = json!({
+        // Digests only: tests can check what was handed out, nothing can reuse it.
+        "secret_sha256": digest(&secret), "session_token_sha256": digest(&session),
         "account": account, "bucket": bucket, "parent_access_key_id": parent,
         "permission": permission, "ttl_seconds": ttl as u64,
         "prefixes": body.get("prefixes").cloned().unwrap_or(Value::Null),
@@ -100,9 +108,5 @@ async fn create_temp_credentials(
     let mut world = app.world();
     world.temp_credentials.push(record);
     app.persist(&world);
-    iam_ok(json!({
-        "accessKeyId": parent,
-        "secretAccessKey": hex::encode(rand::random::<[u8; 32]>()),
-        "sessionToken": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, rand::random::<[u8; 48]>()),
-    }))
+    iam_ok(json!({ "accessKeyId": parent, "secretAccessKey": secret, "sessionToken": session }))
 }
