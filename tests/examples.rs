@@ -13,7 +13,12 @@ fn examples_apply() {
         return;
     };
     let emu = BackgroundEmulator::start();
-    let ws = Workspace::new(tf);
+    emu.get().allow_minted_tokens(true);
+    let mut ws = Workspace::new(tf);
+    // The aliased provider of the ephemeral-token example takes the rest of
+    // its settings from the environment, as a user's would.
+    ws.env("CLOUDFLARE_BASE_URL", &emu.get().base_url)
+        .env("CLOUDFLARE_ACCOUNT_ID", support::ACCOUNT);
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     for file in [
         "resources/cfai_account_api_token/resource.tf",
@@ -23,6 +28,9 @@ fn examples_apply() {
         "data-sources/cfai_ai_search_service_tokens/data-source.tf",
         "resources/cfai_ai_search_instance/resource.tf",
         "data-sources/cfai_ai_search_instance/data-source.tf",
+        "ephemeral-resources/cfai_r2_temporary_credentials/ephemeral-resource.tf",
+        "ephemeral-resources/cfai_r2_presigned_url/ephemeral-resource.tf",
+        "ephemeral-resources/cfai_account_api_token/ephemeral-resource.tf",
     ] {
         let name = file.replace('/', "_");
         std::fs::copy(examples.join(file), ws.work_dir().join(name)).unwrap();
@@ -62,6 +70,14 @@ fn examples_apply() {
         "web-crawler"
     );
     assert_eq!(outputs["docs_indexed"]["value"], 0);
+    assert_eq!(emu.get().temp_credentials().len(), 1);
+    assert!(
+        emu.get()
+            .authenticated_by()
+            .iter()
+            .any(|(_, who)| who != "configured"),
+        "the aliased provider used the run token"
+    );
     assert!(outputs["service_token_id"]["value"].is_string());
     // The data source was read before the registrations existed; it sees
     // them on the next refresh.
