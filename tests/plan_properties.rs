@@ -739,3 +739,87 @@ async fn ephemeral_resources_open_validly_and_close() {
     // Every token opened was closed: only the parent is left.
     assert_eq!(emulator.dump()["tokens"].as_object().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn ephemeral_inputs_fail_validation_on_their_path() {
+    let emulator = start_emulator().await;
+    let plugin = Plugin::configured(&emulator.base_url, ACCOUNT, API_TOKEN).await;
+    let creds = ephemeral_schema("cfai_r2_temporary_credentials");
+    let url = ephemeral_schema("cfai_r2_presigned_url");
+    let token = ephemeral_schema("cfai_account_api_token");
+    let with = |schema: &cfai::framework::Schema, pairs: Vec<(&str, Value)>| {
+        let mut v = schema.empty_value();
+        for (k, x) in pairs {
+            v.set(k, x);
+        }
+        v
+    };
+    let cases = [
+        (
+            "cfai_r2_temporary_credentials",
+            with(
+                &creds,
+                vec![
+                    ("bucket", "logs".into()),
+                    ("parent_access_key_id", "p".into()),
+                    ("ttl_seconds", Value::number(604801)),
+                ],
+            ),
+            "ttl_seconds",
+        ),
+        (
+            "cfai_r2_temporary_credentials",
+            with(
+                &creds,
+                vec![
+                    ("bucket", "logs".into()),
+                    ("parent_access_key_id", "p".into()),
+                    ("permission", "everything".into()),
+                ],
+            ),
+            "permission",
+        ),
+        (
+            "cfai_r2_temporary_credentials",
+            with(
+                &creds,
+                vec![("bucket", "".into()), ("parent_access_key_id", "p".into())],
+            ),
+            "bucket",
+        ),
+        (
+            "cfai_r2_presigned_url",
+            with(
+                &url,
+                vec![
+                    ("bucket", "logs".into()),
+                    ("key", "k".into()),
+                    ("access_key_id", "a".into()),
+                    ("secret_access_key", "s".into()),
+                    ("expires_in", Value::number(0)),
+                ],
+            ),
+            "expires_in",
+        ),
+        (
+            "cfai_account_api_token",
+            with(
+                &token,
+                vec![
+                    ("name", "n".into()),
+                    ("policies", Value::List(vec![])),
+                    ("ttl", "48h".into()),
+                ],
+            ),
+            "ttl",
+        ),
+    ];
+    for (type_name, config, path) in cases {
+        let errs = plugin.open(type_name, &config).await.unwrap_err();
+        assert!(
+            errs.iter().any(|e| e.contains(path)),
+            "{type_name}: expected {path} in {errs:?}"
+        );
+    }
+    assert!(emulator.temp_credentials().is_empty(), "nothing was opened");
+}
