@@ -29,6 +29,9 @@
 //! [`framework::oracle`] restates Terraform's plan and apply rules for the
 //! property tests that every resource must pass.
 //!
+//! [`docs`] renders the registry documentation from the schemas (the
+//! `cfai-docs` binary writes `docs/`).
+//!
 //! [`logging`] writes `tracing` events as hclog JSON for Terraform, and
 //! [`secret`] keeps token values out of every log line and error.
 
@@ -36,6 +39,7 @@ pub mod cloudflare;
 pub mod context;
 pub(crate) mod crypto;
 pub mod cty;
+pub mod docs;
 pub mod emulator;
 pub mod framework;
 pub mod logging;

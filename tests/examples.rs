@@ -31,6 +31,9 @@ fn examples_apply() {
         "ephemeral-resources/cfai_r2_temporary_credentials/ephemeral-resource.tf",
         "ephemeral-resources/cfai_r2_presigned_url/ephemeral-resource.tf",
         "ephemeral-resources/cfai_account_api_token/ephemeral-resource.tf",
+        "functions/r2_bucket_resource/function.tf",
+        "functions/r2_s3_endpoint/function.tf",
+        "functions/s3_secret_access_key/function.tf",
     ] {
         let name = file.replace('/', "_");
         std::fs::copy(examples.join(file), ws.work_dir().join(name)).unwrap();
@@ -71,6 +74,10 @@ fn examples_apply() {
     );
     assert_eq!(outputs["docs_indexed"]["value"], 0);
     assert_eq!(emu.get().temp_credentials().len(), 1);
+    assert_eq!(
+        outputs["eu_endpoint"]["value"],
+        "https://0123456789abcdef0123456789abcdef.eu.r2.cloudflarestorage.com"
+    );
     assert!(
         emu.get()
             .authenticated_by()
