@@ -6,6 +6,23 @@ use std::process::ExitCode;
 use cfai::provider::{CfaiProvider, PROVIDER_ADDRESS};
 use cfai::transport::{self, handshake::PluginEnv, Mode};
 
+const HELP: &str = concat!(
+    "terraform-provider-cfai ",
+    env!("CARGO_PKG_VERSION"),
+    r#": the Terraform (and OpenTofu) provider for Cloudflare account API
+tokens, their R2 S3 credentials, and AI Search (source "seed/cfai").
+
+Terraform starts this program itself: install it (dev_overrides, or the
+local plugin mirror) and use `terraform plan` / `apply`; running it by hand
+only prints a reminder.
+
+Options:
+  --debug     run unmanaged and print TF_REATTACH_PROVIDERS to export for
+              Terraform (to attach a debugger)
+  --version   print the version
+  --help      print this text"#
+);
+
 fn main() -> ExitCode {
     // Terraform shows a crashed plugin's stack only from a line starting
     // with "panic: "; Rust's default message would be lost.
@@ -19,6 +36,10 @@ fn main() -> ExitCode {
     }));
 
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{HELP}");
+        return ExitCode::SUCCESS;
+    }
     if args.iter().any(|a| a == "--version" || a == "-v") {
         println!("terraform-provider-cfai {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;

@@ -9,7 +9,36 @@ use std::process::ExitCode;
 use cfai::emulator::{Emulator, EmulatorConfig};
 
 const USAGE: &str = "usage: cfai-emulator [--port N] [--token TOKEN] [--account-id HEX32] \
-[--api-key KEY --email EMAIL] [--state-file PATH]";
+[--api-key KEY --email EMAIL] [--state-file PATH] [--version] [--help]";
+
+const HELP: &str = concat!(
+    "cfai-emulator ",
+    env!("CARGO_PKG_VERSION"),
+    r#": a local stand-in for the Cloudflare API operations terraform-provider-cfai
+uses (account tokens, permission groups, R2 temporary credentials, AI Search).
+It prints its base URL on the first line of stdout; point the provider's
+base_url (or CLOUDFLARE_BASE_URL) at it.
+
+Options:
+  --port N             port on 127.0.0.1 (default 8787; 0 picks a free one)
+  --token TOKEN        API token accepted as Bearer (default dev-token)
+  --account-id HEX32   the account (default 0123456789abcdef0123456789abcdef)
+  --api-key KEY        a global API key accepted with --email (default none)
+  --email EMAIL        the global key's email (default none)
+  --state-file PATH    keep the emulated state in this JSON file (default: memory)
+  --version            print the version
+  --help               print this text
+
+Admin routes (no credentials):
+  POST   /__admin/faults        latency, 429s, 5xx, dropped answers, scripted errors
+  POST   /__admin/ratelimit     Cloudflare's request budget and Ratelimit header
+  POST   /__admin/ai-search     token propagation, instance teardown, sync cooldown
+  POST   /__admin/minted-tokens-authenticate   let minted tokens call the API
+  GET    /__admin/state         the emulated state
+  GET    /__admin/counts        requests per route
+  DELETE /__admin/tokens/{id}   delete a token out of band
+  PATCH  /__admin/tokens/{id}   change a token out of band"#
+);
 
 fn main() -> ExitCode {
     let mut port = 8787u16;
@@ -36,7 +65,11 @@ fn main() -> ExitCode {
             "--email" => value().map(|v| email = Some(v)),
             "--state-file" => value().map(|v| config.state_file = Some(PathBuf::from(v))),
             "-h" | "--help" => {
-                println!("{USAGE}");
+                println!("{HELP}");
+                return ExitCode::SUCCESS;
+            }
+            "--version" | "-v" => {
+                println!("cfai-emulator {}", env!("CARGO_PKG_VERSION"));
                 return ExitCode::SUCCESS;
             }
             other => Err(format!("unknown argument {other}")),
@@ -65,6 +98,10 @@ fn main() -> ExitCode {
     runtime.block_on(async move {
         let emulator = match Emulator::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await {
             Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                eprintln!("cannot start the emulator: port {port} on 127.0.0.1 is already in use. Stop what holds it, or pass --port 0 to use any free port.");
+                return ExitCode::FAILURE;
+            }
             Err(e) => {
                 eprintln!("cannot start the emulator: {e}");
                 return ExitCode::FAILURE;
