@@ -42,7 +42,7 @@ if [ "${1:-}" = "down" ]; then
   if [ -f "$state/url" ]; then
     echo "==> destroying what the quickstart created"
     run_tf destroy -auto-approve -no-color
-    left=$(grep -o '"id"' "$state/emulator.json" 2>/dev/null | wc -l | tr -d ' ')
+    left=$({ grep -o '"id"' "$state/emulator.json" 2>/dev/null || true; } | wc -l | tr -d ' ')
     echo "    the emulator now holds $left objects"
   fi
   if [ -f "$state/emulator.pid" ]; then
