@@ -1,6 +1,6 @@
 # An instance and its indexing progress.
 data "cfai_ai_search_instance" "docs" {
-  id = cfai_ai_search_instance.docs.id
+  id = "docs-search"
 }
 
 output "docs_indexed" {

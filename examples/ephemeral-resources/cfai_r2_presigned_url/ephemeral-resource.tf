@@ -1,3 +1,12 @@
+# An R2-capable token (see cfai_account_api_token).
+resource "cfai_account_api_token" "app" {
+  name = "app-r2-writer"
+  policies = [{
+    permission_groups = ["Workers R2 Storage Write"]
+    resources         = { "com.cloudflare.api.account.0123456789abcdef0123456789abcdef" = "*" }
+  }]
+}
+
 # A presigned GET URL for one object, signed locally with the token's S3
 # key pair, valid one hour and never stored: handed to a provisioner.
 ephemeral "cfai_r2_presigned_url" "report" {

@@ -1,3 +1,12 @@
+# An R2-capable token (see cfai_account_api_token).
+resource "cfai_account_api_token" "app" {
+  name = "app-r2-writer"
+  policies = [{
+    permission_groups = ["Workers R2 Storage Write"]
+    resources         = { "com.cloudflare.api.account.0123456789abcdef0123456789abcdef" = "*" }
+  }]
+}
+
 # Credentials for one bucket, valid 15 minutes, never stored: here handed
 # to a script through a provisioner. They can be given to any provider or
 # tool that takes S3 credentials in its configuration, too.

@@ -1,6 +1,14 @@
-# An R2-backed instance, indexing with the service token registered above
-# (see cfai_ai_search_service_token). Settings left out take Cloudflare's
-# defaults and never show a diff.
+# The token AI Search reads the bucket with (minted and managed here).
+resource "cfai_ai_search_service_token" "managed" {
+  name = "docs-indexer"
+}
+
+resource "cfai_ai_search_namespace" "docs" {
+  name = "docs"
+}
+
+# An R2-backed instance. Settings left out take Cloudflare's defaults and
+# never show a diff.
 resource "cfai_ai_search_instance" "docs" {
   id       = "docs-search"
   type     = "r2"
