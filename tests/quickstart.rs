@@ -101,3 +101,28 @@ fn quickstart_from_a_fresh_clone_and_teardown() {
     assert!(down.contains("the emulator now holds 0 objects"), "{down}");
     assert!(!clone.join(".quickstart").exists());
 }
+
+#[test]
+fn without_terraform_the_quickstart_says_what_to_install() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // A PATH with cargo but no terraform.
+    let cargo_dir = Path::new(env!("CARGO")).parent().unwrap().to_path_buf();
+    let out = Command::new("bash")
+        .arg(root.join("scripts/quickstart.sh"))
+        .env("PATH", format!("{}:/usr/bin:/bin", cargo_dir.display()))
+        .env_remove("TF_ACC_TERRAFORM_PATH")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    if std::path::Path::new("/usr/bin/terraform").exists()
+        || std::path::Path::new("/bin/terraform").exists()
+    {
+        eprintln!(
+            "terraform is installed system-wide here: the missing-terraform path cannot be shown"
+        );
+        return;
+    }
+    assert!(!out.status.success());
+    assert!(text.contains("Install Terraform"), "{text}");
+    assert!(!root.join(".quickstart").exists(), "nothing was started");
+}
