@@ -90,6 +90,9 @@ pub struct Client {
     /// Set once connections have kept failing: later calls fail at once
     /// with this error instead of each waiting out its own retries.
     unreachable: Arc<Mutex<Option<(Instant, ApiError)>>>,
+    /// Counts writes sent by this process: a listing fetched before the
+    /// latest write is stale.
+    writes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// A decoded success envelope.
@@ -192,7 +195,13 @@ impl Client {
             config: Arc::new(config),
             limiter,
             unreachable: Arc::new(Mutex::new(None)),
+            writes: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         })
+    }
+
+    /// How many writes this process has sent (see [`Client::call`]).
+    pub fn write_generation(&self) -> u64 {
+        self.writes.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn has_credentials(&self) -> bool {
@@ -253,6 +262,10 @@ impl Client {
             };
             if cancel.is_cancelled() {
                 return Err(cancelled(attempt - 1));
+            }
+            if !matches!(method, Method::GET | Method::HEAD) {
+                self.writes
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             }
             let mut request = self.http.request(method.clone(), &url).query(query);
             request = match auth {

@@ -276,15 +276,16 @@ impl Resource<Configured> for AccountApiToken {
         private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let client = capture(diags, data.client())?;
+        // Missing credentials are an error here, not a "gone".
+        capture(diags, data.client())?;
         let account = match state.get("account_id").as_str() {
             Some(a) => a.to_string(),
             None => capture(diags, data.account_id(&Value::Null))?,
         };
         let id = state.get("id").as_str()?.to_string();
-        let token = match client.get_token(&account, &id).await {
-            Ok(t) => t,
-            Err(e) if e.is_not_found() => {
+        let token = match data.read_token(&account, &id).await {
+            Ok(Some(t)) => t,
+            Ok(None) => {
                 warn!(id, "token is gone; Terraform will plan to create it again");
                 return None;
             }

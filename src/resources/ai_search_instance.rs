@@ -238,7 +238,8 @@ impl Resource<Configured> for AiSearchInstance {
         _private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let client = capture(diags, data.client())?;
+        // Missing credentials are an error here, not a "gone".
+        capture(diags, data.client())?;
         let account = state_account(data, state, diags)?;
         let ns = state
             .get("namespace")
@@ -246,14 +247,14 @@ impl Resource<Configured> for AiSearchInstance {
             .unwrap_or("default")
             .to_string();
         let id = state.get("id").as_str()?.to_string();
-        match client.get_instance(&account, Some(&ns), &id).await {
-            Ok(instance) => {
+        match data.read_instance(&account, &ns, &id).await {
+            Ok(Some(instance)) => {
                 let mut current = state.clone();
                 current.set("account_id", Value::string(account));
                 current.set("namespace", Value::string(ns));
                 self.state(&current, &instance, diags)
             }
-            Err(e) if e.is_not_found() => None,
+            Ok(None) => None,
             Err(e) => capture(
                 diags,
                 Err(api_error("Could not read the AI Search instance", &e)),

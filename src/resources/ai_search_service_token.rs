@@ -246,9 +246,9 @@ impl Resource<Configured> for AiSearchServiceToken {
         let client = capture(diags, data.client())?;
         let account = state_account(data, state, diags)?;
         let id = state.get("id").as_str()?.to_string();
-        let registered = match client.get_ai_search_token(&account, &id).await {
-            Ok(t) => t,
-            Err(e) if e.is_not_found() => return None,
+        let registered = match data.read_ai_search_token(&account, &id).await {
+            Ok(Some(t)) => t,
+            Ok(None) => return None,
             Err(e) => {
                 return capture(
                     diags,

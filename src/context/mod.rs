@@ -9,7 +9,11 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 use tracing::debug;
 
-use crate::cloudflare::models::PermissionGroup;
+mod listing;
+
+use listing::ListingCache;
+
+use crate::cloudflare::models::{AiSearchToken, Instance, PermissionGroup, Token};
 use crate::cloudflare::{ApiError, Client, ErrorKind};
 use crate::cty::Value;
 use crate::framework::{AttrPath, Diagnostic};
@@ -23,6 +27,9 @@ pub struct Configured {
     default_account: Option<String>,
     /// Permission groups per account, fetched at most once per process.
     groups: Mutex<HashMap<String, GroupCell>>,
+    tokens: ListingCache<Token>,
+    ai_tokens: ListingCache<AiSearchToken>,
+    instances: ListingCache<Instance>,
 }
 
 impl Configured {
@@ -31,6 +38,9 @@ impl Configured {
             client,
             default_account,
             groups: Mutex::new(HashMap::new()),
+            tokens: ListingCache::default(),
+            ai_tokens: ListingCache::default(),
+            instances: ListingCache::default(),
         }
     }
 
@@ -61,6 +71,68 @@ impl Configured {
         })
     }
 
+    /// An account token, from the account's listing when it has it
+    /// (batched refresh); `None` when it is gone.
+    pub async fn read_token(&self, account: &str, id: &str) -> Result<Option<Token>, ApiError> {
+        let client = &self.client;
+        let listed = self
+            .tokens
+            .get(account, client.write_generation(), || async {
+                let all = client.list_tokens(account).await?;
+                Ok(all.into_iter().map(|t| (t.id.clone(), t)).collect())
+            })
+            .await;
+        if let Some(t) = listed.ok().and_then(|m| m.get(id).cloned()) {
+            return Ok(Some(t));
+        }
+        confirm(client.get_token(account, id).await)
+    }
+
+    /// An AI Search service token registration, batched like [`Configured::read_token`].
+    pub async fn read_ai_search_token(
+        &self,
+        account: &str,
+        id: &str,
+    ) -> Result<Option<AiSearchToken>, ApiError> {
+        let client = &self.client;
+        let listed = self
+            .ai_tokens
+            .get(account, client.write_generation(), || async {
+                let all = client.list_ai_search_tokens(account).await?;
+                Ok(all.into_iter().map(|t| (t.id.clone(), t)).collect())
+            })
+            .await;
+        if let Some(t) = listed.ok().and_then(|m| m.get(id).cloned()) {
+            return Ok(Some(t));
+        }
+        confirm(client.get_ai_search_token(account, id).await)
+    }
+
+    /// An AI Search instance, batched per namespace like [`Configured::read_token`].
+    pub async fn read_instance(
+        &self,
+        account: &str,
+        namespace: &str,
+        id: &str,
+    ) -> Result<Option<Instance>, ApiError> {
+        let client = &self.client;
+        let listed = self
+            .instances
+            .get(
+                &format!("{account}/{namespace}"),
+                client.write_generation(),
+                || async {
+                    let all = client.list_instances(account, Some(namespace)).await?;
+                    Ok(all.into_iter().map(|i| (i.id.clone(), i)).collect())
+                },
+            )
+            .await;
+        if let Some(i) = listed.ok().and_then(|m| m.get(id).cloned()) {
+            return Ok(Some(i));
+        }
+        confirm(client.get_instance(account, Some(namespace), id).await)
+    }
+
     pub async fn permission_groups(
         &self,
         account: &str,
@@ -80,6 +152,15 @@ impl Configured {
         .await
         .cloned()
         .map_err(|e| api_error("Could not list permission groups", &e))
+    }
+}
+
+/// A single GET's answer: found, gone, or a failure.
+fn confirm<T>(result: Result<T, ApiError>) -> Result<Option<T>, ApiError> {
+    match result {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
