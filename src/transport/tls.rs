@@ -29,10 +29,55 @@ pub(crate) struct ServerIdentity {
 
 /// ECDSA P-256, CN and SAN `localhost`, serverAuth, valid from 30 s ago
 /// (clock skew between us and Terraform is nil, but Go is strict).
+/// The server's throw-away P-256 key, signing with RustCrypto's `p256`:
+/// the first use of aws-lc costs ~30 ms of library initialisation, which
+/// must not delay the handshake line (the TLS configuration, which needs
+/// aws-lc, is built while Terraform reads that line).
+struct FastKey {
+    key: p256::ecdsa::SigningKey,
+    public: Vec<u8>,
+}
+
+impl rcgen::PublicKeyData for FastKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.public
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        &rcgen::PKCS_ECDSA_P256_SHA256
+    }
+}
+
+impl rcgen::SigningKey for FastKey {
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        use p256::ecdsa::signature::Signer;
+        let signature: p256::ecdsa::Signature = self.key.sign(msg);
+        Ok(signature.to_der().as_bytes().to_vec())
+    }
+}
+
+fn fast_key() -> Result<FastKey, TransportError> {
+    // A uniformly random scalar; the rare out-of-range draw is redrawn.
+    for _ in 0..16 {
+        let bytes: [u8; 32] = rand::random();
+        if let Ok(key) = p256::ecdsa::SigningKey::from_bytes(&bytes.into()) {
+            let public = key
+                .verifying_key()
+                .to_encoded_point(false)
+                .as_bytes()
+                .to_vec();
+            return Ok(FastKey { key, public });
+        }
+    }
+    Err(TransportError::Tls("could not draw a P-256 key".into()))
+}
+
+/// ECDSA P-256, CN and SAN `localhost`, serverAuth, valid from 30 s ago
+/// (clock skew between us and Terraform is nil, but Go is strict).
 pub(crate) fn generate_server_identity() -> Result<ServerIdentity, TransportError> {
     let tls =
         |e: rcgen::Error| TransportError::Tls(format!("generating the server certificate: {e}"));
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(tls)?;
+    let key = fast_key()?;
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).map_err(tls)?;
     params.distinguished_name = rcgen::DistinguishedName::new();
     params
@@ -47,9 +92,16 @@ pub(crate) fn generate_server_identity() -> Result<ServerIdentity, TransportErro
     params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
     let cert = params.self_signed(&key).map_err(tls)?;
+    let pkcs8 = {
+        use p256::pkcs8::EncodePrivateKey;
+        let secret = p256::SecretKey::from(key.key.as_nonzero_scalar());
+        secret
+            .to_pkcs8_der()
+            .map_err(|e| TransportError::Tls(format!("encoding the server key: {e}")))?
+    };
     Ok(ServerIdentity {
         cert: cert.der().clone(),
-        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(pkcs8.as_bytes().to_vec())),
     })
 }
 
