@@ -90,13 +90,12 @@ async fn bind(min: u16, max: u16) -> Result<TcpListener, TransportError> {
 /// a stalled client cannot block the others.
 /// The TLS acceptor, built once, off the path to the handshake line.
 type LazyAcceptor = Arc<tokio::sync::OnceCell<Option<TlsAcceptor>>>;
+/// Builds the acceptor (on a blocking thread: it initialises aws-lc).
+type BuildAcceptor = Arc<dyn Fn() -> Option<TlsAcceptor> + Send + Sync>;
 
 fn accept_loop(
     listener: TcpListener,
-    acceptor: Option<(
-        LazyAcceptor,
-        Arc<dyn Fn() -> Option<TlsAcceptor> + Send + Sync>,
-    )>,
+    acceptor: Option<(LazyAcceptor, BuildAcceptor)>,
 ) -> ReceiverStream<Result<PluginConn, std::io::Error>> {
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
@@ -163,16 +162,15 @@ pub async fn serve<P: ProviderDef>(provider: P, mode: Mode) -> Result<(), Transp
                     // The rustls configuration initialises aws-lc (~30 ms):
                     // it is built now, in the background, while the
                     // handshake line goes out; connections wait for it.
-                    let build: Arc<dyn Fn() -> Option<TlsAcceptor> + Send + Sync> =
-                        Arc::new(move || {
-                            match tls::server_config(&identity, client_cert.clone()) {
-                                Ok(config) => Some(TlsAcceptor::from(Arc::new(config))),
-                                Err(e) => {
-                                    warn!(error = %e, "cannot build the TLS configuration");
-                                    None
-                                }
+                    let build: BuildAcceptor = Arc::new(move || {
+                        match tls::server_config(&identity, client_cert.clone()) {
+                            Ok(config) => Some(TlsAcceptor::from(Arc::new(config))),
+                            Err(e) => {
+                                warn!(error = %e, "cannot build the TLS configuration");
+                                None
                             }
-                        });
+                        }
+                    });
                     let cell: LazyAcceptor = Arc::new(tokio::sync::OnceCell::new());
                     {
                         let (cell, build) = (cell.clone(), build.clone());
