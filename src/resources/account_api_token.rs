@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use tracing::warn;
 
+use super::common::{capture, deleted};
 use super::permission_groups::{resolve_at_apply, resolve_policy};
 use super::token_semantics::same_policies;
 use super::token_state::{
@@ -395,11 +396,8 @@ impl Resource<Configured> for AccountApiToken {
         else {
             return;
         };
-        match client.delete_token(account, id).await {
-            Ok(()) => {}
-            Err(e) if e.is_not_found() => {}
-            Err(e) => diags.push(api_error("Could not delete the API token", &e)),
-        }
+        let result = client.delete_token(account, id).await;
+        deleted(result, "Could not delete the API token", diags);
     }
 
     // ------------------------------------------------------------------ import
@@ -506,9 +504,6 @@ pub fn parse_import_id(id: &str, default_account: Option<&str>) -> Option<(Strin
     (is_account_id(account) && token_ok).then(|| (account.to_string(), token.to_string()))
 }
 
-fn capture<T>(diags: &mut Diagnostics, result: Result<T, Diagnostic>) -> Option<T> {
-    result.map_err(|d| diags.push(d)).ok()
-}
 
 const AT_LEAST_ONE: Validator = Validator::Length {
     min: 1,

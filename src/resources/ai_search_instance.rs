@@ -11,7 +11,7 @@ use serde_json::{Map, Value as Json};
 
 use super::ai_search_instance_fields::{settings, UPDATE_ONLY};
 use super::common::{
-    capture, plan_account, split_import_id, state_account, ACCOUNT_ID, AI_SEARCH_NAME,
+    capture, deleted, import_id, plan_account, state_account, ACCOUNT_ID, AI_SEARCH_NAME,
 };
 use crate::cloudflare::models::Instance;
 use crate::cloudflare::{ApiError, Client};
@@ -343,11 +343,8 @@ impl Resource<Configured> for AiSearchInstance {
             return;
         };
         let ns = state.get("namespace").as_str().unwrap_or("default");
-        match client.delete_instance(account, Some(ns), id).await {
-            Ok(()) => {}
-            Err(e) if e.is_not_found() => {}
-            Err(e) => diags.push(api_error("Could not delete the AI Search instance", &e)),
-        }
+        let result = client.delete_instance(account, Some(ns), id).await;
+        deleted(result, "Could not delete the AI Search instance", diags);
     }
 
     // ------------------------------------------------------------------ import
@@ -358,14 +355,14 @@ impl Resource<Configured> for AiSearchInstance {
         id: &str,
         diags: &mut Diagnostics,
     ) -> Option<(Value, Private)> {
-        let default_account = data.account_id(&Value::Null).ok();
-        let Some((account, parts)) = split_import_id(id, 1, 1, default_account.as_deref()) else {
-            diags.error(
-                "Invalid import id",
-                format!("Expected <account_id>/<id> or <account_id>/<namespace>/<id>, got {id:?}."),
-            );
-            return None;
-        };
+        let (account, parts) = import_id(
+            data,
+            id,
+            1,
+            1,
+            "<account_id>/<id> or <account_id>/<namespace>/<id>",
+            diags,
+        )?;
         let (ns, instance) = match parts.as_slice() {
             [instance] => ("default".to_string(), instance.clone()),
             [ns, instance] => (ns.clone(), instance.clone()),

@@ -3,9 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::common::{
-    capture, plan_account, split_import_id, state_account, ACCOUNT_ID, AI_SEARCH_NAME,
-};
+use super::common::{capture, import_id, plan_account, state_account, ACCOUNT_ID, AI_SEARCH_NAME};
 use crate::cloudflare::models::Namespace;
 use crate::cloudflare::ErrorKind;
 use crate::context::{api_error, Configured};
@@ -196,14 +194,7 @@ impl Resource<Configured> for AiSearchNamespace {
         id: &str,
         diags: &mut Diagnostics,
     ) -> Option<(Value, Private)> {
-        let default_account = data.account_id(&Value::Null).ok();
-        let Some((account, parts)) = split_import_id(id, 1, 0, default_account.as_deref()) else {
-            diags.error(
-                "Invalid import id",
-                format!("Expected <account_id>/<name> or <name>, got {id:?}."),
-            );
-            return None;
-        };
+        let (account, parts) = import_id(data, id, 1, 0, "<account_id>/<name> or <name>", diags)?;
         let mut state = self.schema().empty_value();
         state.set("account_id", Value::string(account));
         state.set("name", Value::string(&parts[0]));

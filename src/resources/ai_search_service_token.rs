@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::common::{capture, plan_account, split_import_id, state_account, ACCOUNT_ID};
+use super::common::{capture, import_id, plan_account, state_account, ACCOUNT_ID};
 use super::service_token_ops::{
     mint, minted_name, minted_request, register, still_in_use, unregister, DEFAULT_GROUPS,
 };
@@ -443,14 +443,14 @@ impl Resource<Configured> for AiSearchServiceToken {
         id: &str,
         diags: &mut Diagnostics,
     ) -> Option<(Value, Private)> {
-        let default_account = data.account_id(&Value::Null).ok();
-        let Some((account, parts)) = split_import_id(id, 1, 0, default_account.as_deref()) else {
-            diags.error(
-                "Invalid import id",
-                format!("Expected <account_id>/<id> or <id> (the registration's id), got {id:?}."),
-            );
-            return None;
-        };
+        let (account, parts) = import_id(
+            data,
+            id,
+            1,
+            0,
+            "<account_id>/<id> or <id> (the registration's id)",
+            diags,
+        )?;
         let mut state = self.schema().empty_value();
         state.set("account_id", Value::string(account));
         state.set("id", Value::string(&parts[0]));

@@ -1,7 +1,8 @@
 //! What every resource file does the same way: the owning account at plan
 //! time, import ids, and turning results into diagnostics.
 
-use crate::context::Configured;
+use crate::cloudflare::ApiError;
+use crate::context::{api_error, Configured};
 use crate::cty::Value;
 use crate::framework::{Diagnostic, Diagnostics, PlanChange, Validator};
 use crate::validation::is_account_id;
@@ -46,6 +47,36 @@ pub(crate) fn state_account(
         Some(a) => Some(a.to_string()),
         None => capture(diags, data.account_id(&Value::Null)),
     }
+}
+
+/// A delete's outcome: an object already gone counts as deleted.
+pub(crate) fn deleted(result: Result<(), ApiError>, summary: &str, diags: &mut Diagnostics) {
+    match result {
+        Ok(()) => {}
+        Err(e) if e.is_not_found() => {}
+        Err(e) => diags.push(api_error(summary, &e)),
+    }
+}
+
+/// The account and parts of an import id (see [`split_import_id`]), or an
+/// error that says which forms are accepted.
+pub(crate) fn import_id(
+    data: &Configured,
+    id: &str,
+    required: usize,
+    optional: usize,
+    forms: &str,
+    diags: &mut Diagnostics,
+) -> Option<(String, Vec<String>)> {
+    let default_account = data.account_id(&Value::Null).ok();
+    let parsed = split_import_id(id, required, optional, default_account.as_deref());
+    if parsed.is_none() {
+        diags.error(
+            "Invalid import id",
+            format!("Expected {forms}, got {id:?}."),
+        );
+    }
+    parsed
 }
 
 /// An import id of `<account_id>/<part>[/<part>…]`, or the parts alone
