@@ -524,10 +524,11 @@ fn not_sent(verdict: &(Instant, ApiError), method: &str, path: &str) -> Option<A
         method,
         path,
         format!(
-            "Not sent: the API was unreachable {:.0} s ago ({} {}), so this request was not attempted.",
+            "Not sent: the API was unreachable {:.0} s ago ({} {}: {}), so this request was not attempted.",
             since.elapsed().as_secs_f64(),
             first.method,
-            first.path
+            first.path,
+            first.detail.lines().next().unwrap_or("no answer")
         ),
     );
     error.attempts = 0;

@@ -82,7 +82,7 @@ impl Configured {
                 Ok(all.into_iter().map(|t| (t.id.clone(), t)).collect())
             })
             .await;
-        if let Some(t) = listed.ok().and_then(|m| m.get(id).cloned()) {
+        if let Some(t) = from_listing(listed, id)? {
             return Ok(Some(t));
         }
         confirm(client.get_token(account, id).await)
@@ -102,7 +102,7 @@ impl Configured {
                 Ok(all.into_iter().map(|t| (t.id.clone(), t)).collect())
             })
             .await;
-        if let Some(t) = listed.ok().and_then(|m| m.get(id).cloned()) {
+        if let Some(t) = from_listing(listed, id)? {
             return Ok(Some(t));
         }
         confirm(client.get_ai_search_token(account, id).await)
@@ -127,7 +127,7 @@ impl Configured {
                 },
             )
             .await;
-        if let Some(i) = listed.ok().and_then(|m| m.get(id).cloned()) {
+        if let Some(i) = from_listing(listed, id)? {
             return Ok(Some(i));
         }
         confirm(client.get_instance(account, Some(namespace), id).await)
@@ -152,6 +152,27 @@ impl Configured {
         .await
         .cloned()
         .map_err(|e| api_error("Could not list permission groups", &e))
+    }
+}
+
+/// The object from a listing. A listing refused for the credentials (list
+/// and read may be granted apart) falls back to one GET; any other failure
+/// (unreachable, timeout, server) is the read's failure, reported once.
+fn from_listing<T: Clone>(
+    listed: Result<std::sync::Arc<HashMap<String, T>>, ApiError>,
+    id: &str,
+) -> Result<Option<T>, ApiError> {
+    match listed {
+        Ok(items) => Ok(items.get(id).cloned()),
+        Err(e)
+            if matches!(
+                e.kind,
+                ErrorKind::Auth | ErrorKind::Validation | ErrorKind::NotFound
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
     }
 }
 

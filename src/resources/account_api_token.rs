@@ -504,7 +504,6 @@ pub fn parse_import_id(id: &str, default_account: Option<&str>) -> Option<(Strin
     (is_account_id(account) && token_ok).then(|| (account.to_string(), token.to_string()))
 }
 
-
 const AT_LEAST_ONE: Validator = Validator::Length {
     min: 1,
     max: usize::MAX,
