@@ -431,26 +431,8 @@ async fn ai_search_service_token_managed_plans_validly() {
 async fn ai_search_service_token_bring_your_own_plans_validly() {
     let emulator = start_emulator().await;
     let plugin = Plugin::configured(&emulator.base_url, ACCOUNT, API_TOKEN).await;
-    let client = support::fast_client(&emulator.base_url, 0);
-    let mut resources = serde_json::Map::new();
-    resources.insert(format!("com.cloudflare.api.account.{ACCOUNT}"), "*".into());
-    let request = cfai::cloudflare::models::TokenRequest {
-        name: "byo".into(),
-        policies: vec![cfai::cloudflare::models::Policy {
-            id: None,
-            effect: "allow".into(),
-            permission_groups: vec![cfai::cloudflare::models::PermissionGroupRef {
-                id: "9e9b428a0bcd46fd80e580b46a69963c".into(),
-                name: None,
-            }],
-            resources,
-        }],
-        condition: None,
-        not_before: None,
-        expires_on: None,
-        status: None,
-    };
-    let token = client.create_token(ACCOUNT, &request).await.unwrap();
+    // An R2-capable token of the account, to bring.
+    let token = parent_token(&emulator).await;
     let key = token.value.unwrap().expose().to_string();
     let mut a = plugin.resources[SERVICE_TOKEN].empty_value();
     a.set("account_id", ACCOUNT.into());
