@@ -616,16 +616,6 @@ async fn ai_search_instance_data_source_reads_validly() {
 
 // -------------------------------------------------------------- ephemeral
 
-fn ephemeral_schema(type_name: &str) -> cfai::framework::Schema {
-    use cfai::framework::ProviderDef;
-    cfai::provider::CfaiProvider
-        .ephemeral_resources()
-        .into_iter()
-        .find(|e| e.type_name() == type_name)
-        .map(|e| e.schema())
-        .unwrap()
-}
-
 async fn parent_token(emulator: &cfai::emulator::Emulator) -> cfai::cloudflare::models::Token {
     let mut resources = serde_json::Map::new();
     resources.insert(format!("com.cloudflare.api.account.{ACCOUNT}"), "*".into());
@@ -657,7 +647,7 @@ async fn ephemeral_resources_open_validly_and_close() {
     let plugin = Plugin::configured(&emulator.base_url, ACCOUNT, API_TOKEN).await;
     let parent = parent_token(&emulator).await;
 
-    let creds = ephemeral_schema("cfai_r2_temporary_credentials");
+    let creds = plugin.ephemeral_schema("cfai_r2_temporary_credentials");
     let mut c = creds.empty_value();
     c.set("account_id", ACCOUNT.into());
     c.set("bucket", "logs".into());
@@ -667,7 +657,7 @@ async fn ephemeral_resources_open_validly_and_close() {
     c.set("prefixes", Value::string_set(["a/"]));
     c.set("jurisdiction", "eu".into());
 
-    let url = ephemeral_schema("cfai_r2_presigned_url");
+    let url = plugin.ephemeral_schema("cfai_r2_presigned_url");
     let mut u = url.empty_value();
     u.set("account_id", ACCOUNT.into());
     u.set("bucket", "logs".into());
@@ -678,7 +668,7 @@ async fn ephemeral_resources_open_validly_and_close() {
     u.set("secret_access_key", "secret".into());
     u.set("session_token", "tok".into());
 
-    let token = ephemeral_schema("cfai_account_api_token");
+    let token = plugin.ephemeral_schema("cfai_account_api_token");
     let mut t = token.empty_value();
     t.set("account_id", ACCOUNT.into());
     t.set("name", "run".into());
@@ -726,9 +716,9 @@ async fn ephemeral_resources_open_validly_and_close() {
 async fn ephemeral_inputs_fail_validation_on_their_path() {
     let emulator = start_emulator().await;
     let plugin = Plugin::configured(&emulator.base_url, ACCOUNT, API_TOKEN).await;
-    let creds = ephemeral_schema("cfai_r2_temporary_credentials");
-    let url = ephemeral_schema("cfai_r2_presigned_url");
-    let token = ephemeral_schema("cfai_account_api_token");
+    let creds = plugin.ephemeral_schema("cfai_r2_temporary_credentials");
+    let url = plugin.ephemeral_schema("cfai_r2_presigned_url");
+    let token = plugin.ephemeral_schema("cfai_account_api_token");
     let with = |schema: &cfai::framework::Schema, pairs: Vec<(&str, Value)>| {
         let mut v = schema.empty_value();
         for (k, x) in pairs {

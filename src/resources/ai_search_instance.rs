@@ -368,7 +368,7 @@ impl Resource<Configured> for AiSearchInstance {
             [ns, instance] => (ns.clone(), instance.clone()),
             _ => return None,
         };
-        let mut state = self.schema().empty_value();
+        let mut state = self.known_schema().empty_value();
         state.set("account_id", Value::string(account));
         state.set("namespace", Value::string(ns));
         state.set("id", Value::string(instance));
@@ -381,9 +381,16 @@ fn is_setting(name: &str) -> bool {
 }
 
 impl AiSearchInstance {
+    /// The schema, built once: reads, plans and mappings consult it for
+    /// every object, and building it allocates every attribute.
+    fn known_schema(&self) -> &'static Schema {
+        static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
+        SCHEMA.get_or_init(|| Resource::<Configured>::schema(&AiSearchInstance))
+    }
+
     /// Whether an update must `PUT` the settings.
     fn settings_change(&self, prior: &Value, planned: &Value) -> bool {
-        self.schema()
+        self.known_schema()
             .attributes
             .iter()
             .map(|a| a.name.as_str())
@@ -396,7 +403,7 @@ impl AiSearchInstance {
         planned: &Value,
         excluded: &[&str],
     ) -> Result<Map<String, Json>, crate::framework::Diagnostic> {
-        mapping::to_api(&self.schema().attributes, planned, excluded).map_err(|e| {
+        mapping::to_api(&self.known_schema().attributes, planned, excluded).map_err(|e| {
             crate::framework::Diagnostic::error(
                 "Could not build the request",
                 format!("The planned instance could not be sent: {e}. This is a bug in the cfai provider."),
@@ -410,7 +417,7 @@ impl AiSearchInstance {
         let mut state = base.clone();
         let json = serde_json::to_value(instance).unwrap_or_default();
         if let Err(e) =
-            mapping::update_from_api(&self.schema().attributes, &mut state, &json, &OURS)
+            mapping::update_from_api(&self.known_schema().attributes, &mut state, &json, &OURS)
         {
             diags.error(
                 "Unexpected instance from the API",

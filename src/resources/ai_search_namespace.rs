@@ -195,7 +195,7 @@ impl Resource<Configured> for AiSearchNamespace {
         diags: &mut Diagnostics,
     ) -> Option<(Value, Private)> {
         let (account, parts) = import_id(data, id, 1, 0, "<account_id>/<name> or <name>", diags)?;
-        let mut state = self.schema().empty_value();
+        let mut state = self.known_schema().empty_value();
         state.set("account_id", Value::string(account));
         state.set("name", Value::string(&parts[0]));
         Some((state, Private::new()))
@@ -203,13 +203,23 @@ impl Resource<Configured> for AiSearchNamespace {
 }
 
 impl AiSearchNamespace {
+    /// The schema, built once: reads, plans and mappings consult it for
+    /// every object, and building it allocates every attribute.
+    fn known_schema(&self) -> &'static Schema {
+        static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
+        SCHEMA.get_or_init(|| Resource::<Configured>::schema(&AiSearchNamespace))
+    }
+
     /// `base` updated with what the API says of the namespace.
     fn state(&self, base: &Value, ns: &Namespace, diags: &mut Diagnostics) -> Option<Value> {
         let mut state = base.clone();
         let json = serde_json::to_value(ns).unwrap_or_default();
-        if let Err(e) =
-            mapping::update_from_api(&self.schema().attributes, &mut state, &json, NOT_FROM_API)
-        {
+        if let Err(e) = mapping::update_from_api(
+            &self.known_schema().attributes,
+            &mut state,
+            &json,
+            NOT_FROM_API,
+        ) {
             diags.error(
                 "Unexpected namespace from the API",
                 format!("The namespace could not be read: {e}."),

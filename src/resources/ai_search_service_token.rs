@@ -451,7 +451,7 @@ impl Resource<Configured> for AiSearchServiceToken {
             "<account_id>/<id> or <id> (the registration's id)",
             diags,
         )?;
-        let mut state = self.schema().empty_value();
+        let mut state = self.known_schema().empty_value();
         state.set("account_id", Value::string(account));
         state.set("id", Value::string(&parts[0]));
         let mut private = Private::new();
@@ -461,6 +461,13 @@ impl Resource<Configured> for AiSearchServiceToken {
 }
 
 impl AiSearchServiceToken {
+    /// The schema, built once: reads, plans and mappings consult it for
+    /// every object, and building it allocates every attribute.
+    fn known_schema(&self) -> &'static Schema {
+        static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
+        SCHEMA.get_or_init(|| Resource::<Configured>::schema(&AiSearchServiceToken))
+    }
+
     /// `base` updated with what the API says of the registration.
     fn state(
         &self,
@@ -470,7 +477,12 @@ impl AiSearchServiceToken {
     ) -> Option<Value> {
         let mut state = base.clone();
         let json = serde_json::to_value(registered).unwrap_or_default();
-        match mapping::update_from_api(&self.schema().attributes, &mut state, &json, NOT_FROM_API) {
+        match mapping::update_from_api(
+            &self.known_schema().attributes,
+            &mut state,
+            &json,
+            NOT_FROM_API,
+        ) {
             Ok(()) => Some(state),
             Err(e) => {
                 diags.error(

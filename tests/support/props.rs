@@ -62,6 +62,16 @@ fn errors(diags: &[proto::Diagnostic]) -> Vec<String> {
         .collect()
 }
 
+/// The value, unless the diagnostics hold errors.
+fn answer<T>(diags: &[proto::Diagnostic], value: impl FnOnce() -> T) -> Result<T, Vec<String>> {
+    let errs = errors(diags);
+    if errs.is_empty() {
+        Ok(value())
+    } else {
+        Err(errs)
+    }
+}
+
 fn path(p: &proto::AttributePath) -> AttrPath {
     use proto::attribute_path::step::Selector;
     AttrPath(
@@ -193,15 +203,10 @@ impl Plugin {
             .await
             .expect("read data")
             .into_inner();
-        let errs = errors(&r.diagnostics);
-        if errs.is_empty() {
-            Ok(undv(r.state, &ty))
-        } else {
-            Err(errs)
-        }
+        answer(&r.diagnostics, || undv(r.state, &ty))
     }
 
-    fn ephemeral_schema(&self, type_name: &str) -> Schema {
+    pub fn ephemeral_schema(&self, type_name: &str) -> Schema {
         CfaiProvider
             .ephemeral_resources()
             .into_iter()
@@ -243,12 +248,7 @@ impl Plugin {
             .await
             .expect("open")
             .into_inner();
-        let errs = errors(&r.diagnostics);
-        if errs.is_empty() {
-            Ok((undv(r.result, &ty), r.private))
-        } else {
-            Err(errs)
-        }
+        answer(&r.diagnostics, || (undv(r.result, &ty), r.private))
     }
 
     pub async fn close(&self, type_name: &str, private: Option<Vec<u8>>) -> Vec<String> {
@@ -359,12 +359,7 @@ impl Plugin {
             .await
             .expect("apply")
             .into_inner();
-        let errs = errors(&r.diagnostics);
-        if errs.is_empty() {
-            Ok((undv(r.new_state, &ty), r.private))
-        } else {
-            Err(errs)
-        }
+        answer(&r.diagnostics, || (undv(r.new_state, &ty), r.private))
     }
 
     pub async fn read(
@@ -386,12 +381,7 @@ impl Plugin {
             .await
             .expect("read")
             .into_inner();
-        let errs = errors(&r.diagnostics);
-        if errs.is_empty() {
-            Ok((undv(r.new_state, &ty), r.private))
-        } else {
-            Err(errs)
-        }
+        answer(&r.diagnostics, || (undv(r.new_state, &ty), r.private))
     }
 
     /// One object's whole life under Terraform's rules, from configurations
