@@ -184,21 +184,52 @@ impl ServerCertVerifier for PinnedServer {
     }
 }
 
+/// Presents a certificate with whatever key it is given, matching or not
+/// (rustls' own builder refuses a mismatch before the server can).
+#[derive(Debug)]
+struct AnyPair(Arc<rustls::sign::CertifiedKey>);
+
+impl rustls::client::ResolvesClientCert for AnyPair {
+    fn resolve(
+        &self,
+        _hints: &[&[u8]],
+        _schemes: &[SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
 async fn tls_channel(
     plugin: &Plugin,
     identity: Option<(CertificateDer<'static>, PrivateKeyDer<'static>)>,
 ) -> Result<Channel, String> {
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .dangerous()
-    .with_custom_certificate_verifier(Arc::new(PinnedServer(
-        plugin.server_cert.clone().expect("TLS handshake"),
-    )));
+    tls_channel_with(plugin, identity, rustls::DEFAULT_VERSIONS).await
+}
+
+async fn tls_channel_with(
+    plugin: &Plugin,
+    identity: Option<(CertificateDer<'static>, PrivateKeyDer<'static>)>,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Result<Channel, String> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(versions)
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(PinnedServer(
+            plugin.server_cert.clone().expect("TLS handshake"),
+        )));
     let mut config = match identity {
-        Some((cert, key)) => builder.with_client_auth_cert(vec![cert], key).unwrap(),
+        Some((cert, key)) => {
+            let key = provider.key_provider.load_private_key(key).unwrap();
+            builder.with_client_cert_resolver(Arc::new(AnyPair(Arc::new(
+                rustls::sign::CertifiedKey::new(vec![cert], key),
+            ))))
+        }
         None => builder.with_no_client_auth(),
     };
     config.alpn_protocols = vec![b"h2".to_vec()];
@@ -242,7 +273,7 @@ async fn pinned_client_certificate_is_required() {
     let plugin = start_plugin(Some(&pem));
 
     // The certificate Terraform announced: accepted, and the provider answers.
-    let channel = tls_channel(&plugin, Some((der, key)))
+    let channel = tls_channel(&plugin, Some((der.clone(), key.clone_key())))
         .await
         .expect("connect with the pinned certificate");
     let schema = get_schema(channel.clone())
@@ -264,6 +295,18 @@ async fn pinned_client_certificate_is_required() {
         tonic_health::pb::health_check_response::ServingStatus::Serving as i32
     );
 
+    // TLS 1.2 (go-plugin allows it): the P-521 signature is checked there too.
+    let channel = tls_channel_with(
+        &plugin,
+        Some((der.clone(), key)),
+        &[&rustls::version::TLS12],
+    )
+    .await
+    .expect("connect over TLS 1.2 with the pinned certificate");
+    get_schema(channel)
+        .await
+        .expect("GetProviderSchema over TLS 1.2");
+
     // No certificate: refused.
     let refused = match tls_channel(&plugin, None).await {
         Err(_) => true,
@@ -278,6 +321,24 @@ async fn pinned_client_certificate_is_required() {
         Ok(channel) => get_schema(channel).await.is_err(),
     };
     assert!(refused, "a client with another certificate must be refused");
+
+    // The pinned certificate without its key (the handshake signature is
+    // made with another P-521 key): refused, in TLS 1.3 and 1.2.
+    for versions in [
+        &[&rustls::version::TLS13][..],
+        &[&rustls::version::TLS12][..],
+    ] {
+        let (_, _, stranger_key) = terraform_like_cert();
+        let refused =
+            match tls_channel_with(&plugin, Some((der.clone(), stranger_key)), versions).await {
+                Err(_) => true,
+                Ok(channel) => get_schema(channel).await.is_err(),
+            };
+        assert!(
+            refused,
+            "the pinned certificate signed with another key must be refused ({versions:?})"
+        );
+    }
     plugin.assert_stdout_was_only_the_handshake();
 }
 

@@ -4,15 +4,19 @@
 //! Terraform's certificate is ECDSA P-521/SHA-512 with CA:TRUE, which
 //! webpki refuses as an end-entity certificate, so stock verification cannot
 //! work; optional client auth would let any local process in. We pin the
-//! DER bytes and verify the handshake signature ourselves with aws-lc-rs,
-//! which (unlike ring) supports P-521.
+//! DER bytes and verify the handshake signature ourselves: ring (our crypto
+//! provider, see `crate::crypto`) has no P-521, so that one scheme is
+//! checked with RustCrypto's `p521`.
 
 use std::sync::Arc;
 
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use rustls::pki_types::{
+    alg_id, AlgorithmIdentifier, CertificateDer, InvalidSignature, PrivateKeyDer,
+    PrivatePkcs8KeyDer, SignatureVerificationAlgorithm, UnixTime,
+};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{
     CertificateError, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme,
@@ -29,10 +33,8 @@ pub(crate) struct ServerIdentity {
 
 /// ECDSA P-256, CN and SAN `localhost`, serverAuth, valid from 30 s ago
 /// (clock skew between us and Terraform is nil, but Go is strict).
-/// The server's throw-away P-256 key, signing with RustCrypto's `p256`:
-/// the first use of aws-lc costs ~30 ms of library initialisation, which
-/// must not delay the handshake line (the TLS configuration, which needs
-/// aws-lc, is built while Terraform reads that line).
+/// The server's throw-away P-256 key, made with RustCrypto's `p256` (it
+/// only signs the certificate; rustls signs the handshake with ring).
 struct FastKey {
     key: p256::ecdsa::SigningKey,
     public: Vec<u8>,
@@ -89,6 +91,10 @@ pub(crate) fn generate_server_identity() -> Result<ServerIdentity, TransportErro
     let now = time::OffsetDateTime::now_utc();
     params.not_before = now - time::Duration::seconds(30);
     params.not_after = now + time::Duration::days(30);
+    // Positive, 16 random bytes (rcgen draws it only with its own crypto).
+    let mut serial: [u8; 16] = rand::random();
+    serial[0] &= 0x7f;
+    params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
     params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
     let cert = params.self_signed(&key).map_err(tls)?;
@@ -173,7 +179,7 @@ impl ClientCertVerifier for PinnedClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.algorithms)
+        verify_tls12_signature(message, cert, dss, self.algorithms_for(dss.scheme))
     }
 
     fn verify_tls13_signature(
@@ -182,10 +188,57 @@ impl ClientCertVerifier for PinnedClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.algorithms)
+        verify_tls13_signature(message, cert, dss, self.algorithms_for(dss.scheme))
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
+        let mut schemes = self.algorithms.supported_schemes();
+        schemes.extend(P521_ONLY.supported_schemes());
+        schemes
+    }
+}
+
+impl PinnedClientCert {
+    fn algorithms_for(&self, scheme: SignatureScheme) -> &WebPkiSupportedAlgorithms {
+        if scheme == SignatureScheme::ECDSA_NISTP521_SHA512 {
+            &P521_ONLY
+        } else {
+            &self.algorithms
+        }
+    }
+}
+
+/// ECDSA P-521 with SHA-512, the scheme of Terraform's client certificate.
+static P521_ONLY: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
+    all: &[&EcdsaP521Sha512],
+    mapping: &[(SignatureScheme::ECDSA_NISTP521_SHA512, &[&EcdsaP521Sha512])],
+};
+
+#[derive(Debug)]
+struct EcdsaP521Sha512;
+
+impl SignatureVerificationAlgorithm for EcdsaP521Sha512 {
+    fn verify_signature(
+        &self,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), InvalidSignature> {
+        use p521::ecdsa::signature::Verifier;
+        let key =
+            p521::ecdsa::VerifyingKey::from_sec1_bytes(public_key).map_err(|_| InvalidSignature)?;
+        let signature =
+            p521::ecdsa::Signature::from_der(signature).map_err(|_| InvalidSignature)?;
+        // p521's verifier hashes the message with SHA-512.
+        key.verify(message, &signature)
+            .map_err(|_| InvalidSignature)
+    }
+
+    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
+        alg_id::ECDSA_P521
+    }
+
+    fn signature_alg_id(&self) -> AlgorithmIdentifier {
+        alg_id::ECDSA_SHA512
     }
 }
