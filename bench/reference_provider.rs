@@ -1,0 +1,157 @@
+//! The benchmark's floor: a provider with cfai's resource schemas that does
+//! no work. Plans are the framework's (no name resolution, no API), create
+//! and update return the plan with unknowns null, read returns the state,
+//! delete does nothing. Timing it against `terraform_data` shows what any
+//! external plugin with these schemas costs Terraform itself (process
+//! starts, gRPC, msgpack, per-RPC plan checks); timing cfai against it
+//! shows what our resources and the API add. Not shipped; built only by
+//! the benchmark:
+//!
+//!     cargo build --release --example reference-provider
+//!
+//! and installed under the name Terraform looks for, in a directory of its
+//! own used by `dev_overrides` (see bench/suite.py).
+
+use std::process::ExitCode;
+
+use async_trait::async_trait;
+use cfai::cty::Value;
+use cfai::framework::{
+    DataSource, Diagnostics, Function, PlanChange, Private, ProviderDef, Resource, Schema,
+};
+use cfai::provider::CfaiProvider;
+use cfai::transport::{self, handshake::PluginEnv, Mode};
+use tokio_util::sync::CancellationToken;
+
+struct Reference;
+
+#[async_trait]
+impl ProviderDef for Reference {
+    type Data = ();
+
+    fn schema(&self) -> Schema {
+        CfaiProvider.schema()
+    }
+
+    async fn configure(
+        &self,
+        _config: &Value,
+        _terraform_version: &str,
+        _stop: CancellationToken,
+        _diags: &mut Diagnostics,
+    ) -> Option<()> {
+        Some(())
+    }
+
+    fn resources(&self) -> Vec<Box<dyn Resource<()>>> {
+        CfaiProvider
+            .resources()
+            .iter()
+            .map(|real| {
+                Box::new(Echo {
+                    type_name: real.type_name(),
+                    schema: real.schema(),
+                }) as Box<dyn Resource<()>>
+            })
+            .collect()
+    }
+
+    fn data_sources(&self) -> Vec<Box<dyn DataSource<()>>> {
+        Vec::new()
+    }
+
+    fn functions(&self) -> Vec<Box<dyn Function>> {
+        Vec::new()
+    }
+}
+
+struct Echo {
+    type_name: &'static str,
+    schema: Schema,
+}
+
+fn settled(planned: &Value) -> Value {
+    let mut value = planned.clone();
+    value.unknowns_to_null();
+    value
+}
+
+#[async_trait]
+impl Resource<()> for Echo {
+    fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+
+    fn schema(&self) -> Schema {
+        self.schema.clone()
+    }
+
+    async fn plan(&self, _: &(), _change: &mut PlanChange, _: &mut Diagnostics) {}
+
+    async fn create(
+        &self,
+        _: &(),
+        planned: &Value,
+        _config: &Value,
+        _private: &mut Private,
+        _: &mut Diagnostics,
+    ) -> Option<Value> {
+        Some(settled(planned))
+    }
+
+    async fn read(
+        &self,
+        _: &(),
+        state: &Value,
+        _private: &mut Private,
+        _: &mut Diagnostics,
+    ) -> Option<Value> {
+        Some(state.clone())
+    }
+
+    async fn update(
+        &self,
+        _: &(),
+        _prior: &Value,
+        planned: &Value,
+        _config: &Value,
+        _private: &mut Private,
+        _: &mut Diagnostics,
+    ) -> Option<Value> {
+        Some(settled(planned))
+    }
+
+    async fn delete(&self, _: &(), _state: &Value, _: &mut Diagnostics) {}
+
+    async fn import(&self, _: &(), _id: &str, diags: &mut Diagnostics) -> Option<(Value, Private)> {
+        diags.error("Not supported", "The reference provider does not import.");
+        None
+    }
+}
+
+fn main() -> ExitCode {
+    let env = match PluginEnv::from_env() {
+        Ok(env) => env,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(transport::serve(Reference, Mode::Managed(env))) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("reference-provider: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
