@@ -3,6 +3,7 @@
 
 mod conn;
 pub mod handshake;
+mod timing;
 pub mod tls;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -245,6 +246,7 @@ pub async fn serve<P: ProviderDef>(provider: P, mode: Mode) -> Result<(), Transp
         }
     };
     Server::builder()
+        .layer(timing::RpcTiming)
         .add_service(health_service)
         .add_service(controller)
         .add_service(grpc_provider)
