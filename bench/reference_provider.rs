@@ -1,13 +1,15 @@
 //! The benchmark's floor: a provider with cfai's resource schemas that does
 //! no work. Plans are the framework's (no name resolution, no API), create
-//! and update return the plan with unknowns null, read returns the state,
-//! delete does nothing. Timing it against `terraform_data` shows what any
+//! and update return the plan with each unknown string a 32-character
+//! placeholder (about the size of cfai's ids, keys and times, so Terraform
+//! carries a state of similar size), read returns the state, delete does
+//! nothing. Timing it against `terraform_data` shows what any
 //! external plugin with these schemas costs Terraform itself (process
 //! starts, gRPC, msgpack, per-RPC plan checks); timing cfai against it
 //! shows what our resources and the API add. Not shipped; built only by
 //! the benchmark:
 //!
-//!     cargo build --release --example reference-provider
+//!     cargo build --release --example reference-provider && cargo build --release
 //!
 //! and installed under the name Terraform looks for, in a directory of its
 //! own used by `dev_overrides` (see bench/suite.py).
@@ -15,7 +17,9 @@
 use std::process::ExitCode;
 
 use async_trait::async_trait;
-use cfai::cty::Value;
+use std::collections::BTreeMap;
+
+use cfai::cty::{Type, Value};
 use cfai::framework::{
     DataSource, Diagnostics, Function, PlanChange, Private, ProviderDef, Resource, Schema,
 };
@@ -70,10 +74,52 @@ struct Echo {
     schema: Schema,
 }
 
-fn settled(planned: &Value) -> Value {
-    let mut value = planned.clone();
-    value.unknowns_to_null();
-    value
+impl Echo {
+    fn settled(&self, planned: &Value) -> Value {
+        settle(planned, &self.schema.cty_type())
+    }
+}
+
+/// The planned value with every unknown made known: strings a placeholder,
+/// numbers 0, bools false, collections empty.
+fn settle(value: &Value, ty: &Type) -> Value {
+    match (value, ty) {
+        (Value::Unknown, Type::String) => Value::string("x".repeat(32)),
+        (Value::Unknown, Type::Number) => Value::number(0),
+        (Value::Unknown, Type::Bool) => Value::Bool(false),
+        (Value::Unknown, Type::List(_)) => Value::List(Vec::new()),
+        (Value::Unknown, Type::Set(_)) => Value::Set(Vec::new()),
+        (Value::Unknown, Type::Map(_)) => Value::Map(BTreeMap::new()),
+        (Value::Unknown, Type::Object(fields)) => Value::Object(
+            fields
+                .iter()
+                .map(|(name, t)| (name.clone(), settle(&Value::Unknown, t)))
+                .collect(),
+        ),
+        (Value::Unknown, _) => Value::Null,
+        (Value::List(items), Type::List(t)) => {
+            Value::List(items.iter().map(|v| settle(v, t)).collect())
+        }
+        (Value::Set(items), Type::Set(t)) => {
+            Value::Set(items.iter().map(|v| settle(v, t)).collect())
+        }
+        (Value::Map(items), Type::Map(t)) => Value::Map(
+            items
+                .iter()
+                .map(|(k, v)| (k.clone(), settle(v, t)))
+                .collect(),
+        ),
+        (Value::Object(items), Type::Object(fields)) => Value::Object(
+            items
+                .iter()
+                .map(|(k, v)| {
+                    let t = fields.get(k).cloned().unwrap_or(Type::Dynamic);
+                    (k.clone(), settle(v, &t))
+                })
+                .collect(),
+        ),
+        (other, _) => other.clone(),
+    }
 }
 
 #[async_trait]
@@ -96,7 +142,7 @@ impl Resource<()> for Echo {
         _private: &mut Private,
         _: &mut Diagnostics,
     ) -> Option<Value> {
-        Some(settled(planned))
+        Some(self.settled(planned))
     }
 
     async fn read(
@@ -118,7 +164,7 @@ impl Resource<()> for Echo {
         _private: &mut Private,
         _: &mut Diagnostics,
     ) -> Option<Value> {
-        Some(settled(planned))
+        Some(self.settled(planned))
     }
 
     async fn delete(&self, _: &(), _state: &Value, _: &mut Diagnostics) {}

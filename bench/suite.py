@@ -4,7 +4,10 @@ built-in `terraform_data` carrying the same input, in one run, alternating,
 median of ROUNDS. Writes the figures, with the command, to BENCHMARKS.md
 between the "suite" markers.
 
-    cargo build --release --bins --example reference-provider && python3 bench/suite.py [--tokens 200] [--instances 50] [--rounds 3]
+    cargo build --release --example reference-provider && cargo build --release && python3 bench/suite.py [--tokens 200] [--instances 50] [--rounds 3]
+
+(The example first: building it turns on the test-only crypto features, so
+the shipped binaries are built after it, without them.)
 
 Besides terraform_data, each table times the reference provider
 (bench/reference_provider.rs): cfai's schemas, no work at all. The three
@@ -27,7 +30,7 @@ p.add_argument("--rounds", type=int, default=3)
 p.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
 args = p.parse_args()
 TF = os.environ.get("TF_ACC_TERRAFORM_PATH") or shutil.which("terraform") or os.path.join(ROOT, "..", "shared", "bin", "terraform")
-COMMAND = f"cargo build --release --bins --example reference-provider && python3 bench/suite.py --tokens {args.tokens} --instances {args.instances} --rounds {args.rounds}"
+COMMAND = f"cargo build --release --example reference-provider && cargo build --release && python3 bench/suite.py --tokens {args.tokens} --instances {args.instances} --rounds {args.rounds}"
 
 work = tempfile.mkdtemp(prefix="cfai-bench-")
 emulators = []
@@ -258,7 +261,7 @@ for emu in emulators:
 stamp = time.strftime("%Y-%m-%d")
 text = (f"<!-- suite -->\n## Benchmark suite ({stamp})\n\nCommand: `{COMMAND}` (release build, this 2-core machine, the emulator on loopback). "
         f"Times are medians of {R} rounds, the three kinds in rotating order; the ratios are the figures. "
-        "*reference* is bench/reference_provider.rs: cfai's schemas and no work (no API, no name resolution), "
+        "*reference* is bench/reference_provider.rs: cfai's schemas and no work (no API, no name resolution; unknowns become 32-character placeholders, so its state is about the size of cfai's), "
         "so reference / terraform_data is what any external provider with these schemas costs Terraform, and cfai / reference is what cfai adds. "
         "Each cfai round runs against a fresh emulator (a fresh 5-minute budget).\n") + "\n".join(out) + "\n<!-- /suite -->\n"
 path = args.out

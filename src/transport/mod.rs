@@ -89,14 +89,9 @@ async fn bind(min: u16, max: u16) -> Result<TcpListener, TransportError> {
 
 /// Accepts connections and finishes TLS handshakes off the accept loop, so
 /// a stalled client cannot block the others.
-/// The TLS acceptor, built once, off the path to the handshake line.
-type LazyAcceptor = Arc<tokio::sync::OnceCell<Option<TlsAcceptor>>>;
-/// Builds the acceptor (on a blocking thread: it initialises aws-lc).
-type BuildAcceptor = Arc<dyn Fn() -> Option<TlsAcceptor> + Send + Sync>;
-
 fn accept_loop(
     listener: TcpListener,
-    acceptor: Option<(LazyAcceptor, BuildAcceptor)>,
+    acceptor: Option<TlsAcceptor>,
 ) -> ReceiverStream<Result<PluginConn, std::io::Error>> {
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
@@ -116,20 +111,8 @@ fn accept_loop(
                         return;
                     }
                 }
-                Some((cell, build)) => {
+                Some(acceptor) => {
                     tokio::spawn(async move {
-                        let acceptor = cell
-                            .get_or_init(|| async move {
-                                tokio::task::spawn_blocking(move || build())
-                                    .await
-                                    .ok()
-                                    .flatten()
-                            })
-                            .await;
-                        let Some(acceptor) = acceptor.clone() else {
-                            warn!(%peer, "no TLS configuration: refusing the connection");
-                            return;
-                        };
                         match acceptor.accept(stream).await {
                             Ok(tls) => {
                                 let _ = tx.send(Ok(PluginConn::Tls(Box::new(tls)))).await;
@@ -156,36 +139,12 @@ pub async fn serve<P: ProviderDef>(provider: P, mode: Mode) -> Result<(), Transp
             match &env.client_cert_pem {
                 Some(pem) => {
                     let client_cert = tls::parse_pem_certificate(pem)?;
-                    let identity = Arc::new(tls::generate_server_identity()?);
+                    let identity = tls::generate_server_identity()?;
                     // go-plugin wants the DER as base64 *without* padding.
                     let b64 = base64::engine::general_purpose::STANDARD_NO_PAD
                         .encode(identity.cert.as_ref());
-                    // The rustls configuration initialises aws-lc (~30 ms):
-                    // it is built now, in the background, while the
-                    // handshake line goes out; connections wait for it.
-                    let build: BuildAcceptor = Arc::new(move || {
-                        match tls::server_config(&identity, client_cert.clone()) {
-                            Ok(config) => Some(TlsAcceptor::from(Arc::new(config))),
-                            Err(e) => {
-                                warn!(error = %e, "cannot build the TLS configuration");
-                                None
-                            }
-                        }
-                    });
-                    let cell: LazyAcceptor = Arc::new(tokio::sync::OnceCell::new());
-                    {
-                        let (cell, build) = (cell.clone(), build.clone());
-                        tokio::spawn(async move {
-                            cell.get_or_init(|| async move {
-                                tokio::task::spawn_blocking(move || build())
-                                    .await
-                                    .ok()
-                                    .flatten()
-                            })
-                            .await;
-                        });
-                    }
-                    (listener, Some((cell, build)), b64)
+                    let config = tls::server_config(&identity, client_cert)?;
+                    (listener, Some(TlsAcceptor::from(Arc::new(config))), b64)
                 }
                 None => (listener, None, String::new()),
             }
