@@ -183,17 +183,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(transport::serve(Reference, Mode::Managed(env))) {
+    match transport::run(Reference, Mode::Managed(env)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("reference-provider: {e}");

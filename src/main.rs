@@ -59,24 +59,7 @@ fn main() -> ExitCode {
     };
     cfai::logging::init();
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let managed = matches!(mode, Mode::Managed(_));
-    let result = runtime.block_on(async move {
-        if managed {
-            transport::ignore_interrupts();
-        }
-        transport::serve(CfaiProvider, mode).await
-    });
-    match result {
+    match transport::run(CfaiProvider, mode) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("terraform-provider-cfai: {e}");

@@ -214,6 +214,24 @@ pub async fn serve<P: ProviderDef>(provider: P, mode: Mode) -> Result<(), Transp
     Ok(())
 }
 
+/// The whole life of a plugin process: a tokio runtime, serving until
+/// Terraform asks us to stop. The error is what to print before exiting.
+pub fn run<P: ProviderDef>(provider: P, mode: Mode) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let managed = matches!(mode, Mode::Managed(_));
+    runtime
+        .block_on(async move {
+            if managed {
+                ignore_interrupts();
+            }
+            serve(provider, mode).await
+        })
+        .map_err(|e| e.to_string())
+}
+
 /// Ctrl-C in the terminal must reach Terraform only; it calls StopProvider.
 pub fn ignore_interrupts() {
     tokio::spawn(async {
