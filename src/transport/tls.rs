@@ -31,8 +31,6 @@ pub(crate) struct ServerIdentity {
     pub key: PrivateKeyDer<'static>,
 }
 
-/// ECDSA P-256, CN and SAN `localhost`, serverAuth, valid from 30 s ago
-/// (clock skew between us and Terraform is nil, but Go is strict).
 /// The server's throw-away P-256 key, made with RustCrypto's `p256` (it
 /// only signs the certificate; rustls signs the handshake with ring).
 struct FastKey {
