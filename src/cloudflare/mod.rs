@@ -475,7 +475,7 @@ impl Client {
     /// after it are asked for together (a few at a time, the limiter still
     /// pacing them), so a long list costs a couple of round trips, not one
     /// per page. Should the list grow meanwhile, paging goes on from there.
-    pub(crate) async fn list_all<T: DeserializeOwned + Send + 'static>(
+    pub(crate) async fn list_all<T: DeserializeOwned>(
         &self,
         path: &str,
         per_page: u64,
@@ -484,8 +484,7 @@ impl Client {
         let mut out = Vec::new();
         let mut page = 1u64;
         loop {
-            let query = page_query(page, per_page, extra);
-            let first: Page<Vec<T>> = self.get(path, &borrowed(&query)).await?;
+            let first: Page<Vec<T>> = self.get(path, &page_query(page, per_page, extra)).await?;
             let got = first.result.len();
             let info = first.info.unwrap_or_default();
             out.extend(first.result);
@@ -497,43 +496,21 @@ impl Client {
                 .total_count
                 .map(|total| total.div_ceil(per_page).min(MAX_PAGES))
                 .unwrap_or(page);
-            let mut next = page + 1;
             let mut full = true;
-            while next <= last_known && full {
-                let batch_end = (next + PARALLEL_PAGES - 1).min(last_known);
-                let mut pages = tokio::task::JoinSet::new();
-                for p in next..=batch_end {
-                    let (client, path, query) = (
-                        self.clone(),
-                        path.to_string(),
-                        page_query(p, per_page, extra),
-                    );
-                    pages.spawn(async move {
-                        (p, client.get::<Vec<T>>(&path, &borrowed(&query)).await)
-                    });
-                }
-                let mut results: Vec<(u64, Page<Vec<T>>)> = Vec::new();
-                while let Some(joined) = pages.join_next().await {
-                    let (p, result) = joined.map_err(|e| {
-                        ApiError::new(
-                            ErrorKind::Transport,
-                            "GET",
-                            path,
-                            format!("a page request failed: {e}"),
-                        )
-                    })?;
-                    results.push((p, result?));
-                }
-                results.sort_by_key(|(p, _)| *p);
-                for (p, got) in results {
+            while page < last_known && full {
+                let batch = (page + 1..=(page + PARALLEL_PAGES).min(last_known)).map(|p| {
+                    let query = page_query(p, per_page, extra);
+                    async move { self.get::<Vec<T>>(path, &query).await }
+                });
+                // In page order, as asked.
+                for got in futures_util::future::try_join_all(batch).await? {
+                    page += 1;
                     full = got.result.len() as u64 == per_page;
                     out.extend(got.result);
-                    page = p;
                     if !full {
                         break;
                     }
                 }
-                next = batch_end + 1;
             }
             if !full || page >= MAX_PAGES {
                 return Ok(out);
@@ -550,17 +527,13 @@ const PARALLEL_PAGES: u64 = 8;
 /// A list longer than this many pages is a runaway, not an account.
 const MAX_PAGES: u64 = 10_000;
 
-fn page_query(page: u64, per_page: u64, extra: &[(&str, String)]) -> Vec<(String, String)> {
+fn page_query<'a>(page: u64, per_page: u64, extra: &[(&'a str, String)]) -> Vec<(&'a str, String)> {
     let mut query = vec![
-        ("page".to_string(), page.to_string()),
-        ("per_page".to_string(), per_page.to_string()),
+        ("page", page.to_string()),
+        ("per_page", per_page.to_string()),
     ];
-    query.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    query.extend(extra.iter().cloned());
     query
-}
-
-fn borrowed(query: &[(String, String)]) -> Vec<(&str, String)> {
-    query.iter().map(|(k, v)| (k.as_str(), v.clone())).collect()
 }
 
 fn decode<T: DeserializeOwned>(
