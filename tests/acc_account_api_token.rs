@@ -114,8 +114,8 @@ fn create_plan_empty_update_roll_import_destroy() {
         sha256_hex(&value)
     );
     let schema = ws.json(&["providers", "schema", "-json"]);
-    let attrs = &schema["provider_schemas"]["registry.terraform.io/seed/cfai"]["resource_schemas"]
-        ["cfai_account_api_token"]["block"]["attributes"];
+    let attrs = &support::cfai_schema(&schema)["resource_schemas"]["cfai_account_api_token"]
+        ["block"]["attributes"];
     assert_eq!(attrs["value"]["sensitive"], true);
     assert_eq!(attrs["secret_access_key"]["sensitive"], true);
 
@@ -320,16 +320,22 @@ fn drift_is_planned_not_hidden() {
     ws.apply();
     assert_eq!(emu.get().dump()["tokens"][&id]["token"]["name"], "drift");
 
-    // Expired: stays in state with a warning, nothing replaced.
+    // Expired outside Terraform (its expiry moved into the past): the
+    // refresh shows it; the configuration has no expiry, so the plan
+    // restores that in place, which revives the token (never replaced).
     assert!(emu.get().expire_token(&id));
-    let (code, text) = ws.plan_code();
-    assert_eq!(code, 0, "{text}");
-    assert!(
-        text.contains("has expired"),
-        "a warning is expected:\n{text}"
-    );
     ws.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
     assert_eq!(ws.resource("cfai_account_api_token.t")["status"], "expired");
+    let (code, text) = ws.plan_code();
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("has expired; this apply revives it") && text.contains("1 to change"),
+        "a warning is expected:\n{text}"
+    );
+    ws.apply();
+    assert_eq!(ws.resource("cfai_account_api_token.t")["status"], "active");
+    assert_eq!(ws.resource("cfai_account_api_token.t")["id"], id.as_str());
+    ws.assert_plan_empty();
 
     // Deleted outside Terraform: planned for creation.
     assert!(emu.get().delete_token(&id));
@@ -429,6 +435,12 @@ fn names_are_fetched_once_per_provider_process() {
 #[test]
 fn bucket_scoped_token_with_function_and_data_source() {
     let Some((emu, ws)) = setup() else { return };
+    if !support::client_supports(
+        "bucket_scoped_token_with_function_and_data_source",
+        support::Feature::Functions,
+    ) {
+        return;
+    }
     let base = emu.get().base_url.clone();
     ws.write(&format!(
         r#"{}

@@ -4,7 +4,10 @@
 mod support;
 
 use serde_json::json;
-use support::{provider_block, require_terraform, BackgroundEmulator, Workspace, ACCOUNT};
+use support::{
+    client, client_supports, provider_block, require_terraform, BackgroundEmulator, Feature,
+    Workspace, ACCOUNT,
+};
 
 fn setup() -> Option<(BackgroundEmulator, Workspace)> {
     let tf = require_terraform()?;
@@ -118,6 +121,12 @@ fn api_tokens(emu: &BackgroundEmulator) -> serde_json::Map<String, serde_json::V
 #[test]
 fn bring_your_own_token_with_a_write_only_key() {
     let Some((emu, ws)) = setup() else { return };
+    if !client_supports(
+        "bring_your_own_token_with_a_write_only_key",
+        Feature::WriteOnly,
+    ) {
+        return;
+    }
     let base = emu.get().base_url.clone();
     let config = |version: u32, extra: &str| {
         format!(
@@ -204,6 +213,66 @@ resource "cfai_ai_search_service_token" "svc" {{
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(ai_tokens(&emu).is_empty());
     assert!(api_tokens(&emu).is_empty());
+}
+
+/// Regression vector: on a client without write-only arguments (OpenTofu
+/// 1.6), `cf_api_key_wo` wired from another resource is unknown when the
+/// configuration is validated. It used to pass validation and be nulled by
+/// the plan ("planned an invalid value ... does not match config value").
+/// Now it is refused at validation, on the attribute, naming `cf_api_key`;
+/// nothing is created or stored; the stored form works.
+#[test]
+fn a_write_only_key_is_refused_by_a_client_without_write_only() {
+    let Some((emu, ws)) = setup() else { return };
+    if let Some(c) = client().filter(|c| c.supports(Feature::WriteOnly)) {
+        eprintln!(
+            "SKIPPED a_write_only_key_is_refused_by_a_client_without_write_only: {} supports write-only arguments (bring_your_own_token_with_a_write_only_key covers it)",
+            c.name()
+        );
+        return;
+    }
+    let base = emu.get().base_url.clone();
+    let config = |key: &str| {
+        format!(
+            r#"{provider}
+resource "cfai_account_api_token" "index" {{
+  name     = "ai-search-index"
+  policies = [{{ permission_groups = ["AI Search Index Engine", "Workers R2 Storage Write"], resources = {{ "com.cloudflare.api.account.{ACCOUNT}" = "*" }} }}]
+}}
+
+resource "cfai_ai_search_service_token" "byo" {{
+  name      = "docs-indexer"
+  cf_api_id = cfai_account_api_token.index.id
+  {key}
+}}
+"#,
+            provider = provider_block(&base)
+        )
+    };
+    for key in [
+        "cf_api_key_wo = cfai_account_api_token.index.value",
+        "cf_api_key_wo = \"a-literal-key\"",
+    ] {
+        ws.write(&config(key));
+        let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+        let text = out.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            text.contains("Write-only attribute not supported by this client")
+                && text.contains("cf_api_key_wo")
+                && text.contains("Use `cf_api_key` instead"),
+            "{out}"
+        );
+        assert!(!text.contains("bug in the provider"), "{out}");
+        assert!(api_tokens(&emu).is_empty(), "nothing was created");
+        assert!(ai_tokens(&emu).is_empty(), "nothing was registered");
+        assert!(ws.state_addresses().is_empty(), "nothing was stored");
+    }
+    ws.write(&config("cf_api_key = cfai_account_api_token.index.value"));
+    ws.apply();
+    assert_eq!(ai_tokens(&emu).len(), 1);
+    ws.assert_plan_empty();
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(ai_tokens(&emu).is_empty());
 }
 
 #[test]

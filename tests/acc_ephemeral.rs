@@ -66,6 +66,12 @@ fn temporary_credentials_presigned_urls_and_a_run_scoped_token() {
     let Some(tf) = require_terraform() else {
         return;
     };
+    if !support::client_supports(
+        "temporary_credentials_presigned_urls_and_a_run_scoped_token",
+        support::Feature::Ephemeral,
+    ) {
+        return;
+    }
     let emu = BackgroundEmulator::start();
     emu.get().allow_minted_tokens(true);
     let ws = Workspace::new(tf);

@@ -163,38 +163,121 @@ resource "cfai_account_api_token" "t" {{
     );
 }
 
+const R2_POLICY: &str = r#"policies = [{ permission_groups = ["Workers R2 Storage Read"], resources = { "com.cloudflare.api.account.ACCOUNT" = "*" } }]"#;
+
+/// Terraform wraps diagnostics: compared with single spaces.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn rfc3339_in(seconds: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(seconds))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+/// Regression vector: the API's `expires_on` moved into the past outside
+/// Terraform while the configuration says `status = "active"` and holds a
+/// future expiry (or none). Once, the plan made `status` unknown against a
+/// known configuration: "Provider produced invalid plan". Now the plan
+/// restores the expiry in place, the token is active again, and the plan
+/// after it is empty.
 #[test]
-fn an_expired_token_with_status_active_is_left_alone() {
+fn an_expiry_moved_into_the_past_is_restored_and_the_token_revived() {
     let Some((emu, ws)) = setup() else { return };
     let base = emu.get().base_url.clone();
+    let future = rfc3339_in(30 * 24 * 3600);
+    let policy = R2_POLICY.replace("ACCOUNT", ACCOUNT);
     ws.write(&format!(
         r#"{provider}
-resource "cfai_account_api_token" "t" {{
-  name     = "expiring"
-  status   = "active"
-  policies = [{{ permission_groups = ["Workers R2 Storage Read"], resources = {{ "com.cloudflare.api.account.{ACCOUNT}" = "*" }} }}]
+resource "cfai_account_api_token" "dated" {{
+  name       = "dated"
+  status     = "active"
+  expires_on = "{future}"
+  {policy}
+}}
+resource "cfai_account_api_token" "undated" {{
+  name   = "undated"
+  status = "active"
+  {policy}
 }}
 "#,
         provider = provider_block(&base)
     ));
     ws.apply();
-    let id = ws.resource("cfai_account_api_token.t")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(emu.get().expire_token(&id));
+    for name in ["dated", "undated"] {
+        let address = format!("cfai_account_api_token.{name}");
+        let id = ws.resource(&address)["id"].as_str().unwrap().to_string();
+        assert!(emu.get().expire_token(&id));
+    }
     let (code, text) = ws.plan_code();
+    let text = one_line(&text);
+    assert_eq!(code, 2, "{text}");
+    assert!(!text.contains("bug in the provider"), "{text}");
+    assert!(
+        text.contains("has expired; this apply revives it"),
+        "the warning says what happens:\n{text}"
+    );
+    assert!(text.contains("since "), "says when it expired:\n{text}");
+    assert!(text.contains("2 to change"), "{text}");
+    ws.apply();
+    for name in ["dated", "undated"] {
+        let token = ws.resource(&format!("cfai_account_api_token.{name}"));
+        assert_eq!(token["status"], "active", "{name}");
+        let live = emu.get().dump()["tokens"][token["id"].as_str().unwrap()]["token"].clone();
+        assert_eq!(
+            live["expires_on"].as_str().map(|t| &t[..19]),
+            token["expires_on"].as_str().map(|t| &t[..19]),
+            "{name}"
+        );
+    }
+    ws.assert_plan_empty();
+}
+
+/// Regression vector: the configured `expires_on` passes. The plan keeps
+/// `expired` (the token authenticates nothing, as `active` would have it
+/// do nothing different), warns when it expired and what to change,
+/// applies cleanly with no write, and the plan after it is empty.
+#[test]
+fn a_configured_expiry_that_passed_is_explained_not_fought() {
+    let Some((emu, ws)) = setup() else { return };
+    let base = emu.get().base_url.clone();
+    let soon = rfc3339_in(4);
+    let policy = R2_POLICY.replace("ACCOUNT", ACCOUNT);
+    ws.write(&format!(
+        r#"{provider}
+resource "cfai_account_api_token" "t" {{
+  name       = "expiring"
+  status     = "active"
+  expires_on = "{soon}"
+  {policy}
+}}
+"#,
+        provider = provider_block(&base)
+    ));
+    ws.apply();
+    let deadline = chrono::DateTime::parse_from_rfc3339(&soon).unwrap();
+    while chrono::Utc::now() <= deadline + chrono::Duration::seconds(1) {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let writes_before = writes(&emu);
+    let (code, text) = ws.plan_code();
+    let text = one_line(&text);
     assert_eq!(
         code, 0,
         "no update is planned for an expired token:\n{text}"
     );
     assert!(
-        text.contains("has expired"),
-        "the expiry warning is shown:\n{text}"
+        text.contains("has expired") && text.contains(&format!("since {soon}")),
+        "the warning says it expired, and when:\n{text}"
+    );
+    assert!(
+        text.contains("set expires_on to a later time"),
+        "and what to change:\n{text}"
     );
     let out = ws.apply();
     assert!(out.contains("has expired"), "{out}");
-    assert_eq!(emu.get().count(PUT), 0, "no PUT fights the API");
+    assert_eq!(writes(&emu), writes_before, "no write fights the API");
     assert_eq!(ws.resource("cfai_account_api_token.t")["status"], "expired");
     ws.assert_plan_empty();
 }

@@ -139,6 +139,7 @@ async fn account_api_token_plans_validly_with_unknowns_and_nulls_everywhere() {
     let schema = plugin.resources[TOKEN].clone();
     let n = cases(200);
     let started = std::time::Instant::now();
+    let mut drifted = std::collections::BTreeMap::<&str, u32>::new();
     for case in 0..n as u64 {
         let mut r = rng(0xcfa1 + case);
         let create = vary(&schema, &base_a, &mut r);
@@ -176,26 +177,102 @@ async fn account_api_token_plans_validly_with_unknowns_and_nulls_everywhere() {
             .converge(TOKEN, (&state, &private), &update.config, &update.resolved)
             .await
             .unwrap_or_else(|e| panic!("case {case} (update): {e}"));
-        // Drift made outside Terraform: the refresh is judged, and the next
-        // apply converges (an expired token stays expired, unfought).
+        // Drift made outside Terraform, seen by the next command's fresh
+        // provider process: the refresh is judged, the plan is valid, the
+        // apply converges and the plan after it is empty.
         let token_id = state.get("id").as_str().unwrap().to_string();
-        match case % 3 {
-            0 => assert!(emulator.rename_token(&token_id, "renamed-outside")),
-            1 => assert!(emulator.expire_token(&token_id)),
-            _ => {}
-        }
-        let (state, private) = plugin
-            .converge(
-                TOKEN,
-                (&state, &private),
-                &update.resolved,
-                &update.resolved,
-            )
+        let drift = TOKEN_DRIFTS[case as usize % TOKEN_DRIFTS.len()];
+        let (config, resolved) = token_drift(&emulator, drift, &token_id, &state, &update);
+        let fresh = plugin.fresh().await;
+        let (seen, _) = fresh
+            .read(TOKEN, &state, &private)
             .await
-            .unwrap_or_else(|e| panic!("case {case} (after drift): {e}"));
-        plugin.destroy(TOKEN, &state, &private).await;
+            .unwrap_or_else(|e| panic!("case {case} (refresh after {drift}): {e:?}"));
+        assert_ne!(
+            seen, state,
+            "case {case}: {drift} is invisible to a refresh"
+        );
+        let (state, private) = fresh
+            .converge(TOKEN, (&state, &private), &config, &resolved)
+            .await
+            .unwrap_or_else(|e| panic!("case {case} (after {drift}): {e}"));
+        *drifted.entry(drift).or_default() += 1;
+        fresh.destroy(TOKEN, &state, &private).await;
     }
+    eprintln!("{TOKEN}: drifted states per kind: {drifted:?}");
     eprintln!("{n} cases in {:?}", started.elapsed());
+}
+
+/// What someone may change on a token outside Terraform.
+const TOKEN_DRIFTS: [&str; 8] = [
+    "name",
+    "status",
+    "expires_on moved into the past",
+    "expired by time",
+    "policies",
+    "condition",
+    "not_before",
+    "deleted",
+];
+
+fn rfc3339_ago(hours: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::hours(hours))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+/// Makes one drift; returns the configuration (and what it resolves to)
+/// to converge to afterwards.
+fn token_drift(
+    emulator: &cfai::emulator::Emulator,
+    drift: &str,
+    id: &str,
+    state: &Value,
+    update: &props::Case,
+) -> (Value, Value) {
+    let (mut config, mut resolved) = (update.config.clone(), update.resolved.clone());
+    let stored = emulator.dump()["tokens"][id]["token"].clone();
+    let made = match drift {
+        "name" => emulator.rename_token(id, "renamed-outside"),
+        "status" => {
+            let other = if state.get("status").as_str() == Some("disabled") {
+                "active"
+            } else {
+                "disabled"
+            };
+            emulator.patch_token(id, serde_json::json!({ "status": other }))
+        }
+        "expires_on moved into the past" => emulator.expire_token(id),
+        "expired by time" => {
+            // The configured expiry itself has passed.
+            let past = rfc3339_ago(2);
+            config.set("expires_on", past.clone().into());
+            resolved.set("expires_on", past.clone().into());
+            emulator.set_token_expiry(id, &past)
+        }
+        "policies" => {
+            let mut policies = stored["policies"].clone();
+            let effect = &mut policies[0]["effect"];
+            *effect = if effect == "deny" {
+                "allow".into()
+            } else {
+                "deny".into()
+            };
+            emulator.patch_token(id, serde_json::json!({ "policies": policies }))
+        }
+        "condition" => emulator.patch_token(
+            id,
+            serde_json::json!({ "condition": { "request_ip": { "in": ["203.0.113.0/24"] } } }),
+        ),
+        "not_before" => emulator.patch_token(
+            id,
+            serde_json::json!({ "not_before": "2019-05-05T05:05:05Z" }),
+        ),
+        "deleted" => emulator.delete_token(id),
+        other => panic!("unknown drift {other}"),
+    };
+    assert!(made, "{drift} could not be made");
+    (config, resolved)
 }
 
 /// The issue's regression vector: policies wholly unknown at plan time.
@@ -286,11 +363,18 @@ struct Life<'a> {
     /// Whether the first apply after an import may write (a stored secret
     /// that import cannot read is sent again).
     import_may_write: bool,
+    /// Changes made outside Terraform, one per case in turn.
+    drifts: &'a [Drift<'a>],
     seed: u64,
 }
 
-/// Create, import, update and destroy under the oracle, for resources
-/// without resource-specific drift.
+/// A change made outside Terraform to the object a state describes.
+struct Drift<'a> {
+    name: &'a str,
+    make: &'a (dyn Fn(&cfai::emulator::Emulator, &Value) -> bool + Sync),
+}
+
+/// Create, import, update, drift and destroy under the oracle.
 async fn lifecycle(plugin: &Plugin, emulator: &cfai::emulator::Emulator, life: Life<'_>) {
     let Life {
         type_name,
@@ -298,8 +382,10 @@ async fn lifecycle(plugin: &Plugin, emulator: &cfai::emulator::Emulator, life: L
         import_id,
         keep,
         import_may_write,
+        drifts,
         seed,
     } = life;
+    let mut drifted = std::collections::BTreeMap::<&str, u32>::new();
     let schema = plugin.resources[type_name].clone();
     let n = cases(100);
     for case in 0..n as u64 {
@@ -345,8 +431,43 @@ async fn lifecycle(plugin: &Plugin, emulator: &cfai::emulator::Emulator, life: L
             )
             .await
             .unwrap_or_else(|e| panic!("{type_name} case {case} (update): {e}"));
-        plugin.destroy(type_name, &state, &private).await;
+        // Seen by the next command's fresh provider process: the refresh is
+        // judged, the plan is valid, the apply converges, the re-plan empty.
+        let drift = &drifts[case as usize % drifts.len()];
+        assert!(
+            (drift.make)(emulator, &state),
+            "{type_name} case {case}: {} could not be made on {state:?}\n{}",
+            drift.name,
+            emulator.dump()
+        );
+        let fresh = plugin.fresh().await;
+        let (seen, _) = fresh
+            .read(type_name, &state, &private)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{type_name} case {case} (refresh after {}): {e:?}",
+                    drift.name
+                )
+            });
+        assert_ne!(
+            seen, state,
+            "{type_name} case {case}: {} is invisible to a refresh",
+            drift.name
+        );
+        let (state, private) = fresh
+            .converge(
+                type_name,
+                (&state, &private),
+                &update.config,
+                &update.resolved,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{type_name} case {case} (after {}): {e}", drift.name));
+        *drifted.entry(drift.name).or_default() += 1;
+        fresh.destroy(type_name, &state, &private).await;
     }
+    eprintln!("{type_name}: drifted states per kind: {drifted:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -369,6 +490,22 @@ async fn ai_search_namespace_plans_validly() {
             import_id: &|s| format!("{ACCOUNT}/{}", s.get("name").as_str().unwrap()),
             keep: &[],
             import_may_write: false,
+            drifts: &[
+                Drift {
+                    name: "description",
+                    make: &|emu, s| {
+                        let name = s.get("name").as_str().unwrap();
+                        emu.patch_namespace(
+                            name,
+                            serde_json::json!({ "description": "edited elsewhere" }),
+                        )
+                    },
+                },
+                Drift {
+                    name: "deleted",
+                    make: &|emu, s| emu.delete_namespace(s.get("name").as_str().unwrap()),
+                },
+            ],
             seed: 0x5eed,
         },
     )
@@ -379,6 +516,43 @@ const SERVICE_TOKEN: &str = "cfai_ai_search_service_token";
 
 fn by_id(s: &Value) -> String {
     format!("{ACCOUNT}/{}", s.get("id").as_str().unwrap())
+}
+
+fn registration(s: &Value) -> &str {
+    s.get("id").as_str().unwrap()
+}
+
+/// What someone may change on a registration outside Terraform; `minted`
+/// also deletes the token the provider minted for it (gone as a whole).
+fn service_token_drifts(minted: bool) -> [Drift<'static>; 3] {
+    [
+        Drift {
+            name: "name",
+            make: &|emu, s| {
+                emu.patch_ai_token(
+                    registration(s),
+                    serde_json::json!({ "name": "renamed-outside" }),
+                )
+            },
+        },
+        Drift {
+            name: "disabled",
+            make: &|emu, s| {
+                emu.patch_ai_token(registration(s), serde_json::json!({ "enabled": false }))
+            },
+        },
+        Drift {
+            name: "deleted",
+            make: if minted {
+                &|emu, s| {
+                    emu.delete_ai_token(registration(s))
+                        && emu.delete_token(s.get("cf_api_id").as_str().unwrap())
+                }
+            } else {
+                &|emu, s| emu.delete_ai_token(registration(s))
+            },
+        },
+    ]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -411,6 +585,7 @@ async fn ai_search_service_token_managed_plans_validly() {
             import_id: &by_id,
             keep: &[],
             import_may_write: false,
+            drifts: &service_token_drifts(true),
             seed: 0x70c3,
         },
     )
@@ -456,6 +631,7 @@ async fn ai_search_service_token_bring_your_own_plans_validly() {
             // cf_api_key_wo_version (and a stored key) cannot be imported:
             // the first apply sends the key again, in place.
             import_may_write: true,
+            drifts: &service_token_drifts(false),
             seed: 0xb40,
         },
     )
@@ -469,12 +645,19 @@ async fn a_write_only_key_from_a_client_without_write_only_support_is_refused() 
     let mut config = plugin.resources[SERVICE_TOKEN].empty_value();
     config.set("name", "old-client".into());
     config.set("cf_api_id", "0123456789abcdef0123456789abcdef".into());
-    config.set("cf_api_key_wo", "secret".into());
-    let errs = plugin.validate_as(SERVICE_TOKEN, &config, None).await;
-    assert_eq!(errs.len(), 1, "{errs:?}");
-    assert!(errs[0].contains("does not support write-only"), "{errs:?}");
-    assert!(errs[0].contains("cf_api_key_wo"), "{errs:?}");
-    assert!(plugin.validate(SERVICE_TOKEN, &config).await.is_empty());
+    // Known, or unknown until apply (wired from another resource): the
+    // argument is refused either way, before any plan nulls it.
+    for key in [Value::string("secret"), Value::Unknown] {
+        config.set("cf_api_key_wo", key.clone());
+        let errs = plugin.validate_as(SERVICE_TOKEN, &config, None).await;
+        assert_eq!(errs.len(), 1, "{key:?}: {errs:?}");
+        assert!(
+            errs[0].contains("write-only") && errs[0].contains("`cf_api_key`"),
+            "{errs:?}"
+        );
+        assert!(errs[0].contains("cf_api_key_wo"), "{errs:?}");
+        assert!(plugin.validate(SERVICE_TOKEN, &config).await.is_empty());
+    }
 }
 
 const INSTANCE: &str = "cfai_ai_search_instance";
@@ -488,10 +671,9 @@ async fn ai_search_instance_plans_validly() {
     });
     let plugin = Plugin::configured(&emulator.base_url, ACCOUNT, API_TOKEN).await;
     let client = support::fast_client(&emulator.base_url, 0);
-    client
-        .create_namespace(ACCOUNT, "docs", None)
-        .await
-        .unwrap();
+    for ns in ["docs", "other"] {
+        client.create_namespace(ACCOUNT, ns, None).await.unwrap();
+    }
     let obj = |pairs: Vec<(&str, Value)>| Value::object(pairs);
     let set_all = |v: &mut Value, pairs: Vec<(&str, Value)>| {
         for (k, x) in pairs {
@@ -582,10 +764,109 @@ async fn ai_search_instance_plans_validly() {
             // sync_triggers and the update-only fields a read leaves out
             // cannot be imported: the first apply sends them.
             import_may_write: true,
+            drifts: &instance_drifts(),
             seed: 0x1457,
         },
     )
     .await;
+}
+
+fn instance_at(s: &Value) -> (&str, &str) {
+    (
+        s.get("namespace").as_str().unwrap(),
+        s.get("id").as_str().unwrap(),
+    )
+}
+
+/// Every kind of setting changed outside Terraform (a few at a time, so a
+/// case stays short), a move to another namespace, and deletion.
+fn instance_drifts() -> [Drift<'static>; 7] {
+    fn patch(emu: &cfai::emulator::Emulator, s: &Value, patch: serde_json::Value) -> bool {
+        let (ns, id) = instance_at(s);
+        emu.patch_instance(ns, id, patch)
+    }
+    [
+        Drift {
+            name: "numbers",
+            make: &|emu, s| {
+                patch(
+                    emu,
+                    s,
+                    serde_json::json!({
+                        "cache_ttl": 86400, "chunk_size": 1024, "chunk_overlap": 0,
+                        "max_num_results": 5, "score_threshold": 0.5
+                    }),
+                )
+            },
+        },
+        Drift {
+            name: "switches",
+            make: &|emu, s| {
+                let paused = s.get("paused").as_bool().unwrap_or(false);
+                patch(
+                    emu,
+                    s,
+                    serde_json::json!({
+                        "paused": !paused, "summarization": false, "cache": false, "reranking": true
+                    }),
+                )
+            },
+        },
+        Drift {
+            name: "models and prompts",
+            make: &|emu, s| {
+                patch(
+                    emu,
+                    s,
+                    serde_json::json!({
+                        "ai_search_model": "@cf/meta/llama-3.1-8b-instruct",
+                        "system_prompt_ai_search": "Changed elsewhere."
+                    }),
+                )
+            },
+        },
+        Drift {
+            name: "nested settings",
+            make: &|emu, s| {
+                patch(
+                    emu,
+                    s,
+                    serde_json::json!({
+                        "index_method": { "keyword": true, "vector": false },
+                        "retrieval_options": { "keyword_match_mode": "and" },
+                        "custom_metadata": [],
+                    }),
+                )
+            },
+        },
+        Drift {
+            name: "source_params",
+            make: &|emu, s| {
+                patch(
+                    emu,
+                    s,
+                    serde_json::json!({
+                        "source_params": { "prefix": "elsewhere/", "include_items": ["**/*.txt"] }
+                    }),
+                )
+            },
+        },
+        Drift {
+            name: "moved to another namespace",
+            make: &|emu, s| {
+                let (ns, id) = instance_at(s);
+                let to = if ns == "other" { "docs" } else { "other" };
+                emu.move_instance(ns, id, to)
+            },
+        },
+        Drift {
+            name: "deleted",
+            make: &|emu, s| {
+                let (ns, id) = instance_at(s);
+                emu.delete_instance(ns, id)
+            },
+        },
+    ]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

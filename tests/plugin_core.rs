@@ -14,7 +14,7 @@ fn schema_is_served_with_descriptions_and_functions() {
     let Some(ws) = workspace() else { return };
     ws.write(&format!("{PROVIDER_HEADER}\nprovider \"cfai\" {{}}\n"));
     let schema = ws.json(&["providers", "schema", "-json"]);
-    let provider = &schema["provider_schemas"]["registry.terraform.io/seed/cfai"];
+    let provider = support::cfai_schema(&schema);
     let attrs = provider["provider"]["block"]["attributes"]
         .as_object()
         .expect("provider attributes");
@@ -42,6 +42,12 @@ fn schema_is_served_with_descriptions_and_functions() {
     assert_eq!(attrs["api_token"]["sensitive"], true);
     assert_eq!(attrs["api_key"]["sensitive"], true);
     assert_eq!(attrs["max_retries"]["type"], "number");
+    if !support::client_supports(
+        "schema_is_served_with_descriptions_and_functions (its functions)",
+        support::Feature::Functions,
+    ) {
+        return;
+    }
     let functions = provider["functions"]
         .as_object()
         .expect("functions in the schema");
@@ -123,6 +129,12 @@ data "cfai_permission_groups" "all" {{}}
 #[test]
 fn functions_evaluate_in_outputs_and_console() {
     let Some(ws) = workspace() else { return };
+    if !support::client_supports(
+        "functions_evaluate_in_outputs_and_console",
+        support::Feature::Functions,
+    ) {
+        return;
+    }
     ws.write(&format!(
         r#"{PROVIDER_HEADER}
 output "bucket" {{
@@ -178,6 +190,12 @@ output "secret" {{
 #[test]
 fn function_errors_name_the_argument() {
     let Some(ws) = workspace() else { return };
+    if !support::client_supports(
+        "function_errors_name_the_argument",
+        support::Feature::Functions,
+    ) {
+        return;
+    }
     ws.write(&format!(
         "{PROVIDER_HEADER}\noutput \"x\" {{\n  value = provider::cfai::r2_bucket_resource(\"{ACCOUNT}\", \"logs\", \"mars\")\n}}\n"
     ));

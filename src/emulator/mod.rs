@@ -276,8 +276,89 @@ impl Emulator {
         tokens::oob_patch(&self.shared, id, json!({ "name": name }))
     }
 
+    /// Expires a token as Cloudflare does: its `expires_on` moved an hour
+    /// into the past (the status then reads `expired`).
     pub fn expire_token(&self, id: &str) -> bool {
-        tokens::oob_patch(&self.shared, id, json!({ "status": "expired" }))
+        let past = chrono::Utc::now() - chrono::Duration::hours(1);
+        self.set_token_expiry(id, &past.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+    }
+
+    /// Moves a token's `expires_on` outside Terraform.
+    pub fn set_token_expiry(&self, id: &str, expires_on: &str) -> bool {
+        tokens::oob_patch(&self.shared, id, json!({ "expires_on": expires_on }))
+    }
+
+    /// Merges `patch` into an account token, as an edit made elsewhere.
+    pub fn patch_token(&self, id: &str, patch: Value) -> bool {
+        tokens::oob_patch(&self.shared, id, patch)
+    }
+
+    /// Merges `patch` into an AI Search service token registration.
+    pub fn patch_ai_token(&self, id: &str, patch: Value) -> bool {
+        self.oob_edit(|world| world.ai_tokens.get_mut(id).map(|t| merge(t, &patch)))
+    }
+
+    pub fn delete_ai_token(&self, id: &str) -> bool {
+        self.oob_edit(|world| world.ai_tokens.remove(id).map(|_| ()))
+    }
+
+    /// Merges `patch` into a namespace.
+    pub fn patch_namespace(&self, name: &str, patch: Value) -> bool {
+        self.oob_edit(|world| world.namespaces.get_mut(name).map(|n| merge(n, &patch)))
+    }
+
+    /// Deletes an empty namespace.
+    pub fn delete_namespace(&self, name: &str) -> bool {
+        self.oob_edit(|world| {
+            let empty = world.instances.get(name).is_none_or(|i| i.is_empty());
+            empty
+                .then(|| world.namespaces.remove(name))
+                .flatten()
+                .map(|_| ())
+        })
+    }
+
+    /// Merges `patch` into an instance's settings.
+    pub fn patch_instance(&self, namespace: &str, id: &str, patch: Value) -> bool {
+        self.oob_edit(|world| {
+            let instance = world.instances.get_mut(namespace)?.get_mut(id)?;
+            merge(instance, &patch);
+            Some(())
+        })
+    }
+
+    pub fn delete_instance(&self, namespace: &str, id: &str) -> bool {
+        self.oob_edit(|world| world.instances.get_mut(namespace)?.remove(id).map(|_| ()))
+    }
+
+    /// Moves an instance to another existing namespace.
+    pub fn move_instance(&self, namespace: &str, id: &str, to: &str) -> bool {
+        self.oob_edit(|world| {
+            if !(to == ai_search::DEFAULT_NS || world.namespaces.contains_key(to))
+                || world.instances.get(to).is_some_and(|i| i.contains_key(id))
+            {
+                return None;
+            }
+            let mut instance = world.instances.get_mut(namespace)?.remove(id)?;
+            if instance.get("namespace").is_some() {
+                instance["namespace"] = json!(to);
+            }
+            world
+                .instances
+                .entry(to.to_string())
+                .or_default()
+                .insert(id.to_string(), instance);
+            Some(())
+        })
+    }
+
+    fn oob_edit(&self, edit: impl FnOnce(&mut World) -> Option<()>) -> bool {
+        let mut world = self.shared.world();
+        let done = edit(&mut world).is_some();
+        if done {
+            self.shared.persist(&world);
+        }
+        done
     }
 
     /// The current secret value of a token (tests check derived S3 keys).
@@ -564,4 +645,14 @@ async fn admin_patch_token(
 ) -> Response {
     let found = tokens::oob_patch(&app, &id, patch);
     Json(json!({ "patched": found })).into_response()
+}
+
+/// Out-of-band edits change the modification time the object carries, if any.
+fn merge(object: &mut Value, patch: &Value) {
+    if let (Some(target), Some(patch)) = (object.as_object_mut(), patch.as_object()) {
+        target.extend(patch.clone());
+        if target.contains_key("modified_at") {
+            target.insert("modified_at".into(), json!(validate::now()));
+        }
+    }
 }

@@ -67,8 +67,9 @@ fn without_nulls(json: Json) -> Json {
 }
 
 /// What is decided of a value: object members that are unknown (the API
-/// will choose them) or null are left out; an unknown anywhere else leaves
-/// out the whole value.
+/// will choose them) or null are left out, in list and map elements too; a
+/// value whose elements themselves are not all known (their count or
+/// identity is undecided) is left out whole.
 fn known_part(value: &Value) -> Value {
     match value {
         Value::Unknown => Value::Null,
@@ -79,6 +80,15 @@ fn known_part(value: &Value) -> Value {
                 .collect(),
         ),
         v if v.is_wholly_known() => v.clone(),
+        Value::List(items) if items.iter().all(|i| matches!(i, Value::Object(_))) => {
+            Value::List(items.iter().map(known_part).collect())
+        }
+        Value::Map(items) if items.values().all(|i| matches!(i, Value::Object(_))) => Value::Map(
+            items
+                .iter()
+                .map(|(k, v)| (k.clone(), known_part(v)))
+                .collect(),
+        ),
         _ => Value::Null,
     }
 }
@@ -146,5 +156,37 @@ mod tests {
         let mut state = Value::object(attrs().iter().map(|a| (a.name.clone(), Value::Null)));
         let err = update_from_api(&attrs(), &mut state, &json!({"tags": "a"}), &[]).unwrap_err();
         assert!(err.to_string().contains("tags"), "{err}");
+    }
+
+    #[test]
+    fn list_elements_with_undecided_members_are_sent_without_them() {
+        let attrs = vec![Attribute::nested(
+            "boost_by",
+            Nesting::List,
+            vec![
+                Attribute::string("field").required().describe("f"),
+                Attribute::string("direction")
+                    .optional()
+                    .computed()
+                    .describe("d"),
+            ],
+        )
+        .optional()
+        .describe("b")];
+        let planned = Value::object([(
+            "boost_by",
+            Value::List(vec![Value::object([
+                ("field", Value::string("timestamp")),
+                ("direction", Value::Unknown),
+            ])]),
+        )]);
+        let body = to_api(&attrs, &planned, &[]).unwrap();
+        assert_eq!(
+            Json::Object(body),
+            json!({ "boost_by": [{ "field": "timestamp" }] })
+        );
+        // An element itself undecided: the list is not sent at all.
+        let undecided = Value::object([("boost_by", Value::List(vec![Value::Unknown]))]);
+        assert!(to_api(&attrs, &undecided, &[]).unwrap().is_empty());
     }
 }

@@ -4,6 +4,7 @@
 //! resource so that each one does not have to.
 
 pub mod diagnostics;
+pub mod guard;
 pub mod mapping;
 pub mod oracle;
 pub mod plan;

@@ -5,8 +5,9 @@
 //! tests of every resource can prove, before Terraform ever sees a plan,
 //! that it would not be called "a bug in the provider".
 //!
-//! Also [`proposed_new`], Terraform's `ProposedNew`, so tests can send what
-//! Terraform sends. Test support: the provider itself never calls this.
+//! The server holds every answer to these rules through [`super::guard`];
+//! the property tests judge with them too. Also [`proposed_new`],
+//! Terraform's `ProposedNew`, so tests can send what Terraform sends.
 
 use std::fmt;
 
@@ -166,7 +167,7 @@ fn same_knownness(a: &Value, b: &Value) -> bool {
     raw_equal(a, b)
 }
 
-fn raw_equal(a: &Value, b: &Value) -> bool {
+pub(crate) fn raw_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Unknown, Value::Unknown) | (Value::Null, Value::Null) => true,
         (Value::Unknown, _) | (_, Value::Unknown) => false,
@@ -425,6 +426,13 @@ fn unknowns(v: &Value, path: &AttrPath, out: &mut Out) {
         Value::Dynamic(_, inner) => unknowns(inner, path, out),
         _ => {}
     }
+}
+
+/// Write-only attributes that are not null in `v` (a plan or a state).
+pub fn check_write_only(schema: &Schema, v: &Value) -> Vec<Violation> {
+    let mut out = Vec::new();
+    write_only_null(&schema.attributes, v, &AttrPath::default(), &mut out);
+    out
 }
 
 fn write_only_null(attrs: &[Attribute], v: &Value, path: &AttrPath, out: &mut Out) {

@@ -25,6 +25,10 @@ pub struct PlanChange {
     pub private: Private,
     /// What the client announced (write-only arguments, deferral).
     pub capabilities: ClientCapabilities,
+    /// Paths where the resource planned the prior value in place of a
+    /// configured one that means the same to the API (see
+    /// [`PlanChange::declare_equivalent`]); the guard refuses any other.
+    pub equivalent_to_prior: Vec<AttrPath>,
 }
 
 impl PlanChange {
@@ -38,6 +42,23 @@ impl PlanChange {
 
     pub(crate) fn set_unknown(&mut self, name: &str) {
         self.planned.set(name, Value::Unknown);
+    }
+
+    /// Declares that, under `path`, the prior value and the configured one
+    /// mean the same to the API, so the plan may keep the prior one
+    /// (Terraform allows it; the framework's guard refuses it undeclared).
+    pub(crate) fn declare_equivalent(&mut self, path: AttrPath) {
+        if !self.equivalent_to_prior.contains(&path) {
+            self.equivalent_to_prior.push(path);
+        }
+    }
+
+    /// Plans the prior value of a top-level attribute, declared equivalent
+    /// to the configured one.
+    pub(crate) fn keep_prior(&mut self, name: &str) {
+        let prior = self.prior.get(name).clone();
+        self.planned.set(name, prior);
+        self.declare_equivalent(AttrPath::root(name));
     }
 }
 
@@ -83,6 +104,7 @@ pub(crate) fn apply_plan_rules(
         requires_replace: Vec::new(),
         private,
         capabilities,
+        equivalent_to_prior: Vec::new(),
     }
 }
 

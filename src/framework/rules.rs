@@ -41,8 +41,10 @@ pub enum Validator {
     ExactlyOneOf(&'static [&'static str]),
     /// At least one of this attribute and the named siblings is set.
     AtLeastOneOf(&'static [&'static str]),
-    /// Setting the attribute needs a client that supports write-only arguments.
-    NeedsWriteOnlyClient,
+    /// Setting the attribute at all (known or not yet known) needs a client
+    /// that supports write-only arguments; the argument is the attribute to
+    /// use instead on older clients, named in the error.
+    NeedsWriteOnlyClient(&'static str),
     /// Anything else; an `Err` is the detail of the diagnostic.
     Custom(fn(&Value) -> Result<(), String>),
 }
@@ -69,7 +71,7 @@ impl Validator {
             Validator::ConflictsWith(_) => "ConflictsWith",
             Validator::ExactlyOneOf(_) => "ExactlyOneOf",
             Validator::AtLeastOneOf(_) => "AtLeastOneOf",
-            Validator::NeedsWriteOnlyClient => "NeedsWriteOnlyClient",
+            Validator::NeedsWriteOnlyClient(_) => "NeedsWriteOnlyClient",
             _ => "Validator",
         }
     }
@@ -189,11 +191,21 @@ fn validate_object(
         for rule in attr.validators.iter().filter(|r| r.is_sibling_rule()) {
             sibling_rule(attr, rule, object, &here, diags);
         }
+        if !value.is_null() {
+            // A capability is about the argument being set, not its value:
+            // an unknown one would reach the plan on a client that cannot
+            // handle it (it would see the null plan as a provider bug).
+            for rule in &attr.validators {
+                if let Validator::NeedsWriteOnlyClient(alternative) = rule {
+                    needs_write_only(alternative, &here, caps, diags);
+                }
+            }
+        }
         if value.is_null() || value.is_unknown() {
             continue;
         }
         for rule in attr.validators.iter().filter(|r| !r.is_sibling_rule()) {
-            value_rule(rule, value, &here, caps, diags);
+            value_rule(rule, value, &here, diags);
         }
         if let Some((_, inner)) = attr.nested_attributes() {
             match value {
@@ -277,13 +289,22 @@ fn sibling_rule(
     }
 }
 
-fn value_rule(
-    rule: &Validator,
-    value: &Value,
+fn needs_write_only(
+    alternative: &str,
     path: &AttrPath,
     caps: ClientCapabilities,
     diags: &mut Diagnostics,
 ) {
+    if !caps.write_only_attributes {
+        diags.error_at(
+            path.clone(),
+            "Write-only attribute not supported by this client",
+            format!("{path} is a write-only argument, and this client did not announce support for write-only arguments (Terraform >= 1.11 does; OpenTofu does not yet). Use `{alternative}` instead (stored in the state), or upgrade the client."),
+        );
+    }
+}
+
+fn value_rule(rule: &Validator, value: &Value, path: &AttrPath, diags: &mut Diagnostics) {
     match rule {
         Validator::Length { min, max } => {
             let n = match value {
@@ -309,15 +330,7 @@ fn value_rule(
                 );
             }
         }
-        Validator::NeedsWriteOnlyClient => {
-            if !caps.write_only_attributes {
-                diags.error_at(
-                    path.clone(),
-                    "Write-only attribute not supported",
-                    format!("{path} is write-only, and this Terraform client does not support write-only arguments (Terraform >= 1.11 does). Upgrade it, or use the stored alternative this resource documents."),
-                );
-            }
-        }
+        Validator::NeedsWriteOnlyClient(_) => {}
         Validator::Custom(f) => {
             if let Err(detail) = f(value) {
                 diags.error_at(path.clone(), "Invalid value", detail);
@@ -586,23 +599,32 @@ mod tests {
     }
 
     #[test]
-    fn write_only_needs_a_capable_client() {
+    fn write_only_needs_a_capable_client_even_when_unknown() {
         let attrs = vec![Attribute::string("a")
             .optional()
             .write_only()
             .describe("a")
-            .validate(Validator::NeedsWriteOnlyClient)];
-        let config = Value::object([("a", Value::string("s"))]);
-        let mut d = Diagnostics::new();
-        validate(&attrs, &[], &config, ClientCapabilities::default(), &mut d);
-        assert!(d.has_errors());
-        let mut d = Diagnostics::new();
+            .validate(Validator::NeedsWriteOnlyClient("b"))];
         let caps = ClientCapabilities {
             write_only_attributes: true,
             deferral: false,
         };
-        validate(&attrs, &[], &config, caps, &mut d);
-        assert!(!d.has_errors());
+        for value in [Value::string("s"), Value::Unknown] {
+            let config = Value::object([("a", value.clone())]);
+            let mut d = Diagnostics::new();
+            validate(&attrs, &[], &config, ClientCapabilities::default(), &mut d);
+            let errors: Vec<_> = d.iter().collect();
+            assert_eq!(errors.len(), 1, "{value:?}: {errors:?}");
+            assert_eq!(errors[0].path, Some(AttrPath::root("a")));
+            assert!(errors[0].detail.contains("`b`"), "names the alternative");
+            let mut d = Diagnostics::new();
+            validate(&attrs, &[], &config, caps, &mut d);
+            assert!(!d.has_errors());
+        }
+        let unset = Value::object([("a", Value::Null)]);
+        let mut d = Diagnostics::new();
+        validate(&attrs, &[], &unset, ClientCapabilities::default(), &mut d);
+        assert!(!d.has_errors(), "unset is fine on any client");
     }
 
     #[test]

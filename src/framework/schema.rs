@@ -366,7 +366,7 @@ fn lint_attributes(attrs: &[Attribute], prefix: &str, in_set: bool, problems: &m
             && !a
                 .validators
                 .iter()
-                .any(|v| matches!(v, Validator::NeedsWriteOnlyClient))
+                .any(|v| matches!(v, Validator::NeedsWriteOnlyClient(_)))
         {
             problems.push(format!(
                 "{name}: a write-only attribute needs the NeedsWriteOnlyClient validator"

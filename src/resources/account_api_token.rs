@@ -36,15 +36,7 @@ impl AccountApiToken {
         if change.is_create() {
             return;
         }
-        let expired = change.prior.get("status").as_str() == Some("expired");
-        if expired {
-            if api_fields_changed(&change.prior, &change.planned)
-                && change.config.get("status").as_str() != Some("disabled")
-            {
-                change.set_unknown("status");
-            }
-            diags.push(expired_warning(&change.prior));
-        }
+        plan_expired(change, diags);
         if change.planned.get("rotation_triggers") != change.prior.get("rotation_triggers") {
             change.set_unknown("value");
             change.set_unknown("secret_access_key");
@@ -162,7 +154,6 @@ impl Resource<Configured> for AccountApiToken {
     // -------------------------------------------------------------------- plan
 
     async fn plan(&self, data: &Configured, change: &mut PlanChange, diags: &mut Diagnostics) {
-        expired_is_not_a_change(change);
         if change.config.get("account_id").is_unknown() {
             // Not known until apply: neither are the endpoint nor the ids,
             // which are resolved then against that account's groups.
@@ -302,9 +293,7 @@ impl Resource<Configured> for AccountApiToken {
             let groups = catalog.as_deref().map_or(&[][..], |g| g.as_slice());
             state_from_api(state, &token, &account, Some(groups))
         };
-        if new_state.get("status").as_str() == Some("expired") {
-            diags.push(expired_warning(&new_state));
-        }
+        // An expired token is explained by the plan that follows, once.
         if let Some(warning) = rolled_elsewhere(state, &new_state) {
             diags.push(warning);
         }
@@ -548,15 +537,65 @@ fn validate_resources(resources: &Value, policy: AttrPath, diags: &mut Diagnosti
     }
 }
 
-/// A token Cloudflare has expired reads `expired`; a configuration that
-/// says `active` (or nothing) is not fighting that, unless something else
-/// is being changed, in which case the API decides the status again.
-fn expired_is_not_a_change(change: &mut PlanChange) {
+/// A token Cloudflare reports `expired` (its `expires_on` passed, or was
+/// moved into the past outside Terraform). The plan either revives it, when
+/// the planned `expires_on` is absent or in the future (the apply sends it
+/// and the status the configuration asks for), or keeps `expired`, which
+/// means the same to the API as the configured `active` or `disabled` (the
+/// token authenticates nothing either way): no perpetual diff, and a warning
+/// saying when it expired and what to change.
+fn plan_expired(change: &mut PlanChange, diags: &mut Diagnostics) {
     if change.prior.get("status").as_str() != Some("expired") {
         return;
     }
-    if matches!(change.config.get("status").as_str(), Some("active") | None) {
-        change.set("status", Value::string("expired"));
+    let id = change.prior.get("id").as_str().unwrap_or("?").to_string();
+    let since = match change.prior.get("expires_on").as_str() {
+        Some(t) => format!("since {t}"),
+        None => "(Cloudflare gave no expiry time)".to_string(),
+    };
+    let planned_expiry = change.planned.get("expires_on").clone();
+    let revives = match &planned_expiry {
+        Value::Null => Some(true),
+        Value::Unknown => None,
+        other => Some(
+            other
+                .as_str()
+                .and_then(parse_rfc3339)
+                .is_some_and(|t| t > chrono::Utc::now()),
+        ),
+    };
+    let configured = change.config.get("status").clone();
+    match revives {
+        Some(true) => {
+            let status = match configured {
+                Value::Null => Value::string("active"),
+                other => other,
+            };
+            let until = planned_expiry
+                .as_str()
+                .map_or("no expiry".to_string(), |t| format!("expires_on {t}"));
+            diags.push(Diagnostic::warning(
+                "The API token has expired; this apply revives it",
+                format!("Cloudflare reports token {id} as expired {since}. This apply sets {until}, after which the token authenticates again (its value is unchanged)."),
+            ));
+            change.set("status", status);
+        }
+        Some(false) => {
+            diags.push(Diagnostic::warning(
+                "The API token has expired",
+                format!("Cloudflare reports token {id} as expired {since}: it no longer authenticates, and `value` and `secret_access_key` in the state are dead. It stays in the state with status \"expired\" and is not replaced silently. To use it again, set expires_on to a later time (or remove it) and apply; or replace it with `terraform apply -replace=<address>`."),
+            ));
+            change.keep_prior("status");
+        }
+        // The new expiry is decided at apply: the configured status stands
+        // (the API decides; the next refresh shows what it decided).
+        None => {
+            if configured.is_null() {
+                change.set_unknown("status");
+            } else {
+                change.set("status", configured);
+            }
+        }
     }
 }
 
@@ -577,14 +616,4 @@ fn rolled_elsewhere(prior: &Value, refreshed: &Value) -> Option<Diagnostic> {
             refreshed.get("id").as_str().unwrap_or("?")
         ),
     ))
-}
-
-fn expired_warning(state: &Value) -> Diagnostic {
-    Diagnostic::warning(
-        "The API token has expired",
-        format!(
-            "Cloudflare reports token {} as expired. It stays in the state (it is not replaced silently); set a later expires_on to extend it, or taint/replace it.",
-            state.get("id").as_str().unwrap_or("?")
-        ),
-    )
 }

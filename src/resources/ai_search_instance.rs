@@ -247,8 +247,13 @@ impl Resource<Configured> for AiSearchInstance {
             .unwrap_or("default")
             .to_string();
         let id = state.get("id").as_str()?.to_string();
-        match data.read_instance(&account, &ns, &id).await {
-            Ok(Some(instance)) => {
+        let found = match data.read_instance(&account, &ns, &id).await {
+            Ok(Some(instance)) => Ok(Some((ns, instance))),
+            Ok(None) => moved_elsewhere(data, &account, &ns, &id, state).await,
+            Err(e) => Err(e),
+        };
+        match found {
+            Ok(Some((ns, instance))) => {
                 let mut current = state.clone();
                 current.set("account_id", Value::string(account));
                 current.set("namespace", Value::string(ns));
@@ -430,6 +435,42 @@ impl AiSearchInstance {
         }
         Some(state)
     }
+}
+
+/// An instance missing from its namespace may have been moved to another
+/// one outside Terraform: the same id, created at the same time, in another
+/// namespace of the account is the same instance (the plan then moves it
+/// back in place), not a deleted one to create again beside it.
+async fn moved_elsewhere(
+    data: &Configured,
+    account: &str,
+    namespace: &str,
+    id: &str,
+    state: &Value,
+) -> Result<Option<(String, Instance)>, ApiError> {
+    let Some(created_at) = state.get("created_at").as_str() else {
+        return Ok(None);
+    };
+    let Ok(client) = data.client() else {
+        return Ok(None);
+    };
+    let mut names: Vec<String> = client
+        .list_namespaces(account)
+        .await?
+        .into_iter()
+        .map(|n| n.name)
+        .collect();
+    if !names.iter().any(|n| n == "default") {
+        names.push("default".into());
+    }
+    for other in names.into_iter().filter(|n| n != namespace) {
+        if let Some(instance) = data.read_instance(account, &other, id).await? {
+            if instance.field("created_at").and_then(|v| v.as_str()) == Some(created_at) {
+                return Ok(Some((other, instance)));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// An optional field the API does not return at all (it has no default

@@ -72,7 +72,7 @@ impl Resource<Configured> for AiSearchServiceToken {
                     .optional()
                     .write_only()
                     .sensitive()
-                    .validate(Validator::NeedsWriteOnlyClient)
+                    .validate(Validator::NeedsWriteOnlyClient("cf_api_key"))
                     .validate(Validator::ConflictsWith(&["cf_api_key"]))
                     .describe("The value of the `cf_api_id` token. Write-only: sent, never stored (Terraform >= 1.11). Change `cf_api_key_wo_version` to send a new value."),
             )

@@ -6,7 +6,7 @@
 use crate::cloudflare::models::{PermissionGroup, Token, TokenRequest};
 use crate::cloudflare::Client;
 use crate::cty::Value;
-use crate::framework::PlanChange;
+use crate::framework::{AttrPath, PlanChange};
 use crate::r2::{r2_s3_endpoint, s3_secret_access_key};
 use crate::secret::Secret;
 use crate::validation::parse_rfc3339;
@@ -53,6 +53,8 @@ pub(crate) fn keep_equivalent_prior(change: &mut PlanChange, policies: &mut [Val
             }
         }
     }
+    // Same groups and resources, another spelling or order: equivalent.
+    change.declare_equivalent(AttrPath::root("policies"));
     // Conditions and timestamps keep their prior spelling through the
     // schema's semantic equality (the framework's plan rules).
 }

@@ -7,7 +7,8 @@ use super::convert::{self, decode, encode};
 use super::proto;
 use super::server::{decode_private, encode_private, ProviderServer};
 use crate::cty::Value;
-use crate::framework::plan::{apply_plan_rules, clear_write_only, finish_plan, unknown_paths};
+use crate::framework::guard::{self, Stage};
+use crate::framework::plan::{apply_plan_rules, clear_write_only, finish_plan};
 use crate::framework::rules::keep_equivalent;
 use crate::framework::{ClientCapabilities, Diagnostic, Diagnostics, Private, ProviderDef, Schema};
 
@@ -33,25 +34,32 @@ pub(super) fn capabilities(caps: Option<&proto::ClientCapabilities>) -> ClientCa
 
 /// A state about to go back to Terraform: equivalent spellings of `kept`
 /// (the plan after apply, the prior state after read) are kept, write-only
-/// attributes are null, and anything still unknown is reported as the bug
-/// it is, on its attribute, rather than silently nulled.
+/// attributes are null, and the guard holds it to Terraform's rules
+/// (conforming, wholly known; after apply, every known planned value kept).
+/// A broken rule is reported on its attribute rather than silently mended.
 fn finish_state(
+    type_name: &str,
     schema: &Schema,
     kept: &Value,
     state: &mut Value,
-    what: &str,
+    stage: Stage,
+    strict: bool,
     diags: &mut Diagnostics,
 ) {
     keep_equivalent(&schema.attributes, kept, state);
     clear_write_only(&schema.attributes, state);
-    for path in unknown_paths(state) {
-        diags.push(
-            Diagnostic::error(
-                format!("Provider left an unknown value in the {what}"),
-                format!("{path} is still unknown after the operation. This is a bug in the cfai provider; please report it. The object may exist: refresh before retrying."),
-            )
-            .at(path),
-        );
+    if diags.has_errors() {
+        // A failed operation returns what it knows; as Terraform does, the
+        // rest is null rather than a second error on top of the first.
+        state.unknowns_to_null();
+        return;
+    }
+    let violations = match stage {
+        Stage::Apply => guard::check_apply(schema, kept, state),
+        _ => guard::check_read(schema, state),
+    };
+    for d in guard::refuse(type_name, stage, &violations, strict) {
+        diags.push(d);
     }
     if diags.has_errors() {
         state.unknowns_to_null();
@@ -134,7 +142,15 @@ impl<P: ProviderDef> ProviderServer<P> {
         };
         match result {
             Some(Some(mut state)) => {
-                finish_state(&r.schema, &current, &mut state, "refreshed state", diags);
+                finish_state(
+                    &req.type_name,
+                    &r.schema,
+                    &current,
+                    &mut state,
+                    Stage::Read,
+                    self.strict,
+                    diags,
+                );
                 capture(diags, encode(&state, &ty, "refreshed state")).or(req.current_state.clone())
             }
             // Gone: Terraform drops it from state and plans a create.
@@ -204,6 +220,13 @@ impl<P: ProviderDef> ProviderServer<P> {
         if diags.has_errors() {
             return None;
         }
+        let violations = guard::check_plan(&r.schema, &change);
+        for d in guard::refuse(&req.type_name, Stage::Plan, &violations, self.strict) {
+            diags.push(d);
+        }
+        if diags.has_errors() {
+            return None;
+        }
         let planned = capture(diags, encode(&change.planned, &ty, "planned state"))?;
         let replace = change.requires_replace.iter().map(convert::path).collect();
         Some((Some(planned), replace, encode_private(&change.private)))
@@ -268,7 +291,15 @@ impl<P: ProviderDef> ProviderServer<P> {
         };
         let mut state = result.unwrap_or(Value::Null);
         if !state.is_null() {
-            finish_state(&r.schema, &planned, &mut state, "new state", diags);
+            finish_state(
+                &req.type_name,
+                &r.schema,
+                &planned,
+                &mut state,
+                Stage::Apply,
+                self.strict,
+                diags,
+            );
         }
         capture(diags, encode(&state, &ty, "new state"))
     }
@@ -318,7 +349,15 @@ impl<P: ProviderDef> ProviderServer<P> {
             capture(diags, outcome)
         }
         .flatten()?;
-        finish_state(&d.schema, &config, &mut state, "data source result", diags);
+        finish_state(
+            &req.type_name,
+            &d.schema,
+            &config,
+            &mut state,
+            Stage::Read,
+            self.strict,
+            diags,
+        );
         capture(diags, encode(&state, &ty, "data source result"))
     }
 

@@ -49,6 +49,8 @@ pub struct ProviderServer<P: ProviderDef> {
     pub(super) functions: BTreeMap<String, Box<dyn Function>>,
     configured: RwLock<Option<Arc<P::Data>>>,
     stop: CancellationToken,
+    /// Debug builds panic on a broken framework rule (see `framework::guard`).
+    pub(super) strict: bool,
 }
 
 impl<P: ProviderDef> ProviderServer<P> {
@@ -106,7 +108,15 @@ impl<P: ProviderDef> ProviderServer<P> {
             functions,
             configured: RwLock::new(None),
             stop: CancellationToken::new(),
+            strict: true,
         }
+    }
+
+    /// Broken framework rules become error diagnostics only, even in debug
+    /// builds: for tests that look at how a refusal reaches Terraform.
+    pub fn lenient(mut self) -> Self {
+        self.strict = false;
+        self
     }
 
     /// Cancelled by `StopProvider`: every in-flight call stops waiting on

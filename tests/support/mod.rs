@@ -7,8 +7,29 @@ use std::process::{Command, Output, Stdio};
 
 pub const PROVIDER_BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-cfai");
 
-/// `TF_ACC_TERRAFORM_PATH`, then `PATH`, then `../shared/bin/terraform`.
+/// The client the acceptance tests drive: `CFAI_TEST_CLIENT` names one of
+/// the matrix (`terraform-1.11`, `terraform-1.14`, `tofu-1.6`; the last two
+/// installed by `scripts/install-clients.sh`), else `TF_ACC_TERRAFORM_PATH`,
+/// then `PATH`, then `../shared/bin/terraform`.
 pub fn terraform_path() -> Option<PathBuf> {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bin/terraform");
+    if let Some(name) = std::env::var_os("CFAI_TEST_CLIENT").filter(|p| !p.is_empty()) {
+        let name = name.to_string_lossy().into_owned();
+        let path = match name.as_str() {
+            "terraform-1.11" => shared,
+            "terraform-1.14" => clients_cache().join("terraform-1.14.9/terraform"),
+            "tofu-1.6" => clients_cache().join("opentofu-1.6.2/tofu"),
+            other => panic!(
+                "CFAI_TEST_CLIENT={other}: expected terraform-1.11, terraform-1.14 or tofu-1.6"
+            ),
+        };
+        assert!(
+            path.is_file(),
+            "CFAI_TEST_CLIENT={name}: {} is missing; run `bash scripts/install-clients.sh`",
+            path.display()
+        );
+        return Some(path);
+    }
     if let Some(p) = std::env::var_os("TF_ACC_TERRAFORM_PATH").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p));
     }
@@ -20,8 +41,21 @@ pub fn terraform_path() -> Option<PathBuf> {
             }
         }
     }
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bin/terraform");
     shared.is_file().then_some(shared)
+}
+
+/// Where `scripts/install-clients.sh` keeps the extra clients.
+fn clients_cache() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CFAI_CLIENTS_CACHE").filter(|p| !p.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache")
+        });
+    base.join("cfai-clients")
 }
 
 /// The terraform binary, or `None` (loudly) outside CI. In CI a missing
@@ -36,6 +70,99 @@ pub fn require_terraform() -> Option<PathBuf> {
             eprintln!("\n!!! SKIPPED: terraform not found (TF_ACC_TERRAFORM_PATH, PATH, ../shared/bin/terraform) !!!\n");
             None
         }
+    }
+}
+
+/// Which client, and which version, `terraform_path` gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    pub opentofu: bool,
+    pub version: (u32, u32, u32),
+}
+
+/// A client feature some tests need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feature {
+    /// Provider-defined functions: Terraform 1.8, OpenTofu 1.7.
+    Functions,
+    /// Ephemeral resources: Terraform 1.10, OpenTofu 1.11.
+    Ephemeral,
+    /// Write-only arguments: Terraform 1.11, OpenTofu 1.11.
+    WriteOnly,
+}
+
+impl Client {
+    pub fn name(&self) -> String {
+        let (a, b, c) = self.version;
+        let product = if self.opentofu {
+            "OpenTofu"
+        } else {
+            "Terraform"
+        };
+        format!("{product} {a}.{b}.{c}")
+    }
+
+    pub fn supports(&self, feature: Feature) -> bool {
+        let since = match (feature, self.opentofu) {
+            (Feature::Functions, false) => (1, 8),
+            (Feature::Functions, true) => (1, 7),
+            (Feature::Ephemeral, false) => (1, 10),
+            (Feature::Ephemeral, true) => (1, 11),
+            (Feature::WriteOnly, _) => (1, 11),
+        };
+        (self.version.0, self.version.1) >= since
+    }
+}
+
+/// The client under test (asked once, from its `version -json`).
+pub fn client() -> Option<&'static Client> {
+    static CLIENT: std::sync::OnceLock<Option<Client>> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            let path = terraform_path()?;
+            let out = Command::new(&path)
+                .args(["version", "-json"])
+                .env("CHECKPOINT_DISABLE", "1")
+                .output()
+                .ok()?;
+            let text = String::from_utf8_lossy(&out.stdout);
+            let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+            let version = json["terraform_version"].as_str()?;
+            let mut parts = version
+                .split(['.', '-'])
+                .map(|p| p.parse::<u32>().unwrap_or(0));
+            let version = (
+                parts.next()?,
+                parts.next().unwrap_or(0),
+                parts.next().unwrap_or(0),
+            );
+            let opentofu = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().contains("tofu"))
+                || text.contains("opentofu");
+            Some(Client { opentofu, version })
+        })
+        .as_ref()
+}
+
+/// The cfai entry of `providers schema -json` (Terraform's registry
+/// address, or OpenTofu's).
+pub fn cfai_schema(schema: &serde_json::Value) -> serde_json::Value {
+    schema["provider_schemas"]
+        .as_object()
+        .and_then(|m| m.iter().find(|(k, _)| k.ends_with("/seed/cfai")))
+        .map(|(_, v)| v.clone())
+        .expect("the cfai provider's schema")
+}
+
+/// Whether `test` can run on this client; if not, says so by name.
+pub fn client_supports(test: &str, feature: Feature) -> bool {
+    match client() {
+        Some(c) if !c.supports(feature) => {
+            eprintln!("SKIPPED {test}: {} has no {feature:?} support", c.name());
+            false
+        }
+        _ => true,
     }
 }
 

@@ -31,6 +31,8 @@ pub struct Plugin {
     pub resources: BTreeMap<String, Schema>,
     pub data_sources: BTreeMap<String, Schema>,
     provider_schema: Schema,
+    /// Base URL, account and token it was configured with.
+    connection: [String; 3],
 }
 
 #[derive(Debug, Clone)]
@@ -112,6 +114,7 @@ impl Plugin {
             resources,
             data_sources,
             provider_schema,
+            connection: [base_url.into(), account.into(), token.into()],
         };
         let mut config = plugin.provider_schema.empty_value();
         config.set("api_token", token.into());
@@ -136,6 +139,13 @@ impl Plugin {
             response.diagnostics
         );
         plugin
+    }
+
+    /// The same provider in a new process, as the next terraform command
+    /// starts one: nothing cached (a change made outside is seen).
+    pub async fn fresh(&self) -> Plugin {
+        let [base_url, account, token] = &self.connection;
+        Plugin::configured(base_url, account, token).await
     }
 
     fn schema(&self, type_name: &str) -> &Schema {

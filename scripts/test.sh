@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it:
+#   1. `cargo test --locked`: everything (unit, property, transport and the
+#      terraform-driven acceptance tests) under Terraform 1.11.4
+#      (../shared/bin/terraform, or TF_ACC_TERRAFORM_PATH / PATH);
+#   2. the acceptance tests again under Terraform 1.14.9 and OpenTofu 1.6.2,
+#      installed by scripts/install-clients.sh into a cache outside the
+#      clone. Features a client lacks are skipped by name ("SKIPPED ...").
+# CFAI_CLIENTS=none runs step 1 alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+client_line() { "$1" version 2>/dev/null | head -n1; }
+
+echo "=== client: $(client_line "${TF_ACC_TERRAFORM_PATH:-$(command -v terraform || echo ../shared/bin/terraform)}") (whole suite)"
+cargo test --locked
+
+if [ "${CFAI_CLIENTS:-all}" = "none" ]; then
+  exit 0
+fi
+eval "$(bash scripts/install-clients.sh)"
+for client in terraform-1.14 tofu-1.6; do
+  case "$client" in
+    terraform-1.14) bin="$CFAI_TERRAFORM_1_14" ;;
+    tofu-1.6) bin="$CFAI_TOFU_1_6" ;;
+  esac
+  echo "=== client: $(client_line "$bin") (acceptance: tokens, AI Search, import, write-only, functions, ephemeral, plan validity)"
+  CFAI_TEST_CLIENT="$client" cargo test --locked \
+    --test acc_account_api_token --test acc_ai_search --test acc_ephemeral \
+    --test acc_plan_validity --test plugin_core
+done
