@@ -67,7 +67,7 @@ pub fn require_terraform() -> Option<PathBuf> {
             panic!("terraform not found (TF_ACC_TERRAFORM_PATH, PATH, ../shared/bin/terraform): acceptance tests cannot run")
         }
         None => {
-            eprintln!("\n!!! SKIPPED: terraform not found (TF_ACC_TERRAFORM_PATH, PATH, ../shared/bin/terraform) !!!\n");
+            skipped("!!! terraform not found (TF_ACC_TERRAFORM_PATH, PATH, ../shared/bin/terraform): acceptance test not run !!!");
             None
         }
     }
@@ -145,6 +145,19 @@ pub fn client() -> Option<&'static Client> {
         .as_ref()
 }
 
+/// Says, past the test harness's output capture, that a test (or part of
+/// one) did not run and why: a skip is never silent.
+pub fn skipped(what: &str) {
+    use std::io::Write;
+    use std::os::fd::FromRawFd;
+    // The harness captures `std::io::stderr()` too: write to descriptor 2
+    // itself (borrowed, never closed).
+    // SAFETY: descriptor 2 is open for the whole process; ManuallyDrop
+    // keeps this File from closing it.
+    let mut err = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(2) });
+    let _ = writeln!(err, "SKIPPED {what}");
+}
+
 /// The cfai entry of `providers schema -json` (Terraform's registry
 /// address, or OpenTofu's).
 pub fn cfai_schema(schema: &serde_json::Value) -> serde_json::Value {
@@ -159,7 +172,7 @@ pub fn cfai_schema(schema: &serde_json::Value) -> serde_json::Value {
 pub fn client_supports(test: &str, feature: Feature) -> bool {
     match client() {
         Some(c) if !c.supports(feature) => {
-            eprintln!("SKIPPED {test}: {} has no {feature:?} support", c.name());
+            skipped(&format!("{test}: {} has no {feature:?} support", c.name()));
             false
         }
         _ => true,
