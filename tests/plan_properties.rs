@@ -524,7 +524,7 @@ fn registration(s: &Value) -> &str {
 
 /// What someone may change on a registration outside Terraform; `minted`
 /// also deletes the token the provider minted for it (gone as a whole).
-fn service_token_drifts(minted: bool) -> [Drift<'static>; 3] {
+fn service_token_drifts(minted: bool) -> [Drift<'static>; 4] {
     [
         Drift {
             name: "name",
@@ -539,6 +539,13 @@ fn service_token_drifts(minted: bool) -> [Drift<'static>; 3] {
             name: "disabled",
             make: &|emu, s| {
                 emu.patch_ai_token(registration(s), serde_json::json!({ "enabled": false }))
+            },
+        },
+        Drift {
+            name: "legacy",
+            make: &|emu, s| {
+                let legacy = s.get("legacy").as_bool().unwrap_or(false);
+                emu.patch_ai_token(registration(s), serde_json::json!({ "legacy": !legacy }))
             },
         },
         Drift {
