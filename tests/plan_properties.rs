@@ -11,7 +11,7 @@ mod props;
 mod support;
 
 use cfai::cty::Value;
-use props::{cases, rng, vary, vary_keeping, Plugin};
+use props::{cases, rng, vary, vary_keeping, vary_leaving, Plugin};
 use support::{start_emulator, ACCOUNT, API_TOKEN};
 
 const TOKEN: &str = "cfai_account_api_token";
@@ -360,6 +360,8 @@ struct Life<'a> {
     import_id: &'a dyn Fn(&Value) -> String,
     /// Top-level attributes never made null (resource rules need them).
     keep: &'a [&'a str],
+    /// Top-level attributes left as the bases have them.
+    leave: &'a [&'a str],
     /// Whether the first apply after an import may write (a stored secret
     /// that import cannot read is sent again).
     import_may_write: bool,
@@ -381,6 +383,7 @@ async fn lifecycle(plugin: &Plugin, emulator: &cfai::emulator::Emulator, life: L
         bases,
         import_id,
         keep,
+        leave,
         import_may_write,
         drifts,
         seed,
@@ -390,7 +393,7 @@ async fn lifecycle(plugin: &Plugin, emulator: &cfai::emulator::Emulator, life: L
     let n = cases(100);
     for case in 0..n as u64 {
         let mut r = rng(seed + case);
-        let create = vary_keeping(&schema, bases.0, &mut r, keep);
+        let create = vary_leaving(&schema, bases.0, &mut r, keep, leave);
         let (state, private) = plugin
             .converge(
                 type_name,
@@ -421,7 +424,7 @@ async fn lifecycle(plugin: &Plugin, emulator: &cfai::emulator::Emulator, life: L
                 "{type_name} case {case}: the import's apply wrote"
             );
         }
-        let update = vary_keeping(&schema, bases.1, &mut r, keep);
+        let update = vary_leaving(&schema, bases.1, &mut r, keep, leave);
         let (state, private) = plugin
             .converge(
                 type_name,
@@ -489,6 +492,7 @@ async fn ai_search_namespace_plans_validly() {
             bases: (&a, &b),
             import_id: &|s| format!("{ACCOUNT}/{}", s.get("name").as_str().unwrap()),
             keep: &[],
+            leave: &[],
             import_may_write: false,
             drifts: &[
                 Drift {
@@ -591,6 +595,7 @@ async fn ai_search_service_token_managed_plans_validly() {
             bases: (&a, &b),
             import_id: &by_id,
             keep: &[],
+            leave: &[],
             import_may_write: false,
             drifts: &service_token_drifts(true),
             seed: 0x70c3,
@@ -635,11 +640,45 @@ async fn ai_search_service_token_bring_your_own_plans_validly() {
             bases: (&a, &b),
             import_id: &by_id,
             keep: &["cf_api_id", "cf_api_key_wo", "cf_api_key"],
+            leave: &[],
             // cf_api_key_wo_version (and a stored key) cannot be imported:
             // the first apply sends the key again, in place.
             import_may_write: true,
             drifts: &service_token_drifts(false),
             seed: 0xb40,
+        },
+    )
+    .await;
+}
+
+/// The same resource as an older client (OpenTofu 1.6, Terraform < 1.11)
+/// drives it: the stored key, no write-only capability announced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ai_search_service_token_with_a_stored_key_plans_validly_on_an_older_client() {
+    let emulator = start_emulator().await;
+    let plugin = Plugin::configured_as(&emulator.base_url, ACCOUNT, API_TOKEN, false).await;
+    let token = parent_token(&emulator).await;
+    let key = token.value.unwrap().expose().to_string();
+    let mut a = plugin.resources[SERVICE_TOKEN].empty_value();
+    a.set("account_id", ACCOUNT.into());
+    a.set("name", "stored-a".into());
+    a.set("cf_api_id", token.id.clone().into());
+    a.set("cf_api_key", key.into());
+    let mut b = a.clone();
+    b.set("name", "stored-b".into());
+    b.set("legacy", true.into());
+    lifecycle(
+        &plugin,
+        &emulator,
+        Life {
+            type_name: SERVICE_TOKEN,
+            bases: (&a, &b),
+            import_id: &by_id,
+            keep: &["cf_api_id", "cf_api_key"],
+            leave: &["cf_api_key_wo", "cf_api_key_wo_version"],
+            import_may_write: true,
+            drifts: &service_token_drifts(false),
+            seed: 0x01d,
         },
     )
     .await;
@@ -768,6 +807,7 @@ async fn ai_search_instance_plans_validly() {
                 )
             },
             keep: &[],
+            leave: &[],
             // sync_triggers and the update-only fields a read leaves out
             // cannot be imported: the first apply sends them.
             import_may_write: true,

@@ -33,6 +33,8 @@ pub struct Plugin {
     provider_schema: Schema,
     /// Base URL, account and token it was configured with.
     connection: [String; 3],
+    /// Whether the imitated client supports write-only arguments.
+    write_only: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -88,8 +90,10 @@ fn path(p: &proto::AttributePath) -> AttrPath {
     )
 }
 
-fn capabilities() -> Option<proto::ClientCapabilities> {
-    Some(proto::ClientCapabilities {
+/// What the imitated client announces: Terraform >= 1.11 (write-only
+/// arguments), or an older client / OpenTofu 1.6 (nothing).
+fn announced(write_only: bool) -> Option<proto::ClientCapabilities> {
+    write_only.then_some(proto::ClientCapabilities {
         deferral_allowed: false,
         write_only_attributes_allowed: true,
     })
@@ -97,6 +101,16 @@ fn capabilities() -> Option<proto::ClientCapabilities> {
 
 impl Plugin {
     pub async fn configured(base_url: &str, account: &str, token: &str) -> Plugin {
+        Plugin::configured_as(base_url, account, token, true).await
+    }
+
+    /// As a client with (`write_only`) or without write-only support.
+    pub async fn configured_as(
+        base_url: &str,
+        account: &str,
+        token: &str,
+        write_only: bool,
+    ) -> Plugin {
         let provider = CfaiProvider;
         let resources = provider
             .resources()
@@ -115,6 +129,7 @@ impl Plugin {
             data_sources,
             provider_schema,
             connection: [base_url.into(), account.into(), token.into()],
+            write_only,
         };
         let mut config = plugin.provider_schema.empty_value();
         config.set("api_token", token.into());
@@ -128,7 +143,7 @@ impl Plugin {
             .configure_provider(Request::new(proto::configure_provider::Request {
                 terraform_version: "1.11.4".into(),
                 config: dv(&config, &plugin.provider_schema.cty_type()),
-                client_capabilities: capabilities(),
+                client_capabilities: announced(write_only),
             }))
             .await
             .expect("configure")
@@ -145,7 +160,11 @@ impl Plugin {
     /// starts one: nothing cached (a change made outside is seen).
     pub async fn fresh(&self) -> Plugin {
         let [base_url, account, token] = &self.connection;
-        Plugin::configured(base_url, account, token).await
+        Plugin::configured_as(base_url, account, token, self.write_only).await
+    }
+
+    fn capabilities(&self) -> Option<proto::ClientCapabilities> {
+        announced(self.write_only)
     }
 
     fn schema(&self, type_name: &str) -> &Schema {
@@ -160,7 +179,8 @@ impl Plugin {
     }
 
     pub async fn validate(&self, type_name: &str, config: &Value) -> Vec<String> {
-        self.validate_as(type_name, config, capabilities()).await
+        self.validate_as(type_name, config, self.capabilities())
+            .await
     }
 
     /// Validation as a client announcing `caps` (none: an older client).
@@ -208,7 +228,7 @@ impl Plugin {
                 type_name: type_name.into(),
                 config: dv(config, &ty),
                 provider_meta: None,
-                client_capabilities: capabilities(),
+                client_capabilities: self.capabilities(),
             }))
             .await
             .expect("read data")
@@ -253,7 +273,7 @@ impl Plugin {
             .open_ephemeral_resource(Request::new(proto::open_ephemeral_resource::Request {
                 type_name: type_name.into(),
                 config: dv(config, &ty),
-                client_capabilities: capabilities(),
+                client_capabilities: self.capabilities(),
             }))
             .await
             .expect("open")
@@ -332,7 +352,7 @@ impl Plugin {
                 config: dv(config, &ty),
                 prior_private: prior_private.to_vec(),
                 provider_meta: None,
-                client_capabilities: capabilities(),
+                client_capabilities: self.capabilities(),
             }))
             .await
             .expect("plan")
@@ -386,7 +406,7 @@ impl Plugin {
                 current_state: dv(state, &ty),
                 private: private.to_vec(),
                 provider_meta: None,
-                client_capabilities: capabilities(),
+                client_capabilities: self.capabilities(),
             }))
             .await
             .expect("read")
@@ -551,7 +571,7 @@ impl Plugin {
             .import_resource_state(Request::new(proto::import_resource_state::Request {
                 type_name: type_name.into(),
                 id: id.into(),
-                client_capabilities: capabilities(),
+                client_capabilities: self.capabilities(),
             }))
             .await
             .expect("import")
@@ -630,11 +650,24 @@ pub fn vary(schema: &Schema, base: &Value, rng: &mut StdRng) -> Case {
 /// As [`vary`], but the top-level attributes in `keep` are never made null
 /// (a resource rule may require them); they can still be unknown.
 pub fn vary_keeping(schema: &Schema, base: &Value, rng: &mut StdRng, keep: &[&str]) -> Case {
+    vary_leaving(schema, base, rng, keep, &[])
+}
+
+/// As [`vary_keeping`], and the attributes in `leave` stay as in the base
+/// (e.g. an argument the imitated client cannot send at all).
+pub fn vary_leaving(
+    schema: &Schema,
+    base: &Value,
+    rng: &mut StdRng,
+    keep: &[&str],
+    leave: &[&str],
+) -> Case {
     let mut config = base.clone();
     let mut resolved = base.clone();
     let attrs: Vec<Attribute> = schema
         .attributes
         .iter()
+        .filter(|a| !leave.contains(&a.name.as_str()))
         .map(|a| {
             let mut a = a.clone();
             if keep.contains(&a.name.as_str()) {
