@@ -704,3 +704,86 @@ resource "cfai_ai_search_instance" "kb" {{
         "{out}"
     );
 }
+
+/// A namespace stored by 0.1.0 (schema version 0, with the `modified_at`
+/// that Cloudflare's namespace never had) upgrades cleanly: the plan is
+/// empty, and the state is rewritten at version 1 without it. The namespace
+/// is then imported again and destroyed, against an emulator whose answers
+/// carry only the contract's fields.
+#[test]
+fn a_namespace_state_from_the_previous_release_upgrades_with_an_empty_plan() {
+    let Some((emu, ws)) = setup() else { return };
+    let base = emu.get().base_url.clone();
+    let api = support::fast_client(&base, 0);
+    let created =
+        block_on(api.create_namespace(ACCOUNT, "legacy", Some("old state"))).expect("namespace");
+    let stored = &namespaces(&emu)["legacy"];
+    assert!(
+        stored.get("modified_at").is_none(),
+        "the emulator answers as the contract says: {stored}"
+    );
+    let created_at = created.fields["created_at"].as_str().unwrap().to_string();
+    let registry = if client().is_some_and(|c| c.opentofu) {
+        "registry.opentofu.org"
+    } else {
+        "registry.terraform.io"
+    };
+    let state = json!({
+        "version": 4,
+        "terraform_version": "1.11.4",
+        "serial": 1,
+        "lineage": "0b7cbd4e-1d1a-4c8e-9a57-5a3c9d1b2f10",
+        "outputs": {},
+        "resources": [{
+            "mode": "managed",
+            "type": "cfai_ai_search_namespace",
+            "name": "ns",
+            "provider": format!("provider[\"{registry}/seed/cfai\"]"),
+            "instances": [{
+                "schema_version": 0,
+                "attributes": {
+                    "account_id": ACCOUNT,
+                    "name": "legacy",
+                    "description": "old state",
+                    "created_at": created_at,
+                    "modified_at": created_at
+                },
+                "sensitive_attributes": []
+            }]
+        }],
+        "check_results": null
+    });
+    std::fs::write(
+        ws.work_dir().join("terraform.tfstate"),
+        serde_json::to_vec_pretty(&state).unwrap(),
+    )
+    .unwrap();
+    ws.write(&format!(
+        "{}\nresource \"cfai_ai_search_namespace\" \"ns\" {{\n  name        = \"legacy\"\n  description = \"old state\"\n}}\n",
+        provider_block(&base)
+    ));
+    ws.assert_plan_empty();
+    ws.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ws.work_dir().join("terraform.tfstate")).unwrap())
+            .unwrap();
+    let instance = &written["resources"][0]["instances"][0];
+    assert_eq!(instance["schema_version"], 1, "{instance}");
+    assert!(
+        instance["attributes"].get("modified_at").is_none(),
+        "{instance}"
+    );
+    assert_eq!(instance["attributes"]["created_at"], created_at.as_str());
+
+    // Forgotten, imported again, destroyed.
+    ws.ok(&["state", "rm", "cfai_ai_search_namespace.ns"]);
+    ws.ok(&[
+        "import",
+        "-no-color",
+        "cfai_ai_search_namespace.ns",
+        &format!("{ACCOUNT}/legacy"),
+    ]);
+    ws.assert_plan_empty();
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(namespaces(&emu).get("legacy").is_none());
+}

@@ -51,12 +51,9 @@ impl Resource<Configured> for AiSearchNamespace {
                     .describe("What the namespace holds. Updated in place."),
             )
             .attribute(Attribute::string("created_at").computed().describe("When the namespace was created."))
-            .attribute(
-                Attribute::string("modified_at")
-                    .computed()
-                    .unknown_on_change()
-                    .describe("When the namespace was last changed."),
-            )
+            // Version 1: `modified_at` is gone (Cloudflare's namespace has no
+            // such field); a version-0 state upgrades by dropping it.
+            .version(1)
     }
 
     // ---------------------------------------------------------------- validate
@@ -137,9 +134,7 @@ impl Resource<Configured> for AiSearchNamespace {
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         if planned.get("description") == prior.get("description") {
-            let mut state = planned.clone();
-            state.set("modified_at", prior.get("modified_at").clone());
-            return Some(state);
+            return Some(planned.clone());
         }
         let client = capture(diags, data.client())?;
         let account = planned.get("account_id").as_str()?.to_string();

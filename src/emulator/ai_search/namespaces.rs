@@ -14,7 +14,7 @@ use super::{invalid, missing, object, PageQuery, DEFAULT_NS};
 pub(super) const NAMESPACE_LIMIT: usize = 10;
 
 pub(super) fn default_namespace() -> Value {
-    json!({ "name": DEFAULT_NS, "description": "Default namespace", "created_at": "2025-01-01T00:00:00Z", "modified_at": "2025-01-01T00:00:00Z" })
+    json!({ "name": DEFAULT_NS, "description": "Default namespace", "created_at": "2025-01-01T00:00:00Z" })
 }
 
 pub(super) fn namespace_exists(app: &App, name: &str) -> bool {
@@ -53,7 +53,7 @@ pub(super) async fn create_namespace(State(app): State<App>, body: Bytes) -> Res
         return ai_err(StatusCode::FORBIDDEN, 7403, "Namespace limit reached.", &[]);
     }
     let stamp = now();
-    let ns = json!({ "name": name, "description": description, "created_at": stamp, "modified_at": stamp });
+    let ns = json!({ "name": name, "description": description, "created_at": stamp });
     world.namespaces.insert(name.to_string(), ns.clone());
     app.persist(&world);
     ai_ok(StatusCode::CREATED, ns)
@@ -86,7 +86,6 @@ pub(super) async fn update_namespace(
         return missing("Namespace");
     };
     ns["description"] = body.get("description").cloned().unwrap_or(Value::Null);
-    ns["modified_at"] = json!(now());
     let result = ns.clone();
     app.persist(&world);
     ai_ok(StatusCode::OK, result)
