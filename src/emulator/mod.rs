@@ -583,6 +583,10 @@ async fn record(
     let response_bytes: Bytes = axum::body::to_bytes(body, 64 << 20)
         .await
         .unwrap_or_default();
+    let response_bytes = reply::shape_error(&method, &route, parts.status.as_u16(), response_bytes);
+    let mut parts = parts;
+    // The body may have been reshaped: its length is the new one's.
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
     let mut journal = lock(&app.journal);
     if journal.len() < 20_000 {
         journal.push(Exchange {

@@ -368,7 +368,9 @@ async fn permission_groups(State(app): State<App>, Query(q): Query<GroupQuery>) 
                 .is_none_or(|n| g.name.to_lowercase().contains(n))
         })
         .filter(|g| q.scope.as_ref().is_none_or(|s| g.scopes.contains(s)))
-        .map(|g| serde_json::to_value(g).unwrap_or_default())
+        // The contract's group is {id, name, category?, scopes}: the
+        // catalog's descriptions are not part of the answer.
+        .map(|g| json!({ "id": g.id, "name": g.name, "scopes": g.scopes }))
         .collect();
     // Not in the order anyone asked for.
     groups.reverse();

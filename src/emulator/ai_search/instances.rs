@@ -13,7 +13,8 @@ use super::super::App;
 use super::namespaces::namespace_exists;
 use super::{invalid, missing, object, PageQuery, DEFAULT_NS};
 
-/// A single-instance GET leaves these out, as the real API does.
+/// Every single-instance answer (create, read, update, delete) leaves these
+/// out, as the contract's instance object does; only the list has them.
 const NOT_ON_READ: [&str; 6] = [
     "summarization",
     "summarization_model",
@@ -225,7 +226,7 @@ pub(super) async fn create_instance(app: App, ns: String, body: Bytes) -> Respon
         .or_default()
         .insert(id, instance.clone());
     app.persist(&world);
-    ai_ok(StatusCode::CREATED, instance)
+    ai_ok(StatusCode::CREATED, without_unread(&instance))
 }
 
 pub(super) async fn read_instance(app: App, ns: String, id: String) -> Response {
@@ -256,7 +257,7 @@ pub(super) async fn update_instance(app: App, ns: String, id: String, body: Byte
         m.extend(body);
         m.insert("modified_at".into(), json!(now()));
     }
-    let result = instance.clone();
+    let result = without_unread(instance);
     app.persist(&world);
     ai_ok(StatusCode::OK, result)
 }
@@ -272,7 +273,7 @@ pub(super) async fn delete_instance(app: App, ns: String, id: String) -> Respons
                 // Cloudflare tears instances down asynchronously.
                 app.ai().instance_deleted(token, &format!("{ns}/{id}"));
             }
-            ai_ok(StatusCode::OK, i)
+            ai_ok(StatusCode::OK, without_unread(&i))
         }
         None => missing("Instance"),
     }
