@@ -384,19 +384,22 @@ fn concrete(path: &str) -> String {
 /// operations it does not serve, and why. Everything else it serves, and
 /// answers as the contract says.
 fn not_served(method: &str, path: &str) -> Option<&'static str> {
-    let reasons: [(&str, fn(&str, &str) -> bool, &'static str); 7] = [
-        ("autorag", |_, p| p.contains("/autorag/"), "the deprecated AutoRAG API, superseded by AI Search; the provider never calls it"),
-        ("querying", |_, p| p.ends_with("/search") || p.ends_with("/chat/completions"), "querying an instance is data-plane use, not something the provider manages"),
-        ("items", |_, p| p.contains("/items"), "an instance's indexed documents are its data, not managed by the provider"),
-        ("jobs", |m, p| p.contains("/jobs/{job_id}") || (m == "GET" && p.ends_with("/jobs")), "the provider only starts sync jobs (POST .../jobs); it never lists or inspects them"),
-        ("purge_cache", |_, p| p.ends_with("/purge_cache"), "the provider never purges an instance's cache"),
-        ("user tokens", |_, p| p.starts_with("/user/tokens"), "user-owned tokens are not used by this release (the provider manages account-owned tokens)"),
-        ("none", |_, _| false, ""),
-    ];
-    reasons
-        .iter()
-        .find(|(_, matches, _)| matches(method, path))
-        .map(|(_, _, reason)| *reason)
+    let p = path;
+    if p.contains("/autorag/") {
+        Some("the deprecated AutoRAG API, superseded by AI Search; the provider never calls it")
+    } else if p.ends_with("/search") || p.ends_with("/chat/completions") {
+        Some("querying an instance is data-plane use, not something the provider manages")
+    } else if p.contains("/items") {
+        Some("an instance's indexed documents are its data, not managed by the provider")
+    } else if p.contains("/jobs/{job_id}") || (method == "GET" && p.ends_with("/jobs")) {
+        Some("the provider only starts sync jobs (POST .../jobs); it never lists or inspects them")
+    } else if p.ends_with("/purge_cache") {
+        Some("the provider never purges an instance's cache")
+    } else if p.starts_with("/user/tokens") {
+        Some("user-owned tokens are not used by this release (the provider manages account-owned tokens)")
+    } else {
+        None
+    }
 }
 
 /// Every exchange of the journal against the contract: the request (when

@@ -183,24 +183,42 @@ async fn account_api_token_plans_validly_with_unknowns_and_nulls_everywhere() {
         let token_id = state.get("id").as_str().unwrap().to_string();
         let drift = TOKEN_DRIFTS[case as usize % TOKEN_DRIFTS.len()];
         let (config, resolved) = token_drift(&emulator, drift, &token_id, &state, &update);
-        let fresh = plugin.fresh().await;
-        let (seen, _) = fresh
-            .read(TOKEN, &state, &private)
-            .await
-            .unwrap_or_else(|e| panic!("case {case} (refresh after {drift}): {e:?}"));
-        assert_ne!(
-            seen, state,
-            "case {case}: {drift} is invisible to a refresh"
-        );
-        let (state, private) = fresh
-            .converge(TOKEN, (&state, &private), &config, &resolved)
-            .await
-            .unwrap_or_else(|e| panic!("case {case} (after {drift}): {e}"));
+        let (fresh, state, private) = converge_after_drift(
+            &plugin,
+            TOKEN,
+            (&state, &private),
+            (&config, &resolved),
+            &format!("case {case}, {drift}"),
+        )
+        .await;
         *drifted.entry(drift).or_default() += 1;
         fresh.destroy(TOKEN, &state, &private).await;
     }
     eprintln!("{TOKEN}: drifted states per kind: {drifted:?}");
     eprintln!("{n} cases in {:?}", started.elapsed());
+}
+
+/// After a change made outside Terraform: the next command's fresh provider
+/// process must see it on refresh, then plan validly, apply, refresh and
+/// re-plan empty. Returns that provider (to destroy with) and the state.
+async fn converge_after_drift(
+    plugin: &Plugin,
+    type_name: &str,
+    (state, private): (&Value, &[u8]),
+    (config, resolved): (&Value, &Value),
+    what: &str,
+) -> (Plugin, Value, Vec<u8>) {
+    let fresh = plugin.fresh().await;
+    let (seen, _) = fresh
+        .read(type_name, state, private)
+        .await
+        .unwrap_or_else(|e| panic!("{what} (refresh): {e:?}"));
+    assert_ne!(&seen, state, "{what}: invisible to a refresh");
+    let (state, private) = fresh
+        .converge(type_name, (state, private), config, resolved)
+        .await
+        .unwrap_or_else(|e| panic!("{what} (converge): {e}"));
+    (fresh, state, private)
 }
 
 /// What someone may change on a token outside Terraform.
@@ -443,30 +461,14 @@ async fn lifecycle(plugin: &Plugin, emulator: &cfai::emulator::Emulator, life: L
             drift.name,
             emulator.dump()
         );
-        let fresh = plugin.fresh().await;
-        let (seen, _) = fresh
-            .read(type_name, &state, &private)
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "{type_name} case {case} (refresh after {}): {e:?}",
-                    drift.name
-                )
-            });
-        assert_ne!(
-            seen, state,
-            "{type_name} case {case}: {} is invisible to a refresh",
-            drift.name
-        );
-        let (state, private) = fresh
-            .converge(
-                type_name,
-                (&state, &private),
-                &update.config,
-                &update.resolved,
-            )
-            .await
-            .unwrap_or_else(|e| panic!("{type_name} case {case} (after {}): {e}", drift.name));
+        let (fresh, state, private) = converge_after_drift(
+            plugin,
+            type_name,
+            (&state, &private),
+            (&update.config, &update.resolved),
+            &format!("{type_name} case {case}, {}", drift.name),
+        )
+        .await;
         *drifted.entry(drift.name).or_default() += 1;
         fresh.destroy(type_name, &state, &private).await;
     }
