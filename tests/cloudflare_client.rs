@@ -622,3 +622,168 @@ async fn requests_carry_the_user_agent_and_errors_no_secret() {
     );
     assert!(!err.to_string().contains(support::API_TOKEN));
 }
+
+/// A server that answers every request with what `answer` makes of its
+/// path and query: status, body, and whether to send a content-length.
+async fn hostile_server(
+    answer: impl Fn(&str) -> (u16, Vec<u8>, bool) + Send + Sync + 'static,
+) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let answer = std::sync::Arc::new(answer);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&head);
+                let target = text.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let (status, body, with_length) = answer(&target);
+                let mut out = format!("HTTP/1.1 {status} X\r\ncontent-type: application/json\r\nconnection: close\r\n");
+                if with_length {
+                    out += &format!("content-length: {}\r\n", body.len());
+                }
+                out += "\r\n";
+                let _ = s.write_all(out.as_bytes()).await;
+                let _ = s.write_all(&body).await;
+                let _ = s.shutdown().await;
+            });
+        }
+    });
+    format!("http://{addr}/client/v4")
+}
+
+fn envelope(result: &str, info: &str) -> Vec<u8> {
+    format!(r#"{{"success":true,"errors":[],"messages":[],"result":{result}{info}}}"#).into_bytes()
+}
+
+/// Each hostile answer is refused well under a second, naming the
+/// operation, with no stall and no unbounded memory.
+#[tokio::test]
+async fn hostile_answers_are_refused_quickly_naming_the_operation() {
+    let within = Duration::from_millis(1000);
+    let check = |what: &str, started: Instant, err: cfai::cloudflare::ApiError, path: &str| {
+        let took = started.elapsed();
+        eprintln!("{what}: refused in {took:?}: {err}");
+        assert!(took < within, "{what} took {took:?}");
+        assert_eq!(err.kind, ErrorKind::Malformed, "{what}: {err}");
+        assert!(
+            err.to_string().contains(path),
+            "{what} names the operation: {err}"
+        );
+    };
+
+    // A number that would take ten million digits to write out.
+    let base = hostile_server(|_| {
+        (
+            200,
+            envelope(
+                r#"{"id":"kb","type":"r2","source":"b","max_num_results":1e10000000}"#,
+                "",
+            ),
+            true,
+        )
+    })
+    .await;
+    let started = Instant::now();
+    let err = fast_client(&base, 0)
+        .get_instance(ACCOUNT, None, "kb")
+        .await
+        .unwrap_err();
+    check("1e10000000", started, err, "/ai-search/instances/kb");
+
+    // A 10 MB string, announced by its length, then streamed without one.
+    for with_length in [true, false] {
+        let base = hostile_server(move |_| {
+            let big = "x".repeat(10 << 20);
+            (
+                200,
+                envelope(
+                    &format!(r#"{{"id":"kb","type":"r2","source":"{big}"}}"#),
+                    "",
+                ),
+                with_length,
+            )
+        })
+        .await;
+        let started = Instant::now();
+        let err = fast_client(&base, 0)
+            .get_instance(ACCOUNT, None, "kb")
+            .await
+            .unwrap_err();
+        check("10 MB string", started, err, "/ai-search/instances/kb");
+    }
+
+    // JSON nested 10,000 deep.
+    let base = hostile_server(|_| {
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        (200, envelope(&deep, ""), true)
+    })
+    .await;
+    let started = Instant::now();
+    let err = fast_client(&base, 0)
+        .get_instance(ACCOUNT, None, "kb")
+        .await
+        .unwrap_err();
+    check(
+        "nested 10,000 deep",
+        started,
+        err,
+        "/ai-search/instances/kb",
+    );
+
+    // A listing whose every page is the same full page, promising a million.
+    let base = hostile_server(|_| {
+        let items: Vec<String> = (0..100)
+            .map(|i| format!(r#"{{"id":"t{i}","name":"n","cf_api_id":"c"}}"#))
+            .collect();
+        let info = r#","result_info":{"page":1,"per_page":100,"count":100,"total_count":1000000}"#;
+        (200, envelope(&format!("[{}]", items.join(",")), info), true)
+    })
+    .await;
+    let started = Instant::now();
+    let err = fast_client(&base, 0)
+        .list_ai_search_tokens(ACCOUNT)
+        .await
+        .unwrap_err();
+    check("looping result_info", started, err, "/ai-search/tokens");
+}
+
+/// A `result_info` that promises more pages than exist ends at the first
+/// short page, quickly, with what there is.
+#[tokio::test]
+async fn a_listing_that_promises_more_pages_than_exist_ends_at_the_first_short_page() {
+    let base = hostile_server(|target| {
+        let first = target.contains("page=1&") || target.ends_with("page=1");
+        let items: Vec<String> = if first {
+            (0..100)
+                .map(|i| format!(r#"{{"id":"t{i}","name":"n","cf_api_id":"c"}}"#))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let info = r#","result_info":{"page":1,"per_page":100,"count":100,"total_count":1000000}"#;
+        (200, envelope(&format!("[{}]", items.join(",")), info), true)
+    })
+    .await;
+    let started = Instant::now();
+    let tokens = fast_client(&base, 0)
+        .list_ai_search_tokens(ACCOUNT)
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    eprintln!("a million promised, 100 listed in {took:?}");
+    assert_eq!(tokens.len(), 100);
+    assert!(took < Duration::from_secs(1), "{took:?}");
+}

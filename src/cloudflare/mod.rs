@@ -409,9 +409,19 @@ impl Client {
         {
             self.limiter.observe(remaining, reset);
         }
-        let bytes = match response.bytes().await {
+        let bytes = match read_body(response).await {
             Ok(b) => b,
-            Err(e) => {
+            Err(BodyError::TooLarge(seen)) => {
+                let mut error = ApiError::new(
+                    ErrorKind::Malformed,
+                    m,
+                    path,
+                    format!("the answer is larger than {} MiB ({seen} bytes and counting); Cloudflare's answers here are kilobytes, so it was refused unread", MAX_BODY >> 20),
+                );
+                error.status = Some(status);
+                return Attempt::Done(Err(error));
+            }
+            Err(BodyError::Transport(e)) => {
                 let mut error = transport_error(&e, m, path, self.config.request_timeout);
                 error.status = Some(status);
                 return if idempotent(method) {
@@ -422,6 +432,16 @@ impl Client {
             }
         };
         let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
+        if let Some(number) = parsed.as_ref().and_then(out_of_range_number) {
+            let mut error = ApiError::new(
+                ErrorKind::Malformed,
+                m,
+                path,
+                format!("the answer holds a number out of any sensible range ({number}); refused unread"),
+            );
+            error.status = Some(status);
+            return Attempt::Done(Err(error));
+        }
         if let Some(body) = &parsed {
             trace!(method = m, path, status, body = %redact::redacted_envelope(body, result_is_secret), "Cloudflare response");
         } else {
@@ -481,15 +501,16 @@ impl Client {
         per_page: u64,
         extra: &[(&str, String)],
     ) -> Result<Vec<T>, ApiError> {
-        let mut out = Vec::new();
+        let mut pages = PageWalk::new(path);
         let mut page = 1u64;
         loop {
-            let first: Page<Vec<T>> = self.get(path, &page_query(page, per_page, extra)).await?;
+            let first: Page<Vec<Value>> =
+                self.get(path, &page_query(page, per_page, extra)).await?;
             let got = first.result.len();
             let info = first.info.unwrap_or_default();
-            out.extend(first.result);
+            pages.add(page, first.result)?;
             if !info.has_more(page, per_page, got) || page >= MAX_PAGES {
-                return Ok(out);
+                return pages.finish();
             }
             // Pages known to exist after this one, from the total.
             let last_known = info
@@ -500,25 +521,131 @@ impl Client {
             while page < last_known && full {
                 let batch = (page + 1..=(page + PARALLEL_PAGES).min(last_known)).map(|p| {
                     let query = page_query(p, per_page, extra);
-                    async move { self.get::<Vec<T>>(path, &query).await }
+                    async move { self.get::<Vec<Value>>(path, &query).await }
                 });
                 // In page order, as asked.
                 for got in futures_util::future::try_join_all(batch).await? {
                     page += 1;
                     full = got.result.len() as u64 == per_page;
-                    out.extend(got.result);
+                    pages.add(page, got.result)?;
                     if !full {
                         break;
                     }
                 }
             }
             if !full || page >= MAX_PAGES {
-                return Ok(out);
+                return pages.finish();
             }
             // Every known page was full: ask for the one after, which also
             // tells whether the list grew.
             page += 1;
         }
+    }
+}
+
+/// The items of a listing, page by page. A page made only of items already
+/// seen is a loop (a `result_info` that never ends, or pages that ignore
+/// `page`): refused at once rather than walked to [`MAX_PAGES`].
+struct PageWalk<'a> {
+    path: &'a str,
+    items: Vec<Value>,
+    seen: std::collections::HashSet<String>,
+}
+
+impl<'a> PageWalk<'a> {
+    fn new(path: &'a str) -> Self {
+        PageWalk {
+            path,
+            items: Vec::new(),
+            seen: std::collections::HashSet::new(),
+        }
+    }
+
+    fn add(&mut self, page: u64, items: Vec<Value>) -> Result<(), ApiError> {
+        let before = self.items.len();
+        let mut fresh = 0;
+        for item in items {
+            if self.seen.insert(item.to_string()) {
+                fresh += 1;
+            }
+            self.items.push(item);
+        }
+        if fresh == 0 && self.items.len() > before && page > 1 {
+            return Err(ApiError::new(
+                ErrorKind::Malformed,
+                "GET",
+                self.path,
+                format!("page {page} of the listing repeats items already listed: the API's pagination loops, so the listing was abandoned"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn finish<T: DeserializeOwned>(self) -> Result<Vec<T>, ApiError> {
+        self.items
+            .into_iter()
+            .map(|item| {
+                serde_json::from_value(item).map_err(|e| {
+                    ApiError::new(
+                        ErrorKind::Malformed,
+                        "GET",
+                        self.path,
+                        format!("an item of the listing is not what the API documents: {e}"),
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+/// Cloudflare's answers to these operations are kilobytes (a page of 100
+/// instances is about 200 KB): a body past this is refused as it streams in.
+const MAX_BODY: usize = 8 << 20;
+
+enum BodyError {
+    TooLarge(usize),
+    Transport(reqwest::Error),
+}
+
+/// The body, read chunk by chunk up to [`MAX_BODY`].
+async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY as u64)
+    {
+        return Err(BodyError::TooLarge(
+            response.content_length().unwrap_or_default() as usize,
+        ));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_BODY {
+            return Err(BodyError::TooLarge(body.len()));
+        }
+    }
+    Ok(body)
+}
+
+/// A number whose exponent or length would take thousands of digits to
+/// write out (`1e10000000`), shortened for the message. Every number the
+/// API sends here is a count, a size or a ratio.
+fn out_of_range_number(value: &Value) -> Option<String> {
+    const LIMIT: usize = 4096;
+    match value {
+        Value::Number(n) => {
+            let text = n.to_string();
+            let exponent = text.split(['e', 'E']).nth(1).map_or(0, |e| {
+                e.trim_start_matches('+')
+                    .parse::<i64>()
+                    .map_or(u64::MAX, i64::unsigned_abs)
+            });
+            (text.len() > LIMIT || exponent > LIMIT as u64)
+                .then(|| text.chars().take(24).collect::<String>() + "…")
+        }
+        Value::Array(items) => items.iter().find_map(out_of_range_number),
+        Value::Object(map) => map.values().find_map(out_of_range_number),
+        _ => None,
     }
 }
 

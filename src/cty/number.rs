@@ -15,6 +15,10 @@ use bigdecimal::{BigDecimal, ToPrimitive};
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Number(BigDecimal);
 
+/// The most decimal places (or trailing zeros) a number may carry: far
+/// beyond a float64 or cty's 512-bit mantissa, far below a stall.
+const MAX_DIGITS: u64 = 4096;
+
 /// How a number is best written in msgpack, mirroring go-cty's encoder.
 pub(crate) enum WireNumber {
     Int(i64),
@@ -43,9 +47,12 @@ impl Number {
         if text.is_empty() || text.len() > 4096 {
             return None;
         }
-        BigDecimal::from_str(text)
-            .ok()
-            .map(|d| Number(d.normalized()))
+        let number = BigDecimal::from_str(text).ok()?.normalized();
+        // `1e10000000` is 25 characters, but written out (as msgpack text
+        // and every comparison do) it is ten million digits: refused, like
+        // anything whose digits would outgrow the text limit.
+        let (_, scale) = number.as_bigint_and_exponent();
+        (scale.unsigned_abs() <= MAX_DIGITS).then_some(Number(number))
     }
 
     pub fn to_i64(&self) -> Option<i64> {
@@ -177,5 +184,16 @@ mod tests {
         ));
         assert_eq!(Number::parse("1e3").unwrap().to_string(), "1000");
         assert_eq!(Number::parse("1e3").unwrap(), Number::from_i64(1000));
+    }
+
+    #[test]
+    fn numbers_that_would_expand_past_the_limit_are_refused_at_once() {
+        let started = std::time::Instant::now();
+        for huge in ["1e10000000", "-1e10000000", "1e-10000000", "9.9E+5000"] {
+            assert!(Number::parse(huge).is_none(), "{huge}");
+        }
+        assert!(started.elapsed() < std::time::Duration::from_millis(100));
+        assert!(Number::parse("1e300").is_some());
+        assert!(Number::parse("1.5e-4000").is_some());
     }
 }
