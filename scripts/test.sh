@@ -3,10 +3,12 @@
 #   1. `cargo test --locked`: everything (unit, property, transport and the
 #      terraform-driven acceptance tests) under Terraform 1.11.4
 #      (../shared/bin/terraform, or TF_ACC_TERRAFORM_PATH / PATH);
-#   2. the acceptance tests again under Terraform 1.14.9 and OpenTofu 1.6.2,
+#   2. the acceptance and property tests again against an emulator that
+#      answers as a newer API would (CFAI_EMULATOR_ANSWERS=extended);
+#   3. the acceptance tests again under Terraform 1.14.9 and OpenTofu 1.6.2,
 #      installed by scripts/install-clients.sh into a cache outside the
 #      clone. Features a client lacks are skipped by name ("SKIPPED ...").
-# CFAI_CLIENTS=none runs step 1 alone.
+# CFAI_CLIENTS=none runs steps 1 and 2 alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +16,11 @@ client_line() { "$1" version 2>/dev/null | head -n1; }
 
 echo "=== client: $(client_line "${TF_ACC_TERRAFORM_PATH:-$(command -v terraform || echo ../shared/bin/terraform)}") (whole suite)"
 cargo test --locked
+
+echo "=== emulator answering as a newer API would (unknown properties, an unlisted status): acceptance and property tests"
+CFAI_EMULATOR_ANSWERS=extended cargo test --locked \
+  --test acc_account_api_token --test acc_ai_search --test acc_plan_validity \
+  --test plan_properties --test batched_refresh
 
 if [ "${CFAI_CLIENTS:-all}" = "none" ]; then
   exit 0

@@ -787,3 +787,40 @@ fn a_namespace_state_from_the_previous_release_upgrades_with_an_empty_plan() {
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(namespaces(&emu).get("legacy").is_none());
 }
+
+/// Cloudflare answering as a newer API might: a property the contract does
+/// not know on every object, and an instance status it does not list. The
+/// whole chain (token, registration, namespace, instance, data source)
+/// applies, the unknown property is ignored, the status is stored as sent,
+/// and the plan after it is empty.
+#[test]
+fn extended_answers_are_ignored_or_stored_as_sent() {
+    let Some((emu, ws)) = setup() else { return };
+    let base = emu.get().base_url.clone();
+    emu.get()
+        .set_answers(cfai::emulator::answers::AnswerMode::Extended);
+    let config = format!(
+        "{}\nresource \"cfai_ai_search_namespace\" \"docs\" {{\n  name = \"docs\"\n}}\n\ndata \"cfai_ai_search_instance\" \"kb\" {{\n  id = cfai_ai_search_instance.kb.id\n}}\n",
+        chain(&provider_block(&base), SETTINGS)
+    );
+    ws.write(&config);
+    let out = ws.apply();
+    assert!(!out.contains("bug in the"), "{out}");
+    assert_eq!(
+        ws.resource("cfai_ai_search_instance.kb")["status"],
+        cfai::emulator::answers::FUTURE_STATUS,
+        "an unlisted status is stored as sent"
+    );
+    let answered_extended = emu.get().journal().iter().any(|ex| {
+        ex.response.as_ref().is_some_and(|r| {
+            r["result"]
+                .get(cfai::emulator::answers::EXTENSION)
+                .is_some()
+        })
+    });
+    assert!(answered_extended, "the emulator did answer extended");
+    ws.assert_plan_empty();
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(ai_tokens(&emu).is_empty());
+    assert!(api_tokens(&emu).is_empty());
+}

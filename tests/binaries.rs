@@ -51,6 +51,7 @@ fn the_emulator_lists_its_options_defaults_and_admin_routes() {
         "/__admin/faults",
         "/__admin/ratelimit",
         "/__admin/ai-search",
+        "/__admin/answers",
         "/__admin/state",
         "/__admin/counts",
         "/__admin/tokens/{id}",

@@ -34,6 +34,7 @@ Admin routes (no credentials):
   POST   /__admin/ratelimit     Cloudflare's request budget and Ratelimit header
   POST   /__admin/ai-search     token propagation, instance teardown, sync cooldown
   POST   /__admin/minted-tokens-authenticate   let minted tokens call the API
+  POST   /__admin/answers       {"mode": "extended"}: answer as a newer API would
   GET    /__admin/state         the emulated state
   GET    /__admin/counts        requests per route
   DELETE /__admin/tokens/{id}   delete a token out of band

@@ -20,6 +20,7 @@ macro_rules! or_reply {
 }
 
 mod ai_search;
+pub mod answers;
 mod budget;
 pub mod faults;
 mod r2;
@@ -89,6 +90,8 @@ pub(crate) struct Shared {
     arrivals: Mutex<Vec<tokio::time::Instant>>,
     /// Let tokens minted through the API authenticate calls too.
     minted_tokens_authenticate: std::sync::atomic::AtomicBool,
+    /// How successful answers are shaped (strict by default).
+    answers: Mutex<answers::AnswerMode>,
     /// Who authenticated each API call: `configured` or a minted token's id.
     auth_log: Mutex<Vec<(String, String)>>,
     started: tokio::time::Instant,
@@ -151,6 +154,7 @@ impl Emulator {
             ai: Mutex::new(ai_search::runtime::Runtime::default()),
             arrivals: Mutex::new(Vec::new()),
             minted_tokens_authenticate: std::sync::atomic::AtomicBool::new(false),
+            answers: Mutex::new(answers::AnswerMode::default()),
             auth_log: Mutex::new(Vec::new()),
             started: tokio::time::Instant::now(),
             counts: Mutex::new(BTreeMap::new()),
@@ -286,6 +290,11 @@ impl Emulator {
     /// Moves a token's `expires_on` outside Terraform.
     pub fn set_token_expiry(&self, id: &str, expires_on: &str) -> bool {
         tokens::oob_patch(&self.shared, id, json!({ "expires_on": expires_on }))
+    }
+
+    /// Shapes every successful answer from now on (see [`answers`]).
+    pub fn set_answers(&self, mode: answers::AnswerMode) {
+        *lock(&self.shared.answers) = mode;
     }
 
     /// Merges `patch` into an account token, as an edit made elsewhere.
@@ -488,6 +497,7 @@ fn router(app: App) -> Router {
             "/__admin/minted-tokens-authenticate",
             post(admin_minted_auth),
         )
+        .route("/__admin/answers", post(admin_answers))
         .route("/__admin/state", get(admin_state))
         .route("/__admin/counts", get(admin_counts))
         .route(
@@ -584,6 +594,12 @@ async fn record(
         .await
         .unwrap_or_default();
     let response_bytes = reply::shape_error(&method, &route, parts.status.as_u16(), response_bytes);
+    let response_bytes = if parts.status.is_success() {
+        let mode = *lock(&app.answers);
+        Bytes::from(answers::shape(mode, &route, response_bytes.to_vec()))
+    } else {
+        response_bytes
+    };
     let mut parts = parts;
     // The body may have been reshaped: its length is the new one's.
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
@@ -623,6 +639,21 @@ async fn admin_minted_auth(State(app): State<App>, Json(body): Json<Value>) -> R
     app.minted_tokens_authenticate
         .store(allow, std::sync::atomic::Ordering::SeqCst);
     Json(json!({ "ok": true })).into_response()
+}
+
+/// Body: `{"mode": "extended"}` or `{"mode": "strict"}`.
+async fn admin_answers(State(app): State<App>, Json(body): Json<Value>) -> Response {
+    match body["mode"].as_str().map(str::parse::<answers::AnswerMode>) {
+        Some(Ok(mode)) => {
+            *lock(&app.answers) = mode;
+            Json(json!({ "ok": true, "mode": mode })).into_response()
+        }
+        _ => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "ok": false, "error": "expected {\"mode\": \"strict\" | \"extended\"}" })),
+        )
+            .into_response(),
+    }
 }
 
 async fn admin_state(State(app): State<App>) -> Response {

@@ -344,10 +344,24 @@ pub fn emulator_config() -> cfai::emulator::EmulatorConfig {
     }
 }
 
+/// An emulator on a free port. `CFAI_EMULATOR_ANSWERS=extended` makes it
+/// answer as a newer Cloudflare might (unknown properties, an unlisted
+/// instance status): the same tests must pass against it.
 pub async fn start_emulator() -> cfai::emulator::Emulator {
-    cfai::emulator::Emulator::start(emulator_config(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .expect("emulator")
+    let emulator =
+        cfai::emulator::Emulator::start(emulator_config(), "127.0.0.1:0".parse().unwrap())
+            .await
+            .expect("emulator");
+    if let Some(mode) = std::env::var("CFAI_EMULATOR_ANSWERS")
+        .ok()
+        .filter(|m| !m.is_empty())
+    {
+        let mode = mode
+            .parse()
+            .unwrap_or_else(|e| panic!("CFAI_EMULATOR_ANSWERS: {e}"));
+        emulator.set_answers(mode);
+    }
+    emulator
 }
 
 /// An emulator served from its own runtime, for tests that block on terraform.
