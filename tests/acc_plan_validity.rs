@@ -323,3 +323,42 @@ fn policy_errors_fail_the_plan_on_their_path_with_no_write() {
     }
     assert_eq!(writes(&emu), 0, "the emulator saw no write");
 }
+
+/// A status Cloudflare may add later (`pending`) is stored as sent and not
+/// fought: no diff, a warning naming it; other changes still apply in place.
+#[test]
+fn an_unlisted_token_status_is_stored_as_sent_not_fought() {
+    let Some((emu, ws)) = setup() else { return };
+    let base = emu.get().base_url.clone();
+    let policy = R2_POLICY.replace("ACCOUNT", ACCOUNT);
+    let config = |name: &str| {
+        format!(
+            "{}\nresource \"cfai_account_api_token\" \"t\" {{\n  name   = \"{name}\"\n  status = \"active\"\n  {policy}\n}}\n",
+            provider_block(&base)
+        )
+    };
+    ws.write(&config("newer"));
+    ws.apply();
+    let id = ws.resource("cfai_account_api_token.t")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(emu
+        .get()
+        .patch_token(&id, serde_json::json!({ "status": "pending" })));
+    let writes_before = writes(&emu);
+    let (code, text) = ws.plan_code();
+    let text = one_line(&text);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("status this provider does not know") && text.contains("\"pending\""),
+        "{text}"
+    );
+    ws.apply();
+    assert_eq!(writes(&emu), writes_before, "nothing fought the API");
+    assert_eq!(ws.resource("cfai_account_api_token.t")["status"], "pending");
+    ws.write(&config("newer-renamed"));
+    ws.apply();
+    assert_eq!(emu.get().count(PUT), 1, "the rename, in place");
+    ws.assert_plan_empty();
+}
