@@ -26,8 +26,10 @@
 //! [`emulator`] is a local Cloudflare API for tests and the quickstart, with
 //! its own wire types; the provider never uses it.
 //!
-//! [`framework::oracle`] restates Terraform's plan and apply rules for the
-//! property tests that every resource must pass.
+//! [`framework::oracle`] restates Terraform's plan and apply rules;
+//! [`framework::guard`] holds every plan, new state and refreshed state to
+//! them (and to the framework's own) before it leaves the provider, and the
+//! property tests judge every resource with them.
 //!
 //! [`docs`] renders the registry documentation from the schemas (the
 //! `cfai-docs` binary writes `docs/`).
