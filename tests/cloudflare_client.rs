@@ -684,6 +684,15 @@ async fn hostile_answers_are_refused_quickly_naming_the_operation() {
         );
     };
 
+    let refused_instance_read = |what: &'static str, base: String| async move {
+        let started = Instant::now();
+        let err = fast_client(&base, 0)
+            .get_instance(ACCOUNT, None, "kb")
+            .await
+            .unwrap_err();
+        check(what, started, err, "/ai-search/instances/kb");
+    };
+
     // A number that would take ten million digits to write out.
     let base = hostile_server(|_| {
         (
@@ -696,12 +705,7 @@ async fn hostile_answers_are_refused_quickly_naming_the_operation() {
         )
     })
     .await;
-    let started = Instant::now();
-    let err = fast_client(&base, 0)
-        .get_instance(ACCOUNT, None, "kb")
-        .await
-        .unwrap_err();
-    check("1e10000000", started, err, "/ai-search/instances/kb");
+    refused_instance_read("1e10000000", base).await;
 
     // A 10 MB string, announced by its length, then streamed without one.
     for with_length in [true, false] {
@@ -717,12 +721,7 @@ async fn hostile_answers_are_refused_quickly_naming_the_operation() {
             )
         })
         .await;
-        let started = Instant::now();
-        let err = fast_client(&base, 0)
-            .get_instance(ACCOUNT, None, "kb")
-            .await
-            .unwrap_err();
-        check("10 MB string", started, err, "/ai-search/instances/kb");
+        refused_instance_read("10 MB string", base).await;
     }
 
     // JSON nested 10,000 deep.

@@ -231,6 +231,13 @@ async fn plan_update(
         .into_inner()
 }
 
+/// The one error of an answer, as "summary | detail".
+fn only_error(diagnostics: &[proto::Diagnostic]) -> String {
+    let errs = diagnostic_lines(diagnostics);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    errs[0].0.clone()
+}
+
 fn diagnostic_lines(diagnostics: &[proto::Diagnostic]) -> Vec<(String, String)> {
     diagnostics
         .iter()
@@ -464,14 +471,11 @@ async fn an_apply_result_that_changes_a_known_planned_value_is_refused() {
         .await
         .unwrap()
         .into_inner();
-    let errs = diagnostic_lines(&r.diagnostics);
-    assert_eq!(errs.len(), 1, "{errs:?}");
+    let err = only_error(&r.diagnostics);
     assert!(
-        errs[0]
-            .0
-            .starts_with("Provider refused its own inconsistent result after apply")
-            && errs[0].0.contains("test_faulty: name: was"),
-        "{errs:?}"
+        err.starts_with("Provider refused its own inconsistent result after apply")
+            && err.contains("test_faulty: name: was"),
+        "{err}"
     );
 }
 
@@ -490,16 +494,11 @@ async fn a_refreshed_state_left_unknown_is_refused() {
         .await
         .unwrap()
         .into_inner();
-    let errs = diagnostic_lines(&r.diagnostics);
-    assert_eq!(errs.len(), 1, "{errs:?}");
+    let err = only_error(&r.diagnostics);
     assert!(
-        errs[0]
-            .0
-            .starts_with("Provider refused its own invalid refreshed state")
-            && errs[0]
-                .0
-                .contains("test_faulty: name: still indicated an unknown value"),
-        "{errs:?}"
+        err.starts_with("Provider refused its own invalid refreshed state")
+            && err.contains("test_faulty: name: still indicated an unknown value"),
+        "{err}"
     );
 }
 
