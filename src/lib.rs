@@ -16,7 +16,7 @@
 //! - [`provider`]: the cfai provider itself: its configuration block, its
 //!   functions, and the list of resources and data sources it registers.
 //! - [`resources`]: one file per resource or data source, reading like
-//!   SPEC.md, built on the framework and calling the client. Resources never
+//!   its documentation, built on the framework and calling the client. Resources never
 //!   reach up to the provider; what they share with it sits below both:
 //!   [`context`] (the configured client and caches), [`r2`] and
 //!   [`validation`] (pure helpers).

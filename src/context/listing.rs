@@ -1,4 +1,4 @@
-//! Batched refresh (SPEC "API budget"): the first read of a kind of object
+//! Batched refresh, to spare the API budget: the first read of a kind of object
 //! in a provider process lists them all (largest pages) and later reads are
 //! answered from that listing, so refreshing N objects costs about
 //! N / page size requests. A write by the process makes the listing stale;

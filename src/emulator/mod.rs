@@ -1,5 +1,6 @@
 //! A local emulator of the Cloudflare API operations this provider uses,
-//! built to the contract in `shared/cloudflare-api/`. Tests and the
+//! built to Cloudflare's OpenAPI contract (`tests/contract.rs` holds every
+//! answer to it). Tests and the
 //! quickstart run against it; the provider never imports this module.
 //!
 //! Besides the API it offers fault injection and inspection, both as a

@@ -39,7 +39,7 @@ pub(crate) struct World {
 }
 
 pub(crate) fn catalog() -> Vec<PermissionGroup> {
-    // Shipped inside the binary: the emulator runs without ../shared.
+    // Shipped inside the binary: the emulator needs no file beside it.
     serde_json::from_str(include_str!("permission-groups.json")).unwrap_or_default()
 }
 

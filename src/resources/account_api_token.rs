@@ -1,5 +1,5 @@
 //! `cfai_account_api_token`: an account-owned API token, by permission-group
-//! name, plus the S3 credentials R2 derives from it (SPEC.md).
+//! name, plus the S3 credentials R2 derives from it.
 
 use async_trait::async_trait;
 use tracing::warn;

@@ -1,5 +1,5 @@
 //! `cfai_ai_search_instance`: an AI Search instance, on the account route
-//! (namespace `default`) or the namespaced routes (SPEC.md). Attributes are
+//! (namespace `default`) or the namespaced routes. Attributes are
 //! named as the API names its fields, so state and API map by schema; this
 //! file handles only what differs: identity, update-only fields, the
 //! namespace move and sync jobs.

@@ -1,5 +1,5 @@
 //! `cfai_ai_search_namespace`: a folder AI Search instances live in
-//! (`/accounts/{account_id}/ai-search/namespaces`), SPEC.md.
+//! (`/accounts/{account_id}/ai-search/namespaces`).
 
 use async_trait::async_trait;
 

@@ -1,5 +1,5 @@
 //! `cfai_ai_search_service_token`: the API token AI Search uses to read R2,
-//! registered at `/accounts/{account_id}/ai-search/tokens` (SPEC.md).
+//! registered at `/accounts/{account_id}/ai-search/tokens`.
 //! Managed mode (no `cf_api_id`) mints that token; bring-your-own mode
 //! takes `cf_api_id` and its key, preferably write-only.
 

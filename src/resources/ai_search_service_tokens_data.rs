@@ -1,6 +1,6 @@
 //! Data source `cfai_ai_search_service_tokens`: the service tokens
 //! registered with AI Search in an account, so a configuration can reuse
-//! the one the dashboard registered (SPEC.md).
+//! the one the dashboard registered.
 
 use async_trait::async_trait;
 

@@ -1,6 +1,6 @@
 //! Ephemeral `cfai_account_api_token`: an account token that lives for one
 //! Terraform phase, e.g. to configure another provider without a
-//! long-lived secret in state (SPEC.md). Open creates it with
+//! long-lived secret in state. Open creates it with
 //! `expires_on` = now + `ttl`, so even a crashed run leaves nothing that
 //! outlives it; Close deletes it.
 

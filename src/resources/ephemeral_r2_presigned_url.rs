@@ -1,5 +1,5 @@
 //! Ephemeral `cfai_r2_presigned_url`: a SigV4 presigned URL for one object,
-//! computed locally with no API call (SPEC.md).
+//! computed locally with no API call.
 
 use async_trait::async_trait;
 

@@ -1,5 +1,5 @@
 //! Ephemeral `cfai_r2_temporary_credentials`: short-lived S3 credentials
-//! for one bucket, derived from an R2-capable token (SPEC.md). Never in
+//! for one bucket, derived from an R2-capable token. Never in
 //! plan or state; nothing to close (Cloudflare cannot revoke one).
 
 use async_trait::async_trait;

@@ -16,7 +16,7 @@ use crate::cty::Value;
 use crate::framework::{AttrPath, Diagnostic, Diagnostics};
 use crate::secret::Secret;
 
-/// SPEC's default for managed mode (and Cloudflare's documented pair).
+/// The default groups of a minted token in managed mode (Cloudflare's documented pair).
 pub(crate) const DEFAULT_GROUPS: [&str; 2] = ["AI Search Index Engine", "Workers R2 Storage Write"];
 
 /// The name of the token minted for a registration: recognisable on import.
