@@ -528,21 +528,22 @@ fn declared<'a>(doc: &'a Value, schema: &'a Value) -> Option<(Map<String, Value>
         Some(other) => additional = Some(other.clone()),
         None => {}
     }
-    for key in ["allOf", "oneOf", "anyOf"] {
-        for branch in schema
-            .get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some((p, a)) = declared(doc, branch) {
-                said = true;
-                props.extend(p);
-                additional = additional.or(a);
-            }
+    for branch in branches(schema) {
+        if let Some((p, a)) = declared(doc, branch) {
+            said = true;
+            props.extend(p);
+            additional = additional.or(a);
         }
     }
     (said || additional.is_some()).then_some((props, additional))
+}
+
+/// The subschemas a schema combines (`allOf`, `oneOf`, `anyOf`).
+fn branches(schema: &Value) -> impl Iterator<Item = &Value> {
+    ["allOf", "oneOf", "anyOf"]
+        .into_iter()
+        .filter_map(|key| schema.get(key).and_then(Value::as_array))
+        .flatten()
 }
 
 /// Properties of `instance` that its schema does not declare, at any depth.
@@ -555,28 +556,16 @@ fn undeclared(doc: &Value, schema: &Value, instance: &Value, path: &str, out: &m
             };
             for (k, v) in map {
                 let here = format!("{path}/{k}");
-                match (props.get(k), &additional) {
-                    (Some(s), _) => undeclared(doc, s, v, &here, out),
-                    (None, Some(s)) => undeclared(doc, s, v, &here, out),
-                    (None, None) => {
-                        out.push(format!("{here}: property not declared by the contract"))
-                    }
+                match props.get(k).or(additional.as_ref()) {
+                    Some(s) => undeclared(doc, s, v, &here, out),
+                    None => out.push(format!("{here}: property not declared by the contract")),
                 }
             }
         }
         Value::Array(items) => {
-            let mut item_schemas = vec![schema.get("items")];
-            for key in ["allOf", "oneOf", "anyOf"] {
-                for branch in schema
-                    .get(key)
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    item_schemas.push(resolve(doc, branch).get("items"));
-                }
-            }
-            for item_schema in item_schemas.into_iter().flatten() {
+            let item_schemas = std::iter::once(schema.get("items"))
+                .chain(branches(schema).map(|b| resolve(doc, b).get("items")));
+            for item_schema in item_schemas.flatten() {
                 for (i, item) in items.iter().enumerate() {
                     undeclared(doc, item_schema, item, &format!("{path}/{i}"), out);
                 }

@@ -95,12 +95,51 @@ pub fn check_plan(schema: &Schema, change: &PlanChange) -> Vec<Violation> {
 
 /// Every rule the new state after apply breaks.
 pub fn check_apply(schema: &Schema, planned: &Value, new_state: &Value) -> Vec<Violation> {
-    oracle::check_apply(schema, planned, new_state)
+    without_secrets(schema, oracle::check_apply(schema, planned, new_state))
 }
 
 /// Every rule a refreshed or imported state breaks.
 pub fn check_read(schema: &Schema, state: &Value) -> Vec<Violation> {
-    oracle::check_read(schema, state)
+    without_secrets(schema, oracle::check_read(schema, state))
+}
+
+/// The oracle's apply and read messages quote values; under a sensitive
+/// attribute (a token's value, a key) they go to logs and diagnostics
+/// without them.
+fn without_secrets(schema: &Schema, violations: Vec<Violation>) -> Vec<Violation> {
+    violations
+        .into_iter()
+        .map(|v| {
+            if under_sensitive(&schema.attributes, &v.path) {
+                Violation {
+                    message: "the value breaks the rule (sensitive, not shown)".into(),
+                    ..v
+                }
+            } else {
+                v
+            }
+        })
+        .collect()
+}
+
+fn under_sensitive(attrs: &[Attribute], path: &AttrPath) -> bool {
+    let mut attrs = attrs;
+    for step in &path.0 {
+        let PathStep::Attribute(name) = step else {
+            continue;
+        };
+        let Some(attr) = attrs.iter().find(|a| &a.name == name) else {
+            return false;
+        };
+        if attr.sensitive {
+            return true;
+        }
+        match attr.nested_attributes() {
+            Some((_, inner)) => attrs = inner,
+            None => return false,
+        }
+    }
+    false
 }
 
 /// One error per broken rule, on its attribute. Panics in debug builds

@@ -512,3 +512,36 @@ async fn debug_builds_panic_on_a_broken_rule() {
     let config = object("different_value", "new".into(), Value::Null);
     plan_update(&server, &config, true).await;
 }
+
+#[tokio::test]
+async fn a_sensitive_value_is_never_quoted_in_a_refusal() {
+    let server = configured(false).await;
+    let mut prior = object("apply_changes_known", "old".into(), "x".into());
+    prior.set("secret_wo", Value::Null);
+    let schema = Faulty.schema();
+    let mut planned = prior.clone();
+    planned.set("name", "new".into());
+    // As if the new state quoted a secret where the plan had another one.
+    let violations = crate::framework::guard::check_apply(
+        &schema,
+        &Value::object([("secret_wo", Value::string("planned-s3cret"))]),
+        &Value::object([("secret_wo", Value::string("other-s3cret"))]),
+    );
+    assert!(!violations.is_empty());
+    for v in &violations {
+        assert!(!v.message.contains("s3cret"), "{v}");
+    }
+    let r = server
+        .apply_resource_change(Request::new(proto::apply_resource_change::Request {
+            type_name: "test_faulty".into(),
+            prior_state: dv(&prior),
+            planned_state: dv(&planned),
+            config: dv(&object("apply_changes_known", "new".into(), Value::Null)),
+            planned_private: Vec::new(),
+            provider_meta: None,
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(only_error(&r.diagnostics).contains("test_faulty: name: was"));
+}
