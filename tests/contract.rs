@@ -1,5 +1,5 @@
 //! Contract tests: the Cloudflare contract (`shared/cloudflare-api/
-//! openapi-subset.json`; `tests/data` holds a copy for a clone without it)
+//! openapi-subset.json`; the emulator keeps a copy, `src/emulator/openapi-subset.json`, for a clone without it)
 //! is the judge of the emulator. Every request the client sent and every
 //! response the emulator gave, in a scenario that exercises every client
 //! operation, validates against that operation's schema; every operation of
@@ -22,12 +22,12 @@ enum Mode {
     Response,
 }
 
-/// The contract: shared/cloudflare-api's, else the copy in tests/data.
+/// The contract: shared/cloudflare-api's, else the emulator's copy.
 fn contract() -> Value {
     let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/cloudflare-api/openapi-subset.json");
     let text = std::fs::read_to_string(&shared)
-        .unwrap_or_else(|_| include_str!("data/openapi-subset.json").to_string());
+        .unwrap_or_else(|_| include_str!("../src/emulator/openapi-subset.json").to_string());
     serde_json::from_str(&text).expect("the contract is JSON")
 }
 

@@ -34,7 +34,10 @@ Admin routes (no credentials):
   POST   /__admin/ratelimit     Cloudflare's request budget and Ratelimit header
   POST   /__admin/ai-search     token propagation, instance teardown, sync cooldown
   POST   /__admin/minted-tokens-authenticate   let minted tokens call the API
-  POST   /__admin/answers       {"mode": "extended"}: answer as a newer API would
+  POST   /__admin/answers       {"mode": "extended"}: answer as a newer API would;
+                                {"mode": "sparse"}: leave out what the contract marks optional;
+                                {"mode": "omit", "operation": "GET /accounts/{account_id}/tokens",
+                                 "property": "/result/*/name"}: leave out one property
   GET    /__admin/state         the emulated state
   GET    /__admin/counts        requests per route
   DELETE /__admin/tokens/{id}   delete a token out of band

@@ -1,18 +1,30 @@
 //! How the emulator shapes its successful answers: exactly as the contract
-//! says (`strict`, the default), or `extended` the way a newer Cloudflare
+//! says (`strict`, the default); `extended` the way a newer Cloudflare
 //! might answer: a property the contract does not know on every object in
-//! `result`, and an instance `status` the contract does not list. A client
-//! must ignore the first and store the second as sent.
+//! `result`, and an instance `status` the contract does not list (a client
+//! must ignore the first and store the second as sent); or sparse, leaving
+//! out what the contract marks optional (see [`super::sparse`]): every such
+//! property at once (`sparse`), or one property of one operation (`omit`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+use super::sparse;
+
+/// As JSON (the admin route's body): `{"mode": "strict"}`, `"extended"`,
+/// `"sparse"`, or `{"mode": "omit", "operation": "GET /accounts/{account_id}/tokens",
+/// "property": "/result/*/name"}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "lowercase", deny_unknown_fields)]
 pub enum AnswerMode {
     #[default]
     Strict,
     Extended,
+    Sparse,
+    Omit {
+        operation: String,
+        property: String,
+    },
 }
 
 impl std::str::FromStr for AnswerMode {
@@ -22,8 +34,9 @@ impl std::str::FromStr for AnswerMode {
         match s {
             "strict" => Ok(AnswerMode::Strict),
             "extended" => Ok(AnswerMode::Extended),
+            "sparse" => Ok(AnswerMode::Sparse),
             other => Err(format!(
-                "unknown answer mode {other:?} (strict or extended)"
+                "unknown answer mode {other:?} (strict, extended or sparse)"
             )),
         }
     }
@@ -34,14 +47,34 @@ pub const EXTENSION: &str = "cfai_emulator_future_field";
 /// The instance status an extended answer reports.
 pub const FUTURE_STATUS: &str = "reindexing";
 
-/// The successful answer `body` (JSON) as `mode` shapes it.
-pub(crate) fn shape(mode: AnswerMode, route: &str, body: Vec<u8>) -> Vec<u8> {
-    if mode == AnswerMode::Strict {
+/// The successful answer `body` (JSON) to `method route` as `mode` shapes it.
+pub(crate) fn shape(
+    mode: &AnswerMode,
+    method: &str,
+    route: &str,
+    status: u16,
+    body: Vec<u8>,
+) -> Vec<u8> {
+    if *mode == AnswerMode::Strict {
         return body;
     }
     let Ok(mut json) = serde_json::from_slice::<Value>(&body) else {
         return body;
     };
+    let operation = format!("{method} {route}");
+    match mode {
+        AnswerMode::Sparse => sparse::all(&operation, status, &mut json),
+        AnswerMode::Omit {
+            operation: target,
+            property,
+        } if *target == operation => sparse::omit(property, &mut json),
+        AnswerMode::Omit { .. } => return body,
+        _ => extend_answer(route, &mut json),
+    }
+    serde_json::to_vec(&json).unwrap_or(body)
+}
+
+fn extend_answer(route: &str, json: &mut Value) {
     let instance = route.contains("/instances") && !route.ends_with("/stats");
     match json.get_mut("result") {
         Some(Value::Object(object)) => extend(object, instance),
@@ -49,9 +82,8 @@ pub(crate) fn shape(mode: AnswerMode, route: &str, body: Vec<u8>) -> Vec<u8> {
             .iter_mut()
             .filter_map(Value::as_object_mut)
             .for_each(|o| extend(o, instance)),
-        _ => return body,
+        _ => {}
     }
-    serde_json::to_vec(&json).unwrap_or(body)
 }
 
 /// Only the top level of each object: nested maps (a policy's resources)

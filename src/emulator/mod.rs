@@ -22,6 +22,7 @@ macro_rules! or_reply {
 
 mod ai_search;
 pub mod answers;
+pub mod sparse;
 mod budget;
 pub mod faults;
 mod r2;
@@ -596,8 +597,14 @@ async fn record(
         .unwrap_or_default();
     let response_bytes = reply::shape_error(&method, &route, parts.status.as_u16(), response_bytes);
     let response_bytes = if parts.status.is_success() {
-        let mode = *lock(&app.answers);
-        Bytes::from(answers::shape(mode, &route, response_bytes.to_vec()))
+        let mode = lock(&app.answers).clone();
+        Bytes::from(answers::shape(
+            &mode,
+            &method,
+            &route,
+            parts.status.as_u16(),
+            response_bytes.to_vec(),
+        ))
     } else {
         response_bytes
     };
@@ -642,16 +649,20 @@ async fn admin_minted_auth(State(app): State<App>, Json(body): Json<Value>) -> R
     Json(json!({ "ok": true })).into_response()
 }
 
-/// Body: `{"mode": "extended"}` or `{"mode": "strict"}`.
+/// Body: an [`answers::AnswerMode`]: `{"mode": "strict" | "extended" |
+/// "sparse"}`, or `{"mode": "omit", "operation": "GET /accounts/{account_id}/tokens",
+/// "property": "/result/*/name"}`.
 async fn admin_answers(State(app): State<App>, Json(body): Json<Value>) -> Response {
-    match body["mode"].as_str().map(str::parse::<answers::AnswerMode>) {
-        Some(Ok(mode)) => {
-            *lock(&app.answers) = mode;
-            Json(json!({ "ok": true, "mode": mode })).into_response()
+    match serde_json::from_value::<answers::AnswerMode>(body) {
+        Ok(mode) => {
+            *lock(&app.answers) = mode.clone();
+            Json(json!({ "ok": true, "answers": mode })).into_response()
         }
-        _ => (
+        Err(e) => (
             StatusCode::BAD_REQUEST,
-            Json(json!({ "ok": false, "error": "expected {\"mode\": \"strict\" | \"extended\"}" })),
+            Json(json!({ "ok": false, "error": format!(
+                "{e}; expected {{\"mode\": \"strict\" | \"extended\" | \"sparse\"}} or {{\"mode\": \"omit\", \"operation\": \"GET /accounts/{{account_id}}/tokens\", \"property\": \"/result/*/name\"}}"
+            ) })),
         )
             .into_response(),
     }
