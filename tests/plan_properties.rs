@@ -167,11 +167,15 @@ async fn account_api_token_plans_validly_with_unknowns_and_nulls_everywhere() {
             )
             .await
             .unwrap_or_else(|e| panic!("case {case} (after import): {e}"));
-        assert_eq!(
-            writes(&emulator),
-            writes_before,
-            "case {case}: the import's first apply wrote to the API"
-        );
+        // (An answer without name and policies leaves them null on import:
+        // the first apply then sends the configuration's.)
+        if !support::sparse_answers() {
+            assert_eq!(
+                writes(&emulator),
+                writes_before,
+                "case {case}: the import's first apply wrote to the API"
+            );
+        }
         let update = vary(&schema, &base_b, &mut r);
         let (state, private) = plugin
             .converge(TOKEN, (&state, &private), &update.config, &update.resolved)
@@ -213,7 +217,9 @@ async fn converge_after_drift(
         .read(type_name, state, private)
         .await
         .unwrap_or_else(|e| panic!("{what} (refresh): {e:?}"));
-    assert_ne!(&seen, state, "{what}: invisible to a refresh");
+    if !support::sparse_answers() {
+        assert_ne!(&seen, state, "{what}: invisible to a refresh");
+    }
     let (state, private) = fresh
         .converge(type_name, (state, private), config, resolved)
         .await
@@ -435,7 +441,9 @@ async fn lifecycle(plugin: &Plugin, emulator: &cfai::emulator::Emulator, life: L
             )
             .await
             .unwrap_or_else(|e| panic!("{type_name} case {case} (after import): {e}"));
-        if !import_may_write {
+        // An answer that leaves out what the configuration sets (sparse
+        // answers) leaves it null on import: the first apply sends it.
+        if !import_may_write && !support::sparse_answers() {
             assert_eq!(
                 writes(emulator),
                 before,
@@ -609,11 +617,16 @@ async fn ai_search_service_token_managed_plans_validly() {
         0,
         "no registration left"
     );
-    assert_eq!(
-        emulator.dump()["tokens"].as_object().unwrap().len(),
-        0,
-        "no minted token left"
-    );
+    // An answer without the token's name cannot tell a minted token from
+    // the user's own: the import says so (a warning naming the token) and
+    // the token stays; otherwise nothing is left.
+    if !support::sparse_answers() {
+        assert_eq!(
+            emulator.dump()["tokens"].as_object().unwrap().len(),
+            0,
+            "no minted token left"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -940,8 +953,13 @@ async fn ai_search_instance_data_source_reads_validly() {
     // The instance is in `docs`: a null namespace would look in `default`.
     data_source_reads_validly(&plugin, DATA, &base, &["namespace"], 0x1d5).await;
     let read = plugin.read_data(DATA, &base).await.unwrap();
-    assert_eq!(read.get("stats").get("completed"), &Value::number(0));
-    assert_eq!(read.get("source"), &Value::string("bucket"));
+    if support::sparse_answers() {
+        // Neither is required by the contract: an answer may leave them out.
+        assert!(read.get("source").is_null(), "{read:?}");
+    } else {
+        assert_eq!(read.get("stats").get("completed"), &Value::number(0));
+        assert_eq!(read.get("source"), &Value::string("bucket"));
+    }
 }
 
 // -------------------------------------------------------------- ephemeral

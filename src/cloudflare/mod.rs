@@ -668,13 +668,18 @@ fn decode<T: DeserializeOwned>(
     path: &str,
     page: Page<Value>,
 ) -> Result<Page<T>, ApiError> {
+    let absent = page.result.is_null();
     let result = serde_json::from_value(page.result).map_err(|e| {
-        ApiError::new(
-            ErrorKind::Malformed,
-            method,
-            path,
-            format!("The API returned a result this provider does not understand: {e}"),
-        )
+        let text = e.to_string();
+        let missing = text
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        let detail = match (absent, missing) {
+            (true, _) => "The answer has no `result`, which this provider cannot do without (the API reported success but sent nothing to act on).".to_string(),
+            (false, Some(field)) => format!("The answer's result has no `{field}`, which this provider cannot do without."),
+            (false, None) => format!("The API returned a result this provider does not understand: {e}"),
+        };
+        ApiError::new(ErrorKind::Malformed, method, path, detail)
     })?;
     Ok(Page {
         result,

@@ -5,11 +5,13 @@ use serde_json::{Map, Value};
 
 use crate::secret::Secret;
 
-/// An account-owned API token.
+/// An account-owned API token. The contract marks every property optional;
+/// only `id` (and `value` where one is due) cannot be done without.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Token {
     pub id: String,
-    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -22,8 +24,9 @@ pub struct Token {
     pub not_before: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_on: Option<String>,
-    #[serde(default)]
-    pub policies: Vec<Policy>,
+    /// `None` when the answer left them out (not the same as none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<Policy>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<Condition>,
     /// Only create and roll return it.
@@ -148,8 +151,23 @@ impl Instance {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Namespace {
     pub name: String,
-    #[serde(default)]
-    pub description: Option<String>,
+    /// `None` when the answer left it out; `Some(None)` when it said null.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description: Option<Option<String>>,
     #[serde(flatten)]
     pub fields: Map<String, Value>,
+}
+
+/// A property that is there, even as null: `Some(None)`, where an absent
+/// one stays `None` (serde's `default`).
+fn present<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }

@@ -20,14 +20,45 @@ impl Client {
         self.list_all(&tokens_path(account), 50, &[]).await
     }
 
-    /// The only response, with roll's, that carries the token's value.
+    /// The only response, with roll's, that carries the token's value; the
+    /// token returned always has one. Should the answer leave it out, the
+    /// new token is rolled (the one other way to learn a value); should that
+    /// fail too, the token is deleted, since nobody could ever use it, and
+    /// the error says what became of it.
     pub async fn create_token(
         &self,
         account: &str,
         request: &TokenRequest,
     ) -> Result<Token, ApiError> {
-        self.send(Method::POST, &tokens_path(account), &body(request))
-            .await
+        let path = tokens_path(account);
+        let mut token: Token = self.send(Method::POST, &path, &body(request)).await?;
+        if token.value.is_some() {
+            return Ok(token);
+        }
+        let rolled = self.roll_token(account, &token.id).await;
+        let roll_error = match rolled {
+            Ok(value) => {
+                token.value = Some(value);
+                return Ok(token);
+            }
+            Err(e) => e,
+        };
+        let fate = match self.delete_token(account, &token.id).await {
+            Ok(()) => format!("it was deleted, so nothing is left behind"),
+            Err(e) => format!(
+                "deleting it failed too ({e}): delete token {} in the Cloudflare dashboard",
+                token.id
+            ),
+        };
+        Err(ApiError::new(
+            ErrorKind::Malformed,
+            "POST",
+            &path,
+            format!(
+                "The answer's result has no `value`, which this provider cannot do without. Rolling the new token {} to obtain one failed ({roll_error}); {fate}.",
+                token.id
+            ),
+        ))
     }
 
     pub async fn get_token(&self, account: &str, id: &str) -> Result<Token, ApiError> {

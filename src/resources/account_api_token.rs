@@ -283,7 +283,12 @@ impl Resource<Configured> for AccountApiToken {
             }
             Err(e) => return capture(diags, Err(api_error("Could not read the API token", &e))),
         };
-        let new_state = if same_policies(state.get("policies").elements(), &token.policies) {
+        // Policies the answer left out are taken as unchanged.
+        let unchanged = token
+            .policies
+            .as_deref()
+            .is_none_or(|p| same_policies(state.get("policies").elements(), p));
+        let new_state = if unchanged {
             state_from_api(state, &token, &account, None)
         } else {
             // Changed outside Terraform: rebuilt in the API's order, with

@@ -464,7 +464,11 @@ async fn moved_elsewhere(
         names.push("default".into());
     }
     for other in names.into_iter().filter(|n| n != namespace) {
-        if let Some(instance) = data.read_instance(account, &other, id).await? {
+        if let Some(mut instance) = data.read_instance(account, &other, id).await? {
+            if instance.field("created_at").is_none() {
+                // A listing may leave it out; a single read always has it.
+                instance = client.get_instance(account, Some(&other), id).await?;
+            }
             if instance.field("created_at").and_then(|v| v.as_str()) == Some(created_at) {
                 return Ok(Some((other, instance)));
             }

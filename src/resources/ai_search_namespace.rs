@@ -221,8 +221,10 @@ impl AiSearchNamespace {
             );
             return None;
         }
+        // What the plan left to the API and the answer did not say is null.
+        state.unknowns_to_null();
         // An empty description reads back as none.
-        if ns.description.as_deref().unwrap_or("").is_empty()
+        if ns.description.clone().flatten().unwrap_or_default().is_empty()
             && base.get("description").as_str() == Some("")
         {
             state.set("description", Value::string(""));

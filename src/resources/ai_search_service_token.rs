@@ -262,10 +262,20 @@ impl Resource<Configured> for AiSearchServiceToken {
         if private.remove(IMPORTED).is_some() {
             // Minted by this provider? Then it is managed, with its groups.
             if let Ok(token) = client.get_token(&account, &registered.cf_api_id).await {
-                if token.name == minted_name(&registered.name) {
+                let minted_as = minted_name(&registered.name);
+                if token.name.is_none() {
+                    diags.warning(
+                        "Imported as bring-your-own: the token's name was not returned",
+                        format!(
+                            "GET /accounts/{account}/tokens/{} answered without the token's name, by which this provider recognises a token it minted ({minted_as:?}). The registration is imported with cf_api_id as your own token. If this provider minted it, an apply that sets permission_groups mints a new token and leaves {} in place: delete it in the Cloudflare dashboard afterwards.",
+                            registered.cf_api_id, registered.cf_api_id
+                        ),
+                    );
+                }
+                let minted = token.name.as_deref() == Some(minted_as.as_str());
+                if let (true, Some(policies)) = (minted, token.policies) {
                     let catalog = data.permission_groups(&account).await.ok();
-                    let names = token
-                        .policies
+                    let names = policies
                         .iter()
                         .flat_map(|p| &p.permission_groups)
                         .map(|g| {
@@ -483,7 +493,12 @@ impl AiSearchServiceToken {
             &json,
             NOT_FROM_API,
         ) {
-            Ok(()) => Some(state),
+            Ok(()) => {
+                // What the plan left to the API and the answer did not say
+                // is null: computed attributes hold only what the API returns.
+                state.unknowns_to_null();
+                Some(state)
+            }
             Err(e) => {
                 diags.error(
                     "Unexpected service token from the API",

@@ -150,12 +150,12 @@ impl EphemeralResource<Configured> for EphemeralAccountApiToken {
                 return None;
             }
         };
+        // The client returns a created token with its value, or an error.
         let Some(value) = token.value else {
             diags.error(
                 "Token without a value",
-                "Cloudflare created the token without returning its value; it was deleted again.",
+                format!("POST /accounts/{account}/tokens created token {} without a value; it expires at {expires_on}.", token.id),
             );
-            let _ = client.delete_token(&account, &token.id).await;
             return None;
         };
         result.set("account_id", Value::string(&account));

@@ -89,6 +89,10 @@ pub(crate) fn token_request(state: &Value, status: Option<String>) -> TokenReque
     }
 }
 
+/// The attributes only the API sets, from its answer. A `status` the answer
+/// leaves out keeps its last known value (null if there is none): a token
+/// always has one, so its absence says nothing. The timestamps hold only
+/// what the API returned.
 pub(crate) fn fill_computed(state: &mut Value, token: &Token, account: &str) {
     state.set("id", Value::string(&token.id));
     state.set("access_key_id", Value::string(&token.id));
@@ -97,10 +101,11 @@ pub(crate) fn fill_computed(state: &mut Value, token: &Token, account: &str) {
         "s3_endpoint",
         Value::string(r2_s3_endpoint(account, "default")),
     );
-    state.set(
-        "status",
-        Value::opt_string(token.status.clone().or(Some("active".into()))),
-    );
+    let status = match &token.status {
+        Some(status) => Value::string(status),
+        None => known_or_null(state.get("status")),
+    };
+    state.set("status", status);
     state.set("issued_on", Value::opt_string(token.issued_on.clone()));
     state.set("modified_on", Value::opt_string(token.modified_on.clone()));
     state.set(
@@ -120,9 +125,32 @@ pub(crate) fn set_value(state: &mut Value, value: Option<&Secret>) {
     );
 }
 
+fn known_or_null(value: &Value) -> Value {
+    if value.is_wholly_known() {
+        value.clone()
+    } else {
+        Value::Null
+    }
+}
+
+/// Whether an answer without `condition`, `not_before` or `expires_on`
+/// means they were removed. A token without them has none, so absence is
+/// meaningful, but an answer may also simply leave them out: absence counts
+/// as removal only when the answer shows the token modified since the state
+/// was written (another `modified_on`). Otherwise the last known values
+/// stay, and no perpetual diff follows from an answer that said less.
+fn absence_is_removal(prior: &Value, token: &Token) -> bool {
+    token
+        .modified_on
+        .as_deref()
+        .is_some_and(|now| !same_instant(Some(now), prior.get("modified_on").as_str()))
+}
+
 /// The refreshed state: the API's truth, in the prior's words wherever the
 /// meaning is unchanged. `changed_policies` carries the catalog (for names)
 /// when the caller found the policies changed, and is `None` otherwise.
+/// What the answer leaves out keeps its last known value (see
+/// [`absence_is_removal`] for the properties whose absence means something).
 pub(crate) fn state_from_api(
     prior: &Value,
     token: &Token,
@@ -131,28 +159,39 @@ pub(crate) fn state_from_api(
 ) -> Value {
     let mut state = prior.clone();
     fill_computed(&mut state, token, account);
-    state.set("name", Value::string(&token.name));
-    if let Some(catalog) = changed_policies {
+    if let Some(name) = &token.name {
+        state.set("name", Value::string(name));
+    }
+    if let (Some(catalog), Some(policies)) = (changed_policies, &token.policies) {
         let prior_policies = prior.get("policies").elements();
         state.set(
             "policies",
-            Value::List(policies_from_api(&token.policies, prior_policies, catalog)),
+            Value::List(policies_from_api(policies, prior_policies, catalog)),
         );
     }
-    if condition_key(prior.get("condition")) != Some(condition_key_api(token.condition.as_ref())) {
+    let removal = absence_is_removal(prior, token);
+    let told = |present: bool| present || removal;
+    if told(token.condition.is_some())
+        && condition_key(prior.get("condition"))
+            != Some(condition_key_api(token.condition.as_ref()))
+    {
         state.set(
             "condition",
             condition_from_api(token.condition.as_ref(), prior.get("condition")),
         );
     }
-    state.set(
-        "not_before",
-        time_from_api(token.not_before.as_deref(), prior.get("not_before")),
-    );
-    state.set(
-        "expires_on",
-        time_from_api(token.expires_on.as_deref(), prior.get("expires_on")),
-    );
+    if told(token.not_before.is_some()) {
+        state.set(
+            "not_before",
+            time_from_api(token.not_before.as_deref(), prior.get("not_before")),
+        );
+    }
+    if told(token.expires_on.is_some()) {
+        state.set(
+            "expires_on",
+            time_from_api(token.expires_on.as_deref(), prior.get("expires_on")),
+        );
+    }
     state
 }
 
@@ -199,14 +238,18 @@ pub(crate) async fn adopt_lost_token(
         .collect();
     let mut matches: Vec<Token> = tokens
         .into_iter()
-        .filter(|t| t.name == request.name)
+        .filter(|t| t.name.as_deref() == Some(request.name.as_str()))
         .filter(|t| {
             t.issued_on
                 .as_deref()
                 .and_then(parse_rfc3339)
                 .is_some_and(|issued| issued >= since)
         })
-        .filter(|t| same_policies(&wanted, &t.policies))
+        .filter(|t| {
+            t.policies
+                .as_deref()
+                .is_some_and(|p| same_policies(&wanted, p))
+        })
         .collect();
     if matches.len() != 1 {
         return None;

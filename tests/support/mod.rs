@@ -344,9 +344,18 @@ pub fn emulator_config() -> cfai::emulator::EmulatorConfig {
     }
 }
 
+/// Whether this run's emulators leave out what the contract marks optional
+/// (`CFAI_EMULATOR_ANSWERS=sparse`): a change made outside Terraform to a
+/// property no answer mentions cannot be seen, and a value the API does
+/// not return is null.
+pub fn sparse_answers() -> bool {
+    std::env::var("CFAI_EMULATOR_ANSWERS").is_ok_and(|m| m == "sparse")
+}
+
 /// An emulator on a free port. `CFAI_EMULATOR_ANSWERS=extended` makes it
 /// answer as a newer Cloudflare might (unknown properties, an unlisted
-/// instance status): the same tests must pass against it.
+/// instance status), `sparse` as one that leaves out every property the
+/// contract marks optional: the same tests must pass against both.
 pub async fn start_emulator() -> cfai::emulator::Emulator {
     let emulator =
         cfai::emulator::Emulator::start(emulator_config(), "127.0.0.1:0".parse().unwrap())
