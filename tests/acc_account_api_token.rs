@@ -183,12 +183,14 @@ fn create_plan_empty_update_roll_import_destroy() {
     );
     let imported = ws.resource("cfai_account_api_token.t");
     assert!(imported["value"].is_null() && imported["secret_access_key"].is_null());
-    assert_eq!(imported["name"], "ci-app-2");
-    ws.assert_plan_empty();
+    if !support::sparse_answers() {
+        assert_eq!(imported["name"], "ci-app-2");
+    }
+    ws.assert_import_converges();
     // And by bare token id, with the provider's account.
     ws.ok(&["state", "rm", "cfai_account_api_token.t"]);
     ws.ok(&["import", "-no-color", "cfai_account_api_token.t", &id]);
-    ws.assert_plan_empty();
+    ws.assert_import_converges();
 
     // rotation_triggers rolls: same id, a new value and secret.
     ws.write(&token_config(

@@ -56,7 +56,7 @@ fn namespace_create_update_import_and_guarded_destroy() {
         "cfai_ai_search_namespace.docs",
         &format!("{ACCOUNT}/docs"),
     ]);
-    ws.assert_plan_empty();
+    ws.assert_import_converges();
 
     // `default` cannot be managed; a bad name fails at plan time.
     ws.write(&format!(
@@ -346,7 +346,7 @@ fn managed_token_mints_registers_renames_and_cleans_up() {
         "cfai_ai_search_service_token.svc",
         &format!("{ACCOUNT}/{id}"),
     ]);
-    ws.assert_plan_empty();
+    ws.assert_import_converges();
 
     // Destroy: the registration, then the minted token.
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
@@ -587,7 +587,7 @@ fn an_r2_instance_with_every_kind_of_field_round_trips() {
     let (_, plan) = ws.plan_code();
     assert!(!plan.contains("replace"), "{plan}");
     ws.apply();
-    ws.assert_plan_empty();
+    ws.assert_import_converges();
 
     // Destroy of everything, in one run: instance before its token.
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
@@ -783,7 +783,7 @@ fn a_namespace_state_from_the_previous_release_upgrades_with_an_empty_plan() {
         "cfai_ai_search_namespace.ns",
         &format!("{ACCOUNT}/legacy"),
     ]);
-    ws.assert_plan_empty();
+    ws.assert_import_converges();
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(namespaces(&emu).get("legacy").is_none());
 }

@@ -13,16 +13,18 @@ use serde_json::Value;
 /// Kept by the all-at-once mode although the contract marks them optional:
 /// no client can act on a success without them (a token created or rolled
 /// with no `value`, an object with no `id`, a list or object with no
-/// `result`, a permission group with no `name` to resolve names against,
+/// `result`, a permission group with no `name` or `scopes` to resolve names
+/// against,
 /// temporary credentials without their keys).
 /// The one-at-a-time mode leaves each of them out too, where a client must
 /// fail saying which operation left out which field.
-pub const ESSENTIAL: [&str; 8] = [
+pub const ESSENTIAL: [&str; 9] = [
     "/result",
     "/result/id",
     "/result/*/id",
     "/result/value",
     "GET /accounts/{account_id}/tokens/permission_groups /result/*/name",
+    "GET /accounts/{account_id}/tokens/permission_groups /result/*/scopes",
     "POST /accounts/{account_id}/r2/temp-access-credentials /result/accessKeyId",
     "POST /accounts/{account_id}/r2/temp-access-credentials /result/secretAccessKey",
     "POST /accounts/{account_id}/r2/temp-access-credentials /result/sessionToken",

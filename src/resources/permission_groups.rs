@@ -88,6 +88,13 @@ pub(crate) fn resolve(
             if in_scope.len() == 1 {
                 return Ok(Some(in_scope[0].id.clone()));
             }
+            if candidates.iter().all(|g| g.scopes.is_empty()) {
+                return Err(format!(
+                    "{entry:?} names {} permission groups, told apart by their scopes, and GET /accounts/{{account_id}}/tokens/permission_groups answered without `scopes`. Use the group's id instead: {}.",
+                    candidates.len(),
+                    candidates.iter().map(|g| g.id.as_str()).collect::<Vec<_>>().join(", ")
+                ));
+            }
             let listed: Vec<String> = candidates.iter().map(|g| describe(g)).collect();
             Err(format!(
                 "{entry:?} names {} permission groups and the policy's resources ({}) do not tell which one is meant:\n  {}\nUse the group's id instead, or scope the policy's resources to one of these scopes.",
