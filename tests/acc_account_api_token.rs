@@ -106,7 +106,9 @@ fn create_plan_empty_update_roll_import_destroy() {
         t["s3_endpoint"],
         format!("https://{ACCOUNT}.r2.cloudflarestorage.com")
     );
-    assert_eq!(t["status"], "active");
+    if !support::sparse_answers() {
+        assert_eq!(t["status"], "active");
+    }
     // `terraform output -raw` hands the pair to an S3 client as is.
     assert_eq!(ws.ok(&["output", "-raw", "access_key_id"]), id);
     assert_eq!(
@@ -298,6 +300,12 @@ fn token_values_never_reach_the_logs() {
 
 #[test]
 fn drift_is_planned_not_hidden() {
+    if support::skipped_under_sparse_answers(
+        "drift_is_planned_not_hidden",
+        "the changes it makes outside Terraform are in properties those answers leave out",
+    ) {
+        return;
+    }
     let Some((emu, ws)) = setup() else { return };
     let base = emu.get().base_url.clone();
     ws.write(&token_config(
@@ -484,6 +492,12 @@ output "groups" {{ value = data.cfai_permission_groups.bucket.groups }}
 
 #[test]
 fn retries_and_interrupted_applies_keep_state_and_api_in_agreement() {
+    if support::skipped_under_sparse_answers(
+        "retries_and_interrupted_applies_keep_state_and_api_in_agreement",
+        "recovering a token whose creation answer was lost needs the listing's name, policies and issued_on, which those answers leave out",
+    ) {
+        return;
+    }
     let Some((emu, ws)) = setup() else { return };
     let base = emu.get().base_url.clone();
     let mut hcl = provider_block(&base);

@@ -341,17 +341,29 @@ fn managed_token_mints_registers_renames_and_cleans_up() {
         .unwrap()
         .to_string();
     ws.ok(&["state", "rm", "cfai_ai_search_service_token.svc"]);
-    ws.ok(&[
+    let imported = ws.ok(&[
         "import",
         "cfai_ai_search_service_token.svc",
         &format!("{ACCOUNT}/{id}"),
     ]);
+    // Without the token's name in the answer, the import cannot tell the
+    // minted token from the user's own, and says so, naming it.
+    let unrecognised = support::sparse_answers();
+    assert_eq!(
+        imported.contains("Imported as bring-your-own"),
+        unrecognised,
+        "{imported}"
+    );
     ws.assert_import_converges();
 
     // Destroy: the registration, then the minted token.
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(ai_tokens(&emu).is_empty());
-    assert!(api_tokens(&emu).is_empty());
+    assert_eq!(
+        api_tokens(&emu).len(),
+        usize::from(unrecognised),
+        "only the token the import warning named is left"
+    );
 }
 
 #[test]
@@ -518,10 +530,12 @@ fn an_r2_instance_with_every_kind_of_field_round_trips() {
         "the create started one sync"
     );
     let state = ws.resource("cfai_ai_search_instance.kb");
-    assert_eq!(
-        state["embedding_model"], "@cf/baai/bge-m3",
-        "API default for an unset field"
-    );
+    if !support::sparse_answers() {
+        assert_eq!(
+            state["embedding_model"], "@cf/baai/bge-m3",
+            "API default for an unset field"
+        );
+    }
     assert_eq!(
         state["summarization"], true,
         "kept although a read leaves it out"
@@ -564,11 +578,14 @@ fn an_r2_instance_with_every_kind_of_field_round_trips() {
             .unwrap()
     });
     let (code, plan) = ws.plan_code();
-    assert_eq!(code, 2);
-    assert!(
-        plan.contains("update in-place") && !plan.contains("forces replacement"),
-        "{plan}"
-    );
+    // (Invisible to answers that leave max_num_results out.)
+    if !support::sparse_answers() {
+        assert_eq!(code, 2);
+        assert!(
+            plan.contains("update in-place") && !plan.contains("forces replacement"),
+            "{plan}"
+        );
+    }
     ws.apply();
     ws.assert_plan_empty();
     block_on(async { client.delete_instance(ACCOUNT, None, "kb").await.unwrap() });

@@ -68,18 +68,23 @@ fn refreshing_120_tokens_takes_a_handful_of_requests_and_drift_stays_precise() {
     let before = emu.get().counts();
     let (code, plan) = ws.plan_code();
     assert_eq!(code, 2);
-    assert!(
+    // A rename is invisible to answers that leave out the name.
+    let renamed_seen = !support::sparse_answers();
+    assert_eq!(
         plan.contains("cfai_account_api_token.t[7] will be updated in-place"),
+        renamed_seen,
         "{plan}"
     );
     assert!(
         plan.contains("cfai_account_api_token.t[42] will be created"),
         "{plan}"
     );
-    assert!(
-        plan.contains("Plan: 1 to add, 1 to change, 0 to destroy."),
-        "{plan}"
-    );
+    let summary = if renamed_seen {
+        "Plan: 1 to add, 1 to change, 0 to destroy."
+    } else {
+        "Plan: 1 to add, 0 to change, 0 to destroy."
+    };
+    assert!(plan.contains(summary), "{plan}");
     let used = delta(&before, &emu.get().counts());
     assert_eq!(
         used.get("GET /accounts/{account_id}/tokens/{token_id}"),

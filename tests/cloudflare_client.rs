@@ -90,9 +90,10 @@ async fn token_operations() {
 
     let read = client.get_token(ACCOUNT, &created.id).await.unwrap();
     assert!(read.value.is_none(), "GET never returns the value");
-    assert_eq!(read.policies.len(), 2);
+    let policies = read.policies.as_deref().unwrap();
+    assert_eq!(policies.len(), 2);
     assert_eq!(
-        read.policies[0].effect, "deny",
+        policies[0].effect, "deny",
         "the emulator answers policies in another order"
     );
 
@@ -117,7 +118,7 @@ async fn token_operations() {
         .update_token(ACCOUNT, &created.id, &update)
         .await
         .unwrap();
-    assert_eq!(updated.name, "renamed");
+    assert_eq!(updated.name.as_deref(), Some("renamed"));
     assert_eq!(updated.status.as_deref(), Some("disabled"));
     assert_eq!(updated.id, created.id);
 
@@ -341,6 +342,7 @@ async fn ai_search_tokens_namespaces_and_instances() {
             .await
             .unwrap()
             .description
+            .flatten()
             .as_deref(),
         Some("A")
     );
@@ -785,4 +787,75 @@ async fn a_listing_that_promises_more_pages_than_exist_ends_at_the_first_short_p
     eprintln!("a million promised, 100 listed in {took:?}");
     assert_eq!(tokens.len(), 100);
     assert!(took < Duration::from_secs(1), "{took:?}");
+}
+
+fn omit(emulator: &cfai::emulator::Emulator, operation: &str, property: &str) {
+    emulator.set_answers(cfai::emulator::answers::AnswerMode::Omit {
+        operation: operation.into(),
+        property: property.into(),
+    });
+}
+
+/// What the provider cannot do without, left out of a success answer: a
+/// clear error naming the operation and the field, or, for a created
+/// token's value, the roll that obtains one.
+#[tokio::test]
+async fn answers_without_what_cannot_be_done_without() {
+    let emulator = start_emulator().await;
+    let client = fast_client(&emulator.base_url, 0);
+
+    omit(
+        &emulator,
+        "POST /accounts/{account_id}/tokens",
+        "/result/value",
+    );
+    let token = client
+        .create_token(ACCOUNT, &token_request("no-value"))
+        .await
+        .unwrap();
+    let value = token.value.expect("rolled for a value");
+    let stored = emulator.dump()["tokens"][&token.id]["value"].clone();
+    assert_eq!(stored, json!(value.expose()), "the live value");
+
+    omit(
+        &emulator,
+        "POST /accounts/{account_id}/tokens",
+        "/result/id",
+    );
+    let e = client
+        .create_token(ACCOUNT, &token_request("no-id"))
+        .await
+        .unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("POST /accounts/") && text.contains("has no `id`"),
+        "{text}"
+    );
+
+    omit(
+        &emulator,
+        "GET /accounts/{account_id}/tokens/{token_id}",
+        "/result",
+    );
+    let e = client.get_token(ACCOUNT, &token.id).await.unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains(&format!("GET /accounts/{ACCOUNT}/tokens/{}", token.id))
+            && text.contains("has no `result`"),
+        "{text}"
+    );
+
+    omit(
+        &emulator,
+        "PUT /accounts/{account_id}/tokens/{token_id}/value",
+        "/result",
+    );
+    let e = client.roll_token(ACCOUNT, &token.id).await.unwrap_err();
+    assert!(e.to_string().contains("no token value"), "{e}");
+
+    // Everything else may be left out: the token reads with what is there.
+    emulator.set_answers(cfai::emulator::answers::AnswerMode::Sparse);
+    let sparse = client.get_token(ACCOUNT, &token.id).await.unwrap();
+    assert_eq!(sparse.id, token.id);
+    assert!(sparse.name.is_none() && sparse.policies.is_none() && sparse.status.is_none());
 }

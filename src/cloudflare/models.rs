@@ -179,12 +179,20 @@ mod tests {
 
     #[test]
     fn an_absent_description_is_not_a_null_one() {
-        let absent: Namespace = serde_json::from_value(json!({"name": "n", "created_at": "t"})).unwrap();
+        let absent: Namespace =
+            serde_json::from_value(json!({"name": "n", "created_at": "t"})).unwrap();
         assert_eq!(absent.description, None);
-        assert!(serde_json::to_value(&absent).unwrap().get("description").is_none());
+        assert!(serde_json::to_value(&absent)
+            .unwrap()
+            .get("description")
+            .is_none());
         let null: Namespace =
-            serde_json::from_value(json!({"name": "n", "description": null, "created_at": "t"})).unwrap();
+            serde_json::from_value(json!({"name": "n", "description": null, "created_at": "t"}))
+                .unwrap();
         assert_eq!(null.description, Some(None));
-        assert_eq!(serde_json::to_value(&null).unwrap()["description"], json!(null));
+        assert_eq!(
+            serde_json::to_value(&null).unwrap()["description"],
+            json!(null)
+        );
     }
 }

@@ -22,11 +22,11 @@ macro_rules! or_reply {
 
 mod ai_search;
 pub mod answers;
-pub mod sparse;
 mod budget;
 pub mod faults;
 mod r2;
 mod reply;
+pub mod sparse;
 mod state;
 mod tokens;
 mod validate;

@@ -80,7 +80,12 @@ fn object_facts(schema: &'static Value, depth: usize) -> (Vec<String>, Vec<&'sta
         required.extend(r.iter().filter_map(Value::as_str));
     }
     for key in ["allOf", "oneOf", "anyOf"] {
-        for branch in schema.get(key).and_then(Value::as_array).into_iter().flatten() {
+        for branch in schema
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let (p, r) = object_facts(branch, depth + 1);
             props.extend(p);
             required.extend(r);
@@ -100,7 +105,12 @@ fn property_schemas(schema: &'static Value, name: &str, depth: usize) -> Vec<&'s
         out.push(s);
     }
     for key in ["allOf", "oneOf", "anyOf"] {
-        for branch in schema.get(key).and_then(Value::as_array).into_iter().flatten() {
+        for branch in schema
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             out.extend(property_schemas(branch, name, depth + 1));
         }
     }
@@ -118,7 +128,12 @@ fn item_schemas(schema: &'static Value, depth: usize) -> Vec<&'static Value> {
         out.push(items);
     }
     for key in ["allOf", "oneOf", "anyOf"] {
-        for branch in schema.get(key).and_then(Value::as_array).into_iter().flatten() {
+        for branch in schema
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             out.extend(item_schemas(branch, depth + 1));
         }
     }
@@ -126,9 +141,7 @@ fn item_schemas(schema: &'static Value, depth: usize) -> Vec<&'static Value> {
 }
 
 fn is_required(schemas: &[&'static Value], name: &str) -> bool {
-    schemas
-        .iter()
-        .any(|s| object_facts(s, 0).1.contains(&name))
+    schemas.iter().any(|s| object_facts(s, 0).1.contains(&name))
 }
 
 fn essential(operation: &str, pointer: &str) -> bool {
@@ -138,7 +151,13 @@ fn essential(operation: &str, pointer: &str) -> bool {
 }
 
 /// Leaves out of `body` every optional property but the essential ones.
-fn thin(operation: &str, schemas: &[&'static Value], body: &mut Value, pointer: &str, depth: usize) {
+fn thin(
+    operation: &str,
+    schemas: &[&'static Value],
+    body: &mut Value,
+    pointer: &str,
+    depth: usize,
+) {
     if depth > 16 || schemas.is_empty() {
         return;
     }
@@ -295,10 +314,12 @@ mod tests {
 
     #[test]
     fn one_at_a_time_leaves_out_exactly_one_property() {
-        let mut body = json!({ "result": [{ "id": "a", "name": "x" }, { "id": "b", "name": "y" }] });
+        let mut body =
+            json!({ "result": [{ "id": "a", "name": "x" }, { "id": "b", "name": "y" }] });
         omit("/result/*/name", &mut body);
         assert_eq!(body["result"], json!([{ "id": "a" }, { "id": "b" }]));
-        let mut body = json!({ "result": { "id": "a", "condition": { "request_ip": { "in": [] } } } });
+        let mut body =
+            json!({ "result": { "id": "a", "condition": { "request_ip": { "in": [] } } } });
         omit("/result/condition/request_ip", &mut body);
         assert_eq!(body["result"], json!({ "id": "a", "condition": {} }));
     }
@@ -306,8 +327,16 @@ mod tests {
     #[test]
     fn the_optional_properties_come_from_the_contract() {
         let props = optional_properties(GET_TOKEN);
-        for expected in ["/result", "/result/name", "/result/expires_on", "/result/policies"] {
-            assert!(props.contains(&expected.to_string()), "{expected} in {props:?}");
+        for expected in [
+            "/result",
+            "/result/name",
+            "/result/expires_on",
+            "/result/policies",
+        ] {
+            assert!(
+                props.contains(&expected.to_string()),
+                "{expected} in {props:?}"
+            );
         }
         assert!(!props.contains(&"/success".to_string()));
         assert!(!props.iter().any(|p| p == "/result/policies/*/effect"));

@@ -8,7 +8,8 @@
 //! - a configured value is planned as configured, or back to its prior value
 //!   only where the schema's semantic equality or the resource (through
 //!   [`PlanChange::declare_equivalent`]) says the two mean the same;
-//! - a changed `requires_replace` attribute is in the replacement paths;
+//! - a changed `requires_replace` attribute is in the replacement paths (a
+//!   required one never read, null in the prior, excepted);
 //! - a write-only attribute is planned null, and on a client that does not
 //!   support write-only arguments it is an ordinary one (kept as configured,
 //!   which validation prevents by refusing it).
@@ -81,7 +82,10 @@ pub fn check_plan(schema: &Schema, change: &PlanChange) -> Vec<Violation> {
         for attr in schema.attributes.iter().filter(|a| a.requires_replace) {
             let path = AttrPath::root(&attr.name);
             let (before, after) = (change.prior.get(&attr.name), change.planned.get(&attr.name));
-            if !raw_equal(before, after) && !change.requires_replace.contains(&path) {
+            if !raw_equal(before, after)
+                && !change.requires_replace.contains(&path)
+                && !super::plan::never_read(attr, &change.prior)
+            {
                 out.push(Violation {
                     path,
                     message: "changed a requires_replace attribute without planning replacement"

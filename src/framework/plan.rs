@@ -133,13 +133,22 @@ pub(crate) fn finish_plan(schema: &Schema, change: &mut PlanChange) {
         }
     }
     for attr in schema.attributes.iter().filter(|a| a.requires_replace) {
-        if change.planned.get(&attr.name) != change.prior.get(&attr.name) {
+        if change.planned.get(&attr.name) != change.prior.get(&attr.name)
+            && !never_read(attr, &change.prior)
+        {
             let path = AttrPath::root(&attr.name);
             if !change.requires_replace.contains(&path) {
                 change.requires_replace.push(path);
             }
         }
     }
+}
+
+/// A required attribute with a null prior was never read: the API's answer
+/// left it out (every object has one). Setting it is not a change of the
+/// object, so it does not replace it; the next apply records the value.
+pub(crate) fn never_read(attr: &Attribute, prior: &Value) -> bool {
+    attr.required && !prior.is_null() && prior.get(&attr.name).is_null()
 }
 
 fn plan_attributes(

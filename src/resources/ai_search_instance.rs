@@ -333,6 +333,14 @@ impl Resource<Configured> for AiSearchInstance {
                 ));
             }
         }
+        // What the plan already knew of the attributes only the API sets
+        // stands (a value a listing left out, null in the plan, comes with
+        // the next refresh).
+        for attr in self.known_schema().attributes.iter() {
+            if attr.computed && !attr.optional && planned.get(&attr.name).is_wholly_known() {
+                state.set(&attr.name, planned.get(&attr.name).clone());
+            }
+        }
         Some(settled(state))
     }
 

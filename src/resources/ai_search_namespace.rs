@@ -224,7 +224,12 @@ impl AiSearchNamespace {
         // What the plan left to the API and the answer did not say is null.
         state.unknowns_to_null();
         // An empty description reads back as none.
-        if ns.description.clone().flatten().unwrap_or_default().is_empty()
+        if ns
+            .description
+            .clone()
+            .flatten()
+            .unwrap_or_default()
+            .is_empty()
             && base.get("description").as_str() == Some("")
         {
             state.set("description", Value::string(""));

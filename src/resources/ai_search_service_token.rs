@@ -275,15 +275,12 @@ impl Resource<Configured> for AiSearchServiceToken {
                 let minted = token.name.as_deref() == Some(minted_as.as_str());
                 if let (true, Some(policies)) = (minted, token.policies) {
                     let catalog = data.permission_groups(&account).await.ok();
-                    let names = policies
-                        .iter()
-                        .flat_map(|p| &p.permission_groups)
-                        .map(|g| {
-                            catalog
-                                .as_deref()
-                                .and_then(|c| c.iter().find(|c| c.id == g.id))
-                                .map_or(g.id.clone(), |c| c.name.clone())
-                        });
+                    let names = policies.iter().flat_map(|p| &p.permission_groups).map(|g| {
+                        catalog
+                            .as_deref()
+                            .and_then(|c| c.iter().find(|c| c.id == g.id))
+                            .map_or(g.id.clone(), |c| c.name.clone())
+                    });
                     new_state.set("permission_groups", Value::string_set(names));
                 }
             }

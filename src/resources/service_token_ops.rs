@@ -136,23 +136,33 @@ pub(crate) async fn unregister(
 }
 
 /// The instances (as `namespace/id`) that use the registration `id`.
-pub(crate) async fn instances_using(client: &Client, account: &str, id: &str) -> Vec<String> {
-    let mut out = Vec::new();
+pub(crate) async fn instances_using(client: &Client, account: &str, id: &str) -> Holders {
+    let mut out = Holders::default();
     let mut namespaces = vec!["default".to_string()];
     if let Ok(all) = client.list_namespaces(account).await {
         namespaces.extend(all.into_iter().map(|n| n.name).filter(|n| n != "default"));
     }
     for ns in namespaces {
         if let Ok(instances) = client.list_instances(account, Some(&ns)).await {
-            out.extend(
-                instances
-                    .into_iter()
-                    .filter(|i| i.field("token_id").and_then(|t| t.as_str()) == Some(id))
-                    .map(|i| format!("{ns}/{}", i.id)),
-            );
+            for instance in instances {
+                let name = format!("{ns}/{}", instance.id);
+                match instance.field("token_id").map(|t| t.as_str()) {
+                    Some(Some(token)) if token == id => out.using.push(name),
+                    Some(_) => {}
+                    None => out.unsaid.push(name),
+                }
+            }
         }
     }
     out
+}
+
+/// Instances found using a token, and those whose token the listing did
+/// not say (`token_id` is optional in Cloudflare's answers).
+#[derive(Default)]
+pub(crate) struct Holders {
+    pub(crate) using: Vec<String>,
+    pub(crate) unsaid: Vec<String>,
 }
 
 /// The failure of a delete that 7076 kept refusing, naming the holders.
@@ -163,11 +173,16 @@ pub(crate) async fn still_in_use(
     e: &ApiError,
 ) -> Diagnostic {
     let holders = instances_using(client, account, id).await;
-    let named = if holders.is_empty() {
+    let named = if !holders.using.is_empty() {
+        format!("these AI Search instances: {}", holders.using.join(", "))
+    } else if !holders.unsaid.is_empty() {
+        format!(
+            "one or more of these AI Search instances, whose token Cloudflare's instance list did not say: {}",
+            holders.unsaid.join(", ")
+        )
+    } else {
         "instances that are still being torn down (Cloudflare deletes them asynchronously)"
             .to_string()
-    } else {
-        format!("these AI Search instances: {}", holders.join(", "))
     };
     Diagnostic::error(
         "The AI Search service token is still in use",

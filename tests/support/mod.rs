@@ -352,6 +352,17 @@ pub fn sparse_answers() -> bool {
     std::env::var("CFAI_EMULATOR_ANSWERS").is_ok_and(|m| m == "sparse")
 }
 
+/// Whether `test` cannot apply to sparse answers, because what it checks
+/// lies in a property they leave out (a change made outside Terraform that
+/// no answer mentions); says so by name when it skips.
+pub fn skipped_under_sparse_answers(test: &str, because: &str) -> bool {
+    let skip = sparse_answers();
+    if skip {
+        skipped(&format!("{test} under sparse answers: {because}"));
+    }
+    skip
+}
+
 /// An emulator on a free port. `CFAI_EMULATOR_ANSWERS=extended` makes it
 /// answer as a newer Cloudflare might (unknown properties, an unlisted
 /// instance status), `sparse` as one that leaves out every property the
