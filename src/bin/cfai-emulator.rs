@@ -26,6 +26,9 @@ Options:
   --api-key KEY        a global API key accepted with --email (default none)
   --email EMAIL        the global key's email (default none)
   --state-file PATH    keep the emulated state in this JSON file (default: memory)
+  --optional-properties "METHOD /route"
+                       print the properties the contract marks optional in
+                       that operation's answer (JSON pointers), and exit
   --version            print the version
   --help               print this text
 
@@ -70,6 +73,21 @@ fn main() -> ExitCode {
             "--state-file" => value().map(|v| config.state_file = Some(PathBuf::from(v))),
             "-h" | "--help" => {
                 println!("{HELP}");
+                return ExitCode::SUCCESS;
+            }
+            "--optional-properties" => {
+                // For the one-at-a-time sparse runs: one line per property
+                // the contract marks optional in the operation's answer.
+                let operation = match value() {
+                    Ok(v) => v,
+                    Err(e) => {
+                        eprintln!("cfai-emulator: {e}");
+                        return ExitCode::from(2);
+                    }
+                };
+                for property in cfai::emulator::sparse::optional_properties(&operation) {
+                    println!("{property}");
+                }
                 return ExitCode::SUCCESS;
             }
             "--version" | "-v" => {

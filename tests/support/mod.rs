@@ -349,7 +349,7 @@ pub fn emulator_config() -> cfai::emulator::EmulatorConfig {
 /// property no answer mentions cannot be seen, and a value the API does
 /// not return is null.
 pub fn sparse_answers() -> bool {
-    std::env::var("CFAI_EMULATOR_ANSWERS").is_ok_and(|m| m == "sparse")
+    std::env::var("CFAI_EMULATOR_ANSWERS").is_ok_and(|m| m == "sparse" || m.contains("\"omit\""))
 }
 
 /// Whether `test` cannot apply to sparse answers, because what it checks
@@ -376,9 +376,14 @@ pub async fn start_emulator() -> cfai::emulator::Emulator {
         .ok()
         .filter(|m| !m.is_empty())
     {
-        let mode = mode
-            .parse()
-            .unwrap_or_else(|e| panic!("CFAI_EMULATOR_ANSWERS: {e}"));
+        // A word (`extended`, `sparse`) or the admin route's JSON body
+        // (`{"mode": "omit", ...}`).
+        let mode = if mode.starts_with('{') {
+            serde_json::from_str(&mode).unwrap_or_else(|e| panic!("CFAI_EMULATOR_ANSWERS: {e}"))
+        } else {
+            mode.parse()
+                .unwrap_or_else(|e| panic!("CFAI_EMULATOR_ANSWERS: {e}"))
+        };
         emulator.set_answers(mode);
     }
     emulator
