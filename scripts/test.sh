@@ -4,7 +4,10 @@
 #      terraform-driven acceptance tests) under Terraform 1.11.4
 #      (../shared/bin/terraform, or TF_ACC_TERRAFORM_PATH / PATH);
 #   2. the acceptance and property tests again against an emulator that
-#      answers as a newer API would (CFAI_EMULATOR_ANSWERS=extended);
+#      answers as a newer API would (CFAI_EMULATOR_ANSWERS=extended), and
+#      against one that leaves out every property the contract marks
+#      optional (CFAI_EMULATOR_ANSWERS=sparse; one property at a time is
+#      scripts/sparse-each.sh, on demand);
 #   3. the acceptance tests again under Terraform 1.14.9 and OpenTofu 1.6.2,
 #      installed by scripts/install-clients.sh into a cache outside the
 #      clone. Features a client lacks are skipped by name ("SKIPPED ...").
@@ -19,8 +22,14 @@ cargo test --locked
 
 echo "=== emulator answering as a newer API would (unknown properties, an unlisted status): acceptance and property tests"
 CFAI_EMULATOR_ANSWERS=extended cargo test --locked \
-  --test acc_account_api_token --test acc_ai_search --test acc_plan_validity \
-  --test plan_properties --test batched_refresh
+  --test acc_account_api_token --test acc_ai_search --test acc_ephemeral \
+  --test acc_plan_validity --test plan_properties --test batched_refresh
+
+echo "=== emulator leaving out every property the contract marks optional: acceptance and property tests"
+CFAI_EMULATOR_ANSWERS=sparse cargo test --locked \
+  --test acc_account_api_token --test acc_ai_search --test acc_ephemeral \
+  --test acc_plan_validity --test plan_properties --test batched_refresh \
+  --test cloudflare_client
 
 if [ "${CFAI_CLIENTS:-all}" = "none" ]; then
   exit 0

@@ -590,7 +590,10 @@ impl<'a> PageWalk<'a> {
                         ErrorKind::Malformed,
                         "GET",
                         self.path,
-                        format!("an item of the listing is not what the API documents: {e}"),
+                        match e.to_string().strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+                            Some(field) => format!("An item of the listing has no `{field}`, which this provider cannot do without."),
+                            None => format!("An item of the listing is not what the API documents: {e}"),
+                        },
                     )
                 })
             })

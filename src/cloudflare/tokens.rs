@@ -44,7 +44,7 @@ impl Client {
             Err(e) => e,
         };
         let fate = match self.delete_token(account, &token.id).await {
-            Ok(()) => format!("it was deleted, so nothing is left behind"),
+            Ok(()) => "it was deleted, so nothing is left behind".to_string(),
             Err(e) => format!(
                 "deleting it failed too ({e}): delete token {} in the Cloudflare dashboard",
                 token.id
@@ -93,7 +93,7 @@ impl Client {
                 ErrorKind::Malformed,
                 "PUT",
                 &path,
-                "The roll response carried no token value.",
+                "The answer has no `result` (the rolled token's new value), which this provider cannot do without.",
             )),
         }
     }

@@ -5,11 +5,12 @@ use serde_json::{Map, Value as Json};
 
 use super::schema::Attribute;
 use crate::cty::json::{from_json, to_json, UnknownKeys};
-use crate::cty::{CodecError, Value};
+use crate::cty::{CodecError, Type, Value};
 
 /// Sets each attribute (other than `except`) that the API object carries;
 /// attributes it does not carry keep their current value (a single read
-/// may omit fields that the last apply knew).
+/// may omit fields that the last apply knew), and so do the members of a
+/// nested object that the answer's object leaves out.
 pub fn update_from_api(
     attrs: &[Attribute],
     state: &mut Value,
@@ -22,13 +23,56 @@ pub fn update_from_api(
         ));
     };
     for attr in attrs.iter().filter(|a| !except.contains(&a.name.as_str())) {
-        if let Some(json) = fields.get(&attr.name) {
-            let value = from_json(json, &attr.cty_type(), UnknownKeys::Drop)
+        if let Some(answer) = fields.get(&attr.name) {
+            let ty = attr.cty_type();
+            let current = state.get(&attr.name);
+            let json = match (answer, current.is_wholly_known() && !current.is_null()) {
+                (Json::Object(_), true) => match to_json(current, &ty) {
+                    Ok(known) => with_unsaid_members(known, answer, &ty),
+                    Err(_) => answer.clone(),
+                },
+                _ => answer.clone(),
+            };
+            let value = from_json(&json, &ty, UnknownKeys::Drop)
                 .map_err(|e| CodecError::new(format!("{}: {e}", attr.name)))?;
             state.set(&attr.name, value);
         }
     }
     Ok(())
+}
+
+/// `answer` over `known`: members of an object (not a map: its keys are
+/// data) the answer leaves out keep their known value, at every depth;
+/// anything else is the answer's.
+fn with_unsaid_members(known: Json, answer: &Json, ty: &Type) -> Json {
+    let Type::Object(members) = ty else {
+        return answer.clone();
+    };
+    match (known, answer) {
+        (Json::Object(mut known), Json::Object(said)) => {
+            for (key, value) in said {
+                let merged = match (known.remove(key), members.get(key)) {
+                    (Some(before), Some(member)) => with_unsaid_members(before, value, member),
+                    _ => value.clone(),
+                };
+                known.insert(key.clone(), merged);
+            }
+            Json::Object(known)
+        }
+        (_, answer) => answer.clone(),
+    }
+}
+
+/// After an update: what the plan already knew of the attributes only the
+/// API sets stands (Terraform holds the apply to it). A value a read left
+/// out, null in the plan, arrives with the next refresh.
+pub fn keep_planned_computed(attrs: &[Attribute], planned: &Value, state: &mut Value) {
+    for attr in attrs.iter().filter(|a| a.computed && !a.optional) {
+        let known = planned.get(&attr.name);
+        if known.is_wholly_known() {
+            state.set(&attr.name, known.clone());
+        }
+    }
 }
 
 /// The request body for the known, non-null attributes other than

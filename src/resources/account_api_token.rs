@@ -249,7 +249,13 @@ impl Resource<Configured> for AccountApiToken {
                 )
                 .await
             {
-                Ok(updated) => fill_computed(&mut state, &updated, &account),
+                Ok(updated) => {
+                    fill_computed(&mut state, &updated, &account);
+                    if updated.status.is_none() {
+                        // The answer left it out: it is what was sent.
+                        state.set("status", Value::string("disabled"));
+                    }
+                }
                 Err(e) => diags.push(api_error(
                     "The token was created but could not be disabled",
                     &e,

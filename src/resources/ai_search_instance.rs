@@ -333,14 +333,7 @@ impl Resource<Configured> for AiSearchInstance {
                 ));
             }
         }
-        // What the plan already knew of the attributes only the API sets
-        // stands (a value a listing left out, null in the plan, comes with
-        // the next refresh).
-        for attr in self.known_schema().attributes.iter() {
-            if attr.computed && !attr.optional && planned.get(&attr.name).is_wholly_known() {
-                state.set(&attr.name, planned.get(&attr.name).clone());
-            }
-        }
+        mapping::keep_planned_computed(&self.known_schema().attributes, planned, &mut state);
         Some(settled(state))
     }
 

@@ -80,7 +80,15 @@ impl Resource<Configured> for AiSearchNamespace {
         let name = planned.get("name").as_str()?.to_string();
         let description = planned.get("description").as_str();
         match client.create_namespace(&account, &name, description).await {
-            Ok(ns) => self.state(planned, &ns, diags),
+            Ok(ns) => {
+                let mut state = self.state(planned, &ns, diags)?;
+                mapping::keep_planned_computed(
+                    &self.known_schema().attributes,
+                    planned,
+                    &mut state,
+                );
+                Some(state)
+            }
             Err(e) if e.kind == ErrorKind::Conflict => {
                 diags.error_at(
                     AttrPath::root("name"),

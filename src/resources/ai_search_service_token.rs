@@ -377,7 +377,15 @@ impl Resource<Configured> for AiSearchServiceToken {
         };
         let within = timeouts::get(planned, "create", CREATE_TIMEOUT);
         match register(client, &account, Some(&id), &request, within).await {
-            Ok(registered) => state = self.state(&state, &registered, diags)?,
+            Ok(registered) => {
+                let answered = self.state(&state, &registered, diags)?;
+                state = answered;
+                mapping::keep_planned_computed(
+                    &self.known_schema().attributes,
+                    planned,
+                    &mut state,
+                );
+            }
             Err(e) => {
                 return capture(
                     diags,

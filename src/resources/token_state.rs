@@ -3,7 +3,7 @@
 //! words wherever the meaning is unchanged), what counts as a change, and
 //! recovering a token whose creation answer was lost.
 
-use crate::cloudflare::models::{PermissionGroup, Token, TokenRequest};
+use crate::cloudflare::models::{Condition, PermissionGroup, RequestIp, Token, TokenRequest};
 use crate::cloudflare::Client;
 use crate::cty::Value;
 use crate::framework::{AttrPath, PlanChange};
@@ -146,6 +146,32 @@ fn absence_is_removal(prior: &Value, token: &Token) -> bool {
         .is_some_and(|now| !same_instant(Some(now), prior.get("modified_on").as_str()))
 }
 
+/// The answer's condition, with the parts it leaves out (the whole
+/// condition, `request_ip`, `in` or `not_in`) taken from the last known one.
+fn with_unsaid_parts(answer: Option<&Condition>, known: Option<Condition>) -> Option<Condition> {
+    let (Some(answer), Some(known)) = (answer, known.clone()) else {
+        return answer.cloned().or(known);
+    };
+    let (Some(said), Some(was)) = (&answer.request_ip, &known.request_ip) else {
+        return Some(Condition {
+            request_ip: answer.request_ip.clone().or(known.request_ip),
+        });
+    };
+    let part = |now: &Vec<String>, before: &Vec<String>| {
+        if now.is_empty() {
+            before.clone()
+        } else {
+            now.clone()
+        }
+    };
+    Some(Condition {
+        request_ip: Some(RequestIp {
+            allowed: part(&said.allowed, &was.allowed),
+            not_in: part(&said.not_in, &was.not_in),
+        }),
+    })
+}
+
 /// The refreshed state: the API's truth, in the prior's words wherever the
 /// meaning is unchanged. `changed_policies` carries the catalog (for names)
 /// when the caller found the policies changed, and is `None` otherwise.
@@ -171,13 +197,18 @@ pub(crate) fn state_from_api(
     }
     let removal = absence_is_removal(prior, token);
     let told = |present: bool| present || removal;
-    if told(token.condition.is_some())
-        && condition_key(prior.get("condition"))
-            != Some(condition_key_api(token.condition.as_ref()))
-    {
+    let condition = if removal {
+        token.condition.clone()
+    } else {
+        with_unsaid_parts(
+            token.condition.as_ref(),
+            condition_to_api(prior.get("condition")),
+        )
+    };
+    if condition_key(prior.get("condition")) != Some(condition_key_api(condition.as_ref())) {
         state.set(
             "condition",
-            condition_from_api(token.condition.as_ref(), prior.get("condition")),
+            condition_from_api(condition.as_ref(), prior.get("condition")),
         );
     }
     if told(token.not_before.is_some()) {
