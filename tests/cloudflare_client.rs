@@ -813,6 +813,7 @@ async fn answers_without_what_cannot_be_done_without() {
         .create_token(ACCOUNT, &token_request("no-value"))
         .await
         .unwrap();
+    assert_eq!(emulator.omitted(), 1, "the answer was without its value");
     let value = token.value.expect("rolled for a value");
     let stored = emulator.dump()["tokens"][&token.id]["value"].clone();
     assert_eq!(stored, json!(value.expose()), "the live value");

@@ -597,3 +597,21 @@ fn the_validator_catches_violations() {
         "policies are required"
     );
 }
+
+#[test]
+fn the_emulators_copy_of_the_contract_is_current() {
+    // The emulator's sparse answers take their facts from its copy.
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/cloudflare-api/openapi-subset.json");
+    match std::fs::read_to_string(&shared) {
+        Ok(text) => assert!(
+            text == include_str!("../src/emulator/openapi-subset.json"),
+            "src/emulator/openapi-subset.json differs from {}: copy it again",
+            shared.display()
+        ),
+        Err(_) => support::skipped(&format!(
+            "the_emulators_copy_of_the_contract_is_current: {} is not there",
+            shared.display()
+        )),
+    }
+}

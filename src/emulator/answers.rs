@@ -9,6 +9,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use super::sparse;
 
 /// As JSON (the admin route's body): `{"mode": "strict"}`, `"extended"`,
@@ -47,13 +49,15 @@ pub const EXTENSION: &str = "cfai_emulator_future_field";
 /// The instance status an extended answer reports.
 pub const FUTURE_STATUS: &str = "reindexing";
 
-/// The successful answer `body` (JSON) to `method route` as `mode` shapes it.
+/// The successful answer `body` (JSON) to `method route` as `mode` shapes
+/// it. `omitted` counts the answers an `omit` mode took its property from.
 pub(crate) fn shape(
     mode: &AnswerMode,
     method: &str,
     route: &str,
     status: u16,
     body: Vec<u8>,
+    omitted: &AtomicU64,
 ) -> Vec<u8> {
     if *mode == AnswerMode::Strict {
         return body;
@@ -67,7 +71,11 @@ pub(crate) fn shape(
         AnswerMode::Omit {
             operation: target,
             property,
-        } if *target == operation => sparse::omit(property, &mut json),
+        } if *target == operation => {
+            if sparse::omit(property, &mut json) {
+                omitted.fetch_add(1, Ordering::Relaxed);
+            }
+        }
         AnswerMode::Omit { .. } => return body,
         _ => extend_answer(route, &mut json),
     }

@@ -94,6 +94,8 @@ pub(crate) struct Shared {
     minted_tokens_authenticate: std::sync::atomic::AtomicBool,
     /// How successful answers are shaped (strict by default).
     answers: Mutex<answers::AnswerMode>,
+    /// Answers an `omit` mode took its property from.
+    omitted: std::sync::atomic::AtomicU64,
     /// Who authenticated each API call: `configured` or a minted token's id.
     auth_log: Mutex<Vec<(String, String)>>,
     started: tokio::time::Instant,
@@ -137,6 +139,15 @@ pub struct Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
+        // For scripts/sparse-each.sh: whether a run's omission was ever
+        // applied, summed over the emulators of one test process.
+        if let Some(path) = std::env::var_os("CFAI_EMULATOR_OMITTED_LOG") {
+            use std::io::Write;
+            let n = self.omitted();
+            if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+                let _ = writeln!(file, "{n}");
+            }
+        }
     }
 }
 
@@ -157,6 +168,7 @@ impl Emulator {
             arrivals: Mutex::new(Vec::new()),
             minted_tokens_authenticate: std::sync::atomic::AtomicBool::new(false),
             answers: Mutex::new(answers::AnswerMode::default()),
+            omitted: std::sync::atomic::AtomicU64::new(0),
             auth_log: Mutex::new(Vec::new()),
             started: tokio::time::Instant::now(),
             counts: Mutex::new(BTreeMap::new()),
@@ -292,6 +304,11 @@ impl Emulator {
     /// Moves a token's `expires_on` outside Terraform.
     pub fn set_token_expiry(&self, id: &str, expires_on: &str) -> bool {
         tokens::oob_patch(&self.shared, id, json!({ "expires_on": expires_on }))
+    }
+
+    /// How many answers an `omit` mode has taken its property from.
+    pub fn omitted(&self) -> u64 {
+        self.shared.omitted.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Shapes every successful answer from now on (see [`answers`]).
@@ -604,6 +621,7 @@ async fn record(
             &route,
             parts.status.as_u16(),
             response_bytes.to_vec(),
+            &app.omitted,
         ))
     } else {
         response_bytes

@@ -192,27 +192,26 @@ fn thin(
 }
 
 /// Removes the property at `pointer` (`*` matching every element).
-fn remove_at(body: &mut Value, pointer: &[&str]) {
+/// Whether anything was there to remove.
+fn remove_at(body: &mut Value, pointer: &[&str]) -> bool {
     let Some((first, rest)) = pointer.split_first() else {
-        return;
+        return false;
     };
     match body {
-        Value::Object(map) if rest.is_empty() => {
-            map.remove(*first);
-        }
-        Value::Object(map) => {
-            if let Some(v) = map.get_mut(*first) {
-                remove_at(v, rest);
-            }
-        }
+        Value::Object(map) if rest.is_empty() => map.remove(*first).is_some(),
+        Value::Object(map) => map.get_mut(*first).is_some_and(|v| remove_at(v, rest)),
         Value::Array(items) if *first == "*" => {
             if rest.is_empty() {
+                let had = !items.is_empty();
                 items.clear();
+                had
             } else {
-                items.iter_mut().for_each(|i| remove_at(i, rest));
+                items
+                    .iter_mut()
+                    .fold(false, |removed, i| remove_at(i, rest) || removed)
             }
         }
-        _ => {}
+        _ => false,
     }
 }
 
@@ -226,9 +225,10 @@ pub(crate) fn all(operation: &str, status: u16, body: &mut Value) {
 
 /// The answer without `property` (a JSON pointer; `*` stands for every
 /// array element).
-pub(crate) fn omit(property: &str, body: &mut Value) {
+/// Whether the answer had it.
+pub(crate) fn omit(property: &str, body: &mut Value) -> bool {
     let parts: Vec<&str> = property.split('/').skip(1).collect();
-    remove_at(body, &parts);
+    remove_at(body, &parts)
 }
 
 /// Every property of `operation`'s successful answer that the contract marks
