@@ -352,6 +352,12 @@ pub fn sparse_answers() -> bool {
     std::env::var("CFAI_EMULATOR_ANSWERS").is_ok_and(|m| m == "sparse" || m.contains("\"omit\""))
 }
 
+/// Whether every optional property is left out (`sparse`), not one chosen
+/// property of one operation.
+pub fn all_sparse_answers() -> bool {
+    std::env::var("CFAI_EMULATOR_ANSWERS").is_ok_and(|m| m == "sparse")
+}
+
 /// Whether `test` cannot apply to sparse answers, because what it checks
 /// lies in a property they leave out (a change made outside Terraform that
 /// no answer mentions); says so by name when it skips.
