@@ -372,3 +372,164 @@ fn a_roll_made_elsewhere_is_reported() {
     );
     assert!(text.contains("rotation_triggers"), "{text}");
 }
+
+// ------------------------------------------------------------------ rolls
+
+const ROLL: &str = "PUT /accounts/{account_id}/tokens/{token_id}/value";
+
+fn rolled_tokens_config(provider: &str, trigger: &str) -> String {
+    format!(
+        r#"{provider}
+resource "cfai_account_api_token" "t" {{
+  count             = 20
+  name              = "rolled-${{count.index}}"
+  policies          = [{{ permission_groups = ["Workers R2 Storage Read"], resources = {{ "com.cloudflare.api.account.{ACCOUNT}" = "*" }} }}]
+  rotation_triggers = {{ v = "{trigger}" }}
+}}
+"#
+    )
+}
+
+/// Every token value in the state: (state value, the value Cloudflare
+/// accepts). A value in state that is not the live one is dead.
+fn values(emu: &BackgroundEmulator, ws: &Workspace) -> Vec<(Option<String>, String)> {
+    let dump = emu.get().dump();
+    let state = ws.json(&["show", "-json"]);
+    state["values"]["root_module"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let id = r["values"]["id"].as_str().unwrap();
+            (
+                r["values"]["value"].as_str().map(str::to_string),
+                dump["tokens"][id]["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn no_dead_value(emu: &BackgroundEmulator, ws: &Workspace, what: &str) -> usize {
+    let values = values(emu, ws);
+    assert_eq!(values.len(), 20);
+    let dead = values
+        .iter()
+        .filter(|(state, live)| state.as_ref().is_some_and(|s| s != live))
+        .count();
+    assert_eq!(dead, 0, "{what}: values in state that the API no longer accepts");
+    values.iter().filter(|(state, _)| state.is_none()).count()
+}
+
+/// Ctrl-C in the middle of an apply that rolls 20 tokens, with answers
+/// held 300 ms: rolls in flight are seen through, rolls not yet sent are
+/// not made; no value in state is dead, and the next apply converges.
+#[test]
+fn interrupting_an_apply_that_rolls_20_tokens_leaves_no_dead_value() {
+    let Some(tf) = require_terraform() else {
+        return;
+    };
+    let emu = BackgroundEmulator::start();
+    let ws = Workspace::new(tf);
+    let provider = provider_block(&emu.get().base_url);
+    ws.write(&rolled_tokens_config(&provider, "1"));
+    ws.apply();
+    emu.get().set_faults(FaultConfig {
+        response_latency_ms: 300,
+        path_filter: "/value".into(),
+        ..Default::default()
+    });
+    ws.write(&rolled_tokens_config(&provider, "2"));
+    let mut cmd = ws.command(&["apply", "-auto-approve", "-no-color", "-parallelism=4"]);
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null());
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let child = cmd.spawn().expect("start terraform");
+    let pid = child.id().to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while emu.get().count(ROLL) < 6 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", "--", &format!("-{pid}")])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("terraform exits");
+    let printed = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!printed.contains("panic"), "{printed}");
+    let rolled = emu.get().count(ROLL);
+    assert!(rolled < 20, "the interrupt came too late to test anything ({rolled} rolls)");
+    no_dead_value(&emu, &ws, &format!("interrupted after {rolled} rolls"));
+    emu.get().set_faults(FaultConfig::default());
+    ws.apply();
+    assert_eq!(no_dead_value(&emu, &ws, "after the next apply"), 0);
+    ws.assert_plan_empty();
+}
+
+/// 30 % of roll answers lost after the API made the roll: each lost one is
+/// rolled again (a second roll gives a fresh, live value).
+#[test]
+fn lost_roll_answers_are_rolled_again() {
+    let Some(tf) = require_terraform() else {
+        return;
+    };
+    let emu = BackgroundEmulator::start();
+    let ws = Workspace::new(tf);
+    let provider = provider_block(&emu.get().base_url);
+    ws.write(&rolled_tokens_config(&provider, "1"));
+    ws.apply();
+    emu.get().set_faults(FaultConfig {
+        rate_drop: 0.3,
+        seed: 7,
+        path_filter: "/value".into(),
+        method: "PUT".into(),
+        ..Default::default()
+    });
+    ws.write(&rolled_tokens_config(&provider, "2"));
+    ws.apply();
+    assert!(emu.get().count(ROLL) > 20, "answers were lost and rolled again");
+    assert_eq!(no_dead_value(&emu, &ws, "after lost answers"), 0);
+    emu.get().set_faults(FaultConfig::default());
+    ws.assert_plan_empty();
+}
+
+/// Without retries, a roll whose answer is lost leaves no value at all (not
+/// a dead one), says so, and the next apply rolls again.
+#[test]
+fn a_lost_roll_answer_without_retries_clears_the_value_and_rolls_next_time() {
+    let Some(tf) = require_terraform() else {
+        return;
+    };
+    let emu = BackgroundEmulator::start();
+    let ws = Workspace::new(tf);
+    let provider = format!(
+        "{PROVIDER_HEADER}\nprovider \"cfai\" {{\n  api_token   = \"{API_TOKEN}\"\n  account_id  = \"{ACCOUNT}\"\n  base_url    = \"{}\"\n  max_retries = 0\n}}\n",
+        emu.get().base_url
+    );
+    ws.write(&rolled_tokens_config(&provider, "1"));
+    ws.apply();
+    emu.get().set_faults(FaultConfig {
+        rate_drop: 1.0,
+        path_filter: "/value".into(),
+        method: "PUT".into(),
+        ..Default::default()
+    });
+    ws.write(&rolled_tokens_config(&provider, "2"));
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+    assert!(
+        out.contains("value is no longer known") && out.contains("rotation_triggers"),
+        "{out}"
+    );
+    assert_eq!(no_dead_value(&emu, &ws, "after lost answers"), 20);
+    emu.get().set_faults(FaultConfig::default());
+    let (code, plan) = ws.plan_code();
+    assert_eq!(code, 2, "the next plan rolls again:\n{plan}");
+    ws.apply();
+    assert_eq!(no_dead_value(&emu, &ws, "after the next apply"), 0);
+    ws.assert_plan_empty();
+}

@@ -48,6 +48,10 @@ pub struct ApiError {
     pub path: String,
     pub attempts: u32,
     pub detail: String,
+    /// Whether a write may have taken effect although it failed: its answer
+    /// was lost or unreadable, or the server failed after receiving it. A
+    /// refusal (4xx) or a request never sent did not.
+    pub maybe_applied: bool,
 }
 
 impl ApiError {
@@ -65,6 +69,7 @@ impl ApiError {
             path: path.to_string(),
             attempts: 1,
             detail: detail.into(),
+            maybe_applied: false,
         }
     }
 
@@ -90,7 +95,14 @@ impl ApiError {
             path: path.into(),
             attempts: 1,
             detail: String::new(),
+            // A server error may come after the change was made.
+            maybe_applied: status >= 500,
         }
+    }
+
+    pub(crate) fn maybe_applied(mut self) -> Self {
+        self.maybe_applied = true;
+        self
     }
 
     pub fn is_not_found(&self) -> bool {

@@ -285,20 +285,21 @@ impl Client {
             } else {
                 trace!(method = m, path, "Cloudflare request");
             }
-            let outcome = if idempotent(&method) {
+            let outcome = if matches!(method, Method::GET | Method::HEAD) {
                 // Nothing changes if a read is abandoned halfway.
                 tokio::select! {
                     biased;
                     _ = cancel.cancelled() => {
                         let mut e = cancelled(attempt);
-                        e.detail = "Stopped while the request was in flight; it changes nothing.".into();
+                        e.detail = "Stopped while the read was in flight; it changes nothing.".into();
                         return Err(e);
                     }
                     outcome = self.attempt(request, &method, path, result_is_secret) => outcome,
                 }
             } else {
-                // A write that may have been sent is seen through, so its
-                // result reaches Terraform's state.
+                // A write that has left the process is awaited (bounded by
+                // the request timeout), interrupted or not, so that its
+                // result (a new token, a rolled value) reaches the state.
                 self.attempt(request, &method, path, result_is_secret).await
             };
             drop(permit);
@@ -306,6 +307,10 @@ impl Client {
                 Attempt::Done(Ok((result, info))) => return Ok(Page { result, info }),
                 Attempt::Done(Err(mut error)) => {
                     error.attempts = attempt;
+                    if error.kind == ErrorKind::Malformed && !matches!(method, Method::GET | Method::HEAD) {
+                        // Answered, but unreadably: the write went through.
+                        error.maybe_applied = true;
+                    }
                     return Err(error);
                 }
                 Attempt::ConnectFailed(error) => {
@@ -345,6 +350,8 @@ impl Client {
                 _ = cancel.cancelled() => {
                     let mut e = cancelled(attempt);
                     e.detail = format!("Stopped while waiting to retry after: {error}");
+                    // The attempt that failed may have made the change.
+                    e.maybe_applied = error.maybe_applied;
                     return Err(e);
                 }
                 _ = tokio::time::sleep(delay) => {}
@@ -482,7 +489,10 @@ impl Client {
     ) -> Result<T, ApiError> {
         let m = method.as_str().to_string();
         let page = self.call(method, path, &[], Some(body), false).await?;
-        decode(&m, path, page).map(|p| p.result)
+        // A success answered without what the caller needs: the write was made.
+        decode(&m, path, page)
+            .map(|p| p.result)
+            .map_err(ApiError::maybe_applied)
     }
 
     pub(crate) async fn delete(&self, path: &str) -> Result<(), ApiError> {
@@ -791,7 +801,8 @@ fn transport_error(e: &reqwest::Error, method: &str, path: &str, timeout: Durati
             method,
             path,
             format!("No answer within {} s.", timeout.as_secs_f64()),
-        );
+        )
+        .maybe_applied();
     }
     let what = if e.is_connect() {
         "could not connect"
@@ -806,7 +817,13 @@ fn transport_error(e: &reqwest::Error, method: &str, path: &str, timeout: Durati
         detail.push_str(&format!(": {s}"));
         source = s.source();
     }
-    ApiError::new(ErrorKind::Transport, method, path, detail)
+    let error = ApiError::new(ErrorKind::Transport, method, path, detail);
+    // A refused connection never carried the request; anything after may have.
+    if e.is_connect() {
+        error
+    } else {
+        error.maybe_applied()
+    }
 }
 
 fn snippet(bytes: &[u8]) -> String {

@@ -94,7 +94,7 @@ impl Client {
                 "PUT",
                 &path,
                 "The answer has no `result` (the rolled token's new value), which this provider cannot do without.",
-            )),
+            ).maybe_applied()),
         }
     }
 

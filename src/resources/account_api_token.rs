@@ -369,7 +369,21 @@ impl Resource<Configured> for AccountApiToken {
                         }
                     }
                 }
+                Err(e) if e.maybe_applied => {
+                    // The roll may have happened (its answer was lost): the
+                    // old value may be dead and the new one is unknown, so
+                    // neither is kept. The prior triggers make the next
+                    // apply roll again, which yields a fresh, live value.
+                    diags.push(api_error("Could not roll the API token", &e));
+                    diags.error(
+                        "The token's value is no longer known",
+                        format!("The roll of token {id} may have taken effect without its answer arriving, which would make the value in the state dead. value and secret_access_key are cleared, and rotation_triggers keeps its previous value: the next apply rolls the token again and stores a fresh value."),
+                    );
+                    set_value(&mut state, None);
+                    state.set("rotation_triggers", prior.get("rotation_triggers").clone());
+                }
                 Err(e) => {
+                    // Refused or never sent: the old value still works.
                     diags.push(api_error("Could not roll the API token", &e));
                     state.set("value", prior.get("value").clone());
                     state.set("secret_access_key", prior.get("secret_access_key").clone());
