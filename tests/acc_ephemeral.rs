@@ -263,3 +263,60 @@ resource "terraform_data" "out" {{
         );
     }
 }
+
+/// A run that fails after opening a run token (here: the emulator does not
+/// let minted tokens call the API, so the aliased provider's read is
+/// refused) never closes it; the provider deletes it when Terraform shuts
+/// it down, so no run token outlives the run.
+#[test]
+fn a_failed_run_leaves_no_run_token_behind() {
+    let Some(tf) = require_terraform() else {
+        return;
+    };
+    if !support::client_supports(
+        "a_failed_run_leaves_no_run_token_behind",
+        support::Feature::Ephemeral,
+    ) {
+        return;
+    }
+    let emu = BackgroundEmulator::start();
+    let ws = Workspace::new(tf);
+    let base = emu.get().base_url.clone();
+    let account_key = format!("com.cloudflare.api.account.{ACCOUNT}");
+    ws.write(&format!(
+        r#"{}
+ephemeral "cfai_account_api_token" "run" {{
+  name     = "run-token"
+  policies = [{{ permission_groups = ["Account Settings Read"], resources = {{ "{account_key}" = "*" }} }}]
+  ttl      = "30m"
+}}
+
+provider "cfai" {{
+  alias      = "run"
+  api_token  = ephemeral.cfai_account_api_token.run.value
+  account_id = "{ACCOUNT}"
+  base_url   = "{base}"
+}}
+
+data "cfai_permission_groups" "via_run" {{
+  provider = cfai.run
+  name     = "R2"
+}}
+"#,
+        provider_block(&base)
+    ));
+    for command in [
+        &["plan", "-no-color"][..],
+        &["apply", "-auto-approve", "-no-color"],
+    ] {
+        let out = ws.fails(command);
+        assert!(out.contains("Could not list permission groups"), "{out}");
+    }
+    let created = emu.get().count("POST /accounts/{account_id}/tokens");
+    assert!(created >= 2, "a run token was opened by plan and by apply");
+    let left = emu.get().dump()["tokens"].as_object().unwrap().len();
+    assert_eq!(
+        left, 0,
+        "{created} run tokens opened, {left} left after the failed runs"
+    );
+}

@@ -416,7 +416,10 @@ fn no_dead_value(emu: &BackgroundEmulator, ws: &Workspace, what: &str) -> usize 
         .iter()
         .filter(|(state, live)| state.as_ref().is_some_and(|s| s != live))
         .count();
-    assert_eq!(dead, 0, "{what}: values in state that the API no longer accepts");
+    assert_eq!(
+        dead, 0,
+        "{what}: values in state that the API no longer accepts"
+    );
     values.iter().filter(|(state, _)| state.is_none()).count()
 }
 
@@ -463,7 +466,10 @@ fn interrupting_an_apply_that_rolls_20_tokens_leaves_no_dead_value() {
     );
     assert!(!printed.contains("panic"), "{printed}");
     let rolled = emu.get().count(ROLL);
-    assert!(rolled < 20, "the interrupt came too late to test anything ({rolled} rolls)");
+    assert!(
+        rolled < 20,
+        "the interrupt came too late to test anything ({rolled} rolls)"
+    );
     no_dead_value(&emu, &ws, &format!("interrupted after {rolled} rolls"));
     emu.get().set_faults(FaultConfig::default());
     ws.apply();
@@ -492,7 +498,10 @@ fn lost_roll_answers_are_rolled_again() {
     });
     ws.write(&rolled_tokens_config(&provider, "2"));
     ws.apply();
-    assert!(emu.get().count(ROLL) > 20, "answers were lost and rolled again");
+    assert!(
+        emu.get().count(ROLL) > 20,
+        "answers were lost and rolled again"
+    );
     assert_eq!(no_dead_value(&emu, &ws, "after lost answers"), 0);
     emu.get().set_faults(FaultConfig::default());
     ws.assert_plan_empty();

@@ -55,9 +55,9 @@ pub struct ClientConfig {
     /// How long connection failures are retried before the API counts as
     /// unreachable for the rest of the process.
     pub connect_budget: Duration,
-    /// Cancelled when the caller stops: work not yet sent is abandoned; a
-    /// write already sent is finished (bounded by `request_timeout`) so
-    /// that its result can be kept.
+    /// Cancelled when the caller stops: work not yet sent is abandoned, a
+    /// read in flight too; a write already sent is awaited (bounded by
+    /// `request_timeout`) so that its result can be kept.
     pub cancel: CancellationToken,
     /// Shares the limiter's send times with the other processes using the
     /// same token and API (see [`ratelimit`]); none when `None`.
@@ -207,6 +207,17 @@ impl Client {
         self.writes.load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// The same client, deaf to the caller's stop: for clean-up that must
+    /// still happen once Terraform has asked the provider to stop.
+    pub fn detached(&self) -> Client {
+        let mut config = (*self.config).clone();
+        config.cancel = CancellationToken::new();
+        Client {
+            config: Arc::new(config),
+            ..self.clone()
+        }
+    }
+
     pub fn has_credentials(&self) -> bool {
         self.config.auth.is_some()
     }
@@ -307,7 +318,9 @@ impl Client {
                 Attempt::Done(Ok((result, info))) => return Ok(Page { result, info }),
                 Attempt::Done(Err(mut error)) => {
                     error.attempts = attempt;
-                    if error.kind == ErrorKind::Malformed && !matches!(method, Method::GET | Method::HEAD) {
+                    if error.kind == ErrorKind::Malformed
+                        && !matches!(method, Method::GET | Method::HEAD)
+                    {
                         // Answered, but unreadably: the write went through.
                         error.maybe_applied = true;
                     }

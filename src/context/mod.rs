@@ -10,8 +10,10 @@ use tokio::sync::OnceCell;
 use tracing::debug;
 
 mod listing;
+mod run_tokens;
 
 use listing::ListingCache;
+use run_tokens::RunTokens;
 
 use crate::cloudflare::models::{AiSearchToken, Instance, PermissionGroup, Token};
 use crate::cloudflare::{ApiError, Client, ErrorKind};
@@ -30,6 +32,7 @@ pub struct Configured {
     tokens: ListingCache<Token>,
     ai_tokens: ListingCache<AiSearchToken>,
     instances: ListingCache<Instance>,
+    run_tokens: RunTokens,
 }
 
 impl Configured {
@@ -41,7 +44,30 @@ impl Configured {
             tokens: ListingCache::default(),
             ai_tokens: ListingCache::default(),
             instances: ListingCache::default(),
+            run_tokens: RunTokens::default(),
         }
+    }
+
+    /// Run tokens opened by this process and not closed yet.
+    pub(crate) fn run_tokens(&self) -> &RunTokens {
+        &self.run_tokens
+    }
+
+    /// Deletes every run token still open (Terraform is shutting the
+    /// provider down, so Close will not come for them); returns what could
+    /// not be deleted, with why.
+    pub async fn close_run_tokens(&self) -> Vec<String> {
+        let client = self.client.detached();
+        let mut failed = Vec::new();
+        for (account, id) in self.run_tokens.still_open() {
+            match client.delete_token(&account, &id).await {
+                Ok(()) => debug!(id, "deleted a run token left open"),
+                Err(e) if e.is_not_found() => {}
+                Err(e) => failed.push(format!("{id}: {e}")),
+            }
+            self.run_tokens.closed(&account, &id);
+        }
+        failed
     }
 
     /// The API client; missing credentials are an error only here, when a

@@ -144,7 +144,11 @@ impl Drop for Emulator {
         if let Some(path) = std::env::var_os("CFAI_EMULATOR_OMITTED_LOG") {
             use std::io::Write;
             let n = self.omitted();
-            if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            if let Ok(mut file) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+            {
                 let _ = writeln!(file, "{n}");
             }
         }
@@ -308,7 +312,9 @@ impl Emulator {
 
     /// How many answers an `omit` mode has taken its property from.
     pub fn omitted(&self) -> u64 {
-        self.shared.omitted.load(std::sync::atomic::Ordering::Relaxed)
+        self.shared
+            .omitted
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Shapes every successful answer from now on (see [`answers`]).

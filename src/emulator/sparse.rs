@@ -206,9 +206,12 @@ fn remove_at(body: &mut Value, pointer: &[&str]) -> bool {
                 items.clear();
                 had
             } else {
-                items
-                    .iter_mut()
-                    .fold(false, |removed, i| remove_at(i, rest) || removed)
+                // Every element, not only up to the first that had it.
+                let mut removed = false;
+                for item in items.iter_mut() {
+                    removed |= remove_at(item, rest);
+                }
+                removed
             }
         }
         _ => false,

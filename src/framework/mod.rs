@@ -52,6 +52,11 @@ pub trait ProviderDef: Send + Sync + 'static {
         Vec::new()
     }
     fn functions(&self) -> Vec<Box<dyn Function>>;
+
+    /// Terraform is shutting the provider down (the end of every command,
+    /// failed or interrupted ones included): last clean-up, within about a
+    /// second.
+    async fn shutdown(&self, _data: &Self::Data) {}
 }
 
 /// A managed resource. The server has already run the schema's declarative

@@ -116,6 +116,14 @@ impl ProviderDef for CfaiProvider {
     fn functions(&self) -> Vec<Box<dyn Function>> {
         functions::all()
     }
+
+    /// Run tokens whose Close never came (a failed or interrupted run) are
+    /// deleted now rather than left to expire.
+    async fn shutdown(&self, data: &Configured) {
+        for failure in data.close_run_tokens().await {
+            tracing::warn!(%failure, "could not delete a run token left open; it expires at its ttl");
+        }
+    }
 }
 
 #[cfg(test)]

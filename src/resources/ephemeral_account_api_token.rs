@@ -51,7 +51,7 @@ impl EphemeralResource<Configured> for EphemeralAccountApiToken {
     // ------------------------------------------------------------------ schema
 
     fn schema(&self) -> Schema {
-        Schema::new("An account API token for one Terraform run: created when opened, with an expiry of `ttl`, and deleted when closed. Never written to plan or state.")
+        Schema::new("An account API token for one Terraform run: created when opened, with an expiry of `ttl`, and deleted when closed, or when Terraform shuts the provider down after a failed or interrupted run. Never written to plan or state.")
             .attribute(Attribute::string("account_id").optional().computed().validate(ACCOUNT_ID).describe("The owning account; defaults to the provider's."))
             .attribute(
                 Attribute::string("name")
@@ -144,7 +144,11 @@ impl EphemeralResource<Configured> for EphemeralAccountApiToken {
             status: None,
         };
         let token = match client.create_token(&account, &request).await {
-            Ok(t) => t,
+            Ok(t) => {
+                // Deleted at Close, or when the provider shuts down first.
+                data.run_tokens().opened(&account, &t.id);
+                t
+            }
             Err(e) => {
                 diags.push(api_error("Could not create the run's API token", &e));
                 return None;
@@ -189,10 +193,11 @@ impl EphemeralResource<Configured> for EphemeralAccountApiToken {
         };
         let Ok(client) = data.client() else { return };
         match client.delete_token(account, id).await {
-            Ok(()) => {}
-            Err(e) if e.is_not_found() => {}
+            Ok(()) => data.run_tokens().closed(account, id),
+            Err(e) if e.is_not_found() => data.run_tokens().closed(account, id),
+            // Still remembered: the provider's shutdown tries again.
             Err(e) => diags.push(api_error(
-                "Could not delete the run's API token (it expires on its own at expires_on)",
+                "Could not delete the run's API token (the provider tries again when Terraform shuts it down; it expires on its own at expires_on)",
                 &e,
             )),
         }

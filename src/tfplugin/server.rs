@@ -41,16 +41,35 @@ pub(super) struct Registered<T: ?Sized> {
 type Registry<T> = BTreeMap<String, Registered<T>>;
 
 pub struct ProviderServer<P: ProviderDef> {
-    provider: P,
+    provider: Arc<P>,
     provider_schema: Schema,
     resources: Registry<dyn Resource<P::Data>>,
     data_sources: Registry<dyn DataSource<P::Data>>,
     pub(super) ephemeral: Registry<dyn EphemeralResource<P::Data>>,
     pub(super) functions: BTreeMap<String, Box<dyn Function>>,
-    configured: RwLock<Option<Arc<P::Data>>>,
+    configured: Arc<RwLock<Option<Arc<P::Data>>>>,
     stop: CancellationToken,
     /// Debug builds panic on a broken framework rule (see `framework::guard`).
     pub(super) strict: bool,
+}
+
+/// Runs [`ProviderDef::shutdown`] with the configured data, if any.
+pub struct ShutdownHook<P: ProviderDef> {
+    provider: Arc<P>,
+    configured: Arc<RwLock<Option<Arc<P::Data>>>>,
+}
+
+impl<P: ProviderDef> ShutdownHook<P> {
+    pub async fn run(&self) {
+        let data = self
+            .configured
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        if let Some(data) = data {
+            self.provider.shutdown(&data).await;
+        }
+    }
 }
 
 impl<P: ProviderDef> ProviderServer<P> {
@@ -101,12 +120,12 @@ impl<P: ProviderDef> ProviderServer<P> {
             .collect();
         ProviderServer {
             provider_schema: provider.schema(),
-            provider,
+            provider: Arc::new(provider),
             resources,
             data_sources,
             ephemeral,
             functions,
-            configured: RwLock::new(None),
+            configured: Arc::new(RwLock::new(None)),
             stop: CancellationToken::new(),
             strict: true,
         }
@@ -117,6 +136,15 @@ impl<P: ProviderDef> ProviderServer<P> {
     pub fn lenient(mut self) -> Self {
         self.strict = false;
         self
+    }
+
+    /// The provider's last clean-up, for the transport to run when
+    /// Terraform shuts the plugin down.
+    pub fn shutdown_hook(&self) -> ShutdownHook<P> {
+        ShutdownHook {
+            provider: self.provider.clone(),
+            configured: self.configured.clone(),
+        }
     }
 
     /// Cancelled by `StopProvider`: every in-flight call stops waiting on

@@ -132,6 +132,7 @@ pub async fn serve<P: ProviderDef>(provider: P, mode: Mode) -> Result<(), Transp
     let shutdown = Arc::new(Notify::new());
     let provider_server = ProviderServer::new(provider);
     let stop = provider_server.stop_token();
+    let last_cleanup = provider_server.shutdown_hook();
 
     let (listener, acceptor, cert_b64) = match &mode {
         Mode::Managed(env) => {
@@ -195,10 +196,18 @@ pub async fn serve<P: ProviderDef>(provider: P, mode: Mode) -> Result<(), Transp
                 shutdown.notified().await;
             }
             stop.cancel();
+            // What must not outlive the run (tokens opened for it) goes
+            // first, within Terraform's 2-second grace.
+            if tokio::time::timeout(Duration::from_millis(1200), last_cleanup.run())
+                .await
+                .is_err()
+            {
+                warn!("the provider's clean-up at shutdown did not finish in time");
+            }
             // In-flight calls get a moment to answer; then we go, well
             // before Terraform's 2-second kill.
             tokio::spawn(async {
-                tokio::time::sleep(Duration::from_millis(1500)).await;
+                tokio::time::sleep(Duration::from_millis(500)).await;
                 debug!("exiting after the shutdown grace period");
                 std::process::exit(0);
             });
