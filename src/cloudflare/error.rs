@@ -30,7 +30,7 @@ pub enum ErrorKind {
     /// No answer within the request timeout.
     Timeout,
     /// The caller stopped (Terraform's StopProvider) before the request was
-    /// sent, or while an idempotent one was in flight.
+    /// sent, while a read was in flight, or while waiting to retry.
     Cancelled,
     /// A response that is not the Cloudflare envelope (an HTML 502 page…).
     Malformed,

@@ -155,6 +155,20 @@ enum Attempt {
 /// How long a remembered "unreachable" verdict stands before the API is tried again.
 const UNREACHABLE_FOR: Duration = Duration::from_secs(60);
 
+/// Whether a request whose answer was lost (or was a 5xx) may be sent
+/// again. Per operation of this provider:
+/// - every `GET`: reads;
+/// - `PUT` token, AI Search token, instance, namespace: each replaces the
+///   whole object with the same body, so a repeat changes nothing more;
+/// - `PUT` token value (roll): a repeat rolls again, which yields a fresh,
+///   live value, the one the state then keeps;
+/// - `DELETE`: a repeat finds the object gone (404), which callers count
+///   as deleted.
+///
+/// Never repeated: `POST` (token create, AI Search token registration,
+/// instance and namespace create, sync job, temporary credentials) and
+/// `PATCH` (instance move), whose repeat would make a second object or
+/// act twice; a lost token create is recovered by finding the token it made.
 pub(crate) fn idempotent(method: &Method) -> bool {
     matches!(
         *method,
