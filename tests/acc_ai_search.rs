@@ -839,3 +839,51 @@ fn extended_answers_are_ignored_or_stored_as_sent() {
     assert!(ai_tokens(&emu).is_empty());
     assert!(api_tokens(&emu).is_empty());
 }
+
+/// Import decides managed or bring-your-own by reading the registration's
+/// API token. If that read keeps failing, the import fails (nothing stored)
+/// instead of guessing "your own", which would have the next apply mint a
+/// second token beside the first; once the API answers, it imports as
+/// managed and plans nothing.
+#[test]
+fn importing_a_managed_token_fails_rather_than_guess_its_mode() {
+    if support::skipped_under_sparse_answers(
+        "importing_a_managed_token_fails_rather_than_guess_its_mode",
+        "the minted token is recognised by its name, which those answers leave out",
+    ) {
+        return;
+    }
+    let Some((emu, ws)) = setup() else { return };
+    let base = emu.get().base_url.clone();
+    ws.write(&format!(
+        "{}\nresource \"cfai_ai_search_service_token\" \"svc\" {{\n  name = \"managed\"\n}}\n",
+        provider_block(&base)
+    ));
+    ws.apply();
+    let svc = ws.resource("cfai_ai_search_service_token.svc");
+    let (id, minted) = (
+        svc["id"].as_str().unwrap().to_string(),
+        svc["cf_api_id"].as_str().unwrap().to_string(),
+    );
+    ws.ok(&["state", "rm", "cfai_ai_search_service_token.svc"]);
+    emu.get().set_faults(cfai::emulator::FaultConfig {
+        rate_5xx: 1.0,
+        path_filter: format!("/tokens/{minted}"),
+        method: "GET".into(),
+        ..Default::default()
+    });
+    let address = "cfai_ai_search_service_token.svc";
+    let import_id = format!("{ACCOUNT}/{id}");
+    let out = ws.fails(&["import", "-no-color", address, &import_id]);
+    assert!(out.contains("Import not completed"), "{out}");
+    assert!(ws.state_addresses().is_empty(), "nothing was imported");
+    emu.get().set_faults(cfai::emulator::FaultConfig::default());
+    ws.ok(&["import", "-no-color", address, &import_id]);
+    ws.assert_plan_empty();
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(ai_tokens(&emu).is_empty());
+    assert!(
+        api_tokens(&emu).is_empty(),
+        "one token, minted once, deleted"
+    );
+}

@@ -261,7 +261,26 @@ impl Resource<Configured> for AiSearchServiceToken {
         let mut new_state = self.state(&current, &registered, diags)?;
         if private.remove(IMPORTED).is_some() {
             // Minted by this provider? Then it is managed, with its groups.
-            if let Ok(token) = client.get_token(&account, &registered.cf_api_id).await {
+            // A token this account does not have is the user's own; a read
+            // that fails (after the client's retries) fails the import
+            // rather than guess: guessing "your own" for a minted token
+            // would have the next apply mint a second one beside it.
+            let found = match client.get_token(&account, &registered.cf_api_id).await {
+                Ok(token) => Some(token),
+                Err(e) if e.is_not_found() => None,
+                Err(e) => {
+                    diags.push(api_error(
+                        "Could not tell whether this provider minted the service token's API token",
+                        &e,
+                    ));
+                    diags.error(
+                        "Import not completed",
+                        format!("Whether cf_api_id {} was minted by this provider (managed mode) or is your own decides how it is managed; nothing was imported. Run the import again.", registered.cf_api_id),
+                    );
+                    return None;
+                }
+            };
+            if let Some(token) = found {
                 let minted_as = minted_name(&registered.name);
                 if token.name.is_none() {
                     diags.warning(
