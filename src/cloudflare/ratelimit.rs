@@ -64,7 +64,58 @@ struct State {
     /// Whether any response has told us the server's budget yet.
     probed: bool,
     last_grant: Option<Instant>,
-    journal: Option<PathBuf>,
+    journal: Option<JournalWriter>,
+}
+
+/// Appends send times to the journal from a thread of its own, so that no
+/// request waits on the file system; lines queued meanwhile go in one
+/// write. Dropping it writes what is queued before returning.
+#[derive(Debug)]
+struct JournalWriter {
+    queue: Option<std::sync::mpsc::Sender<u128>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl JournalWriter {
+    /// Starts the writer: it first removes journals nobody has written to
+    /// for a whole window, and rewrites this one with `kept` alone.
+    fn start(path: PathBuf, kept: Vec<u128>) -> Self {
+        let (queue, queued) = std::sync::mpsc::channel::<u128>();
+        let thread = std::thread::Builder::new()
+            .name("cfai-request-journal".into())
+            .spawn(move || {
+                remove_stale_journals(&path);
+                rewrite_journal(&path, &kept);
+                while let Ok(first) = queued.recv() {
+                    let mut lines = format!("{first}\n");
+                    while let Ok(next) = queued.try_recv() {
+                        lines.push_str(&format!("{next}\n"));
+                    }
+                    append_to_journal(&path, &lines);
+                }
+            })
+            .ok();
+        JournalWriter {
+            queue: Some(queue),
+            thread,
+        }
+    }
+
+    fn record(&self, at: Instant) {
+        if let Some(queue) = &self.queue {
+            // A journal that cannot be written only loses sharing.
+            let _ = queue.send(unix_millis(at));
+        }
+    }
+}
+
+impl Drop for JournalWriter {
+    fn drop(&mut self) {
+        self.queue.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl State {
@@ -97,8 +148,8 @@ impl State {
     }
 
     fn grant(&mut self, t: Instant) {
-        if let Some(path) = &self.journal {
-            append_to_journal(path, t);
+        if let Some(journal) = &self.journal {
+            journal.record(t);
         }
         push_bounded(&mut self.last_second, t, self.per_second);
         push_bounded(&mut self.last_window, t, self.budget);
@@ -178,8 +229,8 @@ impl RateLimiter {
                 push_bounded(&mut s.last_second, t, per_second);
                 push_bounded(&mut s.last_window, t, budget);
             }
-            rewrite_journal(&path, &s.last_window);
-            s.journal = Some(path);
+            let kept = s.last_window.iter().map(|t| unix_millis(*t)).collect();
+            s.journal = Some(JournalWriter::start(path, kept));
         }
         self
     }
@@ -251,15 +302,46 @@ fn unix_millis(at: Instant) -> u128 {
     wall_at.as_millis()
 }
 
-fn append_to_journal(path: &Path, at: Instant) {
-    // One short line per request, appended: concurrent processes interleave
-    // whole lines. A journal that cannot be written only loses sharing.
-    let line = format!("{}\n", unix_millis(at));
+fn append_to_journal(path: &Path, lines: &str) {
+    // Whole lines, appended in one write: concurrent processes interleave
+    // lines, never parts of them.
     let _ = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
-        .and_then(|mut f| f.write_all(line.as_bytes()));
+        .and_then(|mut f| f.write_all(lines.as_bytes()));
+}
+
+/// Journals beside `path` with the same name up to its last `-` (other
+/// tokens' and APIs') that nobody wrote to for a whole window hold nothing
+/// that still counts: removed.
+fn remove_stale_journals(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return;
+    };
+    let Some((prefix, _)) = name.rsplit_once('-') else {
+        return;
+    };
+    let prefix = format!("{prefix}-");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let other = entry.path();
+        let is_journal = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".log"));
+        let idle = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|age| age > WINDOW);
+        if is_journal && idle && other != path {
+            let _ = std::fs::remove_file(&other);
+        }
+    }
 }
 
 /// The send times of the last 5 minutes, as instants of this process.
@@ -283,11 +365,8 @@ fn read_journal(path: &Path) -> Vec<Instant> {
         .collect()
 }
 
-fn rewrite_journal(path: &Path, kept: &VecDeque<Instant>) {
-    let text: String = kept
-        .iter()
-        .map(|t| format!("{}\n", unix_millis(*t)))
-        .collect();
+fn rewrite_journal(path: &Path, kept: &[u128]) {
+    let text: String = kept.iter().map(|ms| format!("{ms}\n")).collect();
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     if std::fs::write(&tmp, text).is_ok() {
         let _ = std::fs::rename(&tmp, path);

@@ -197,3 +197,30 @@ async fn the_journal_carries_send_times_to_the_next_process() {
     let s = third.lock();
     assert_eq!(s.last_window.len(), 6);
 }
+
+#[tokio::test]
+async fn journals_idle_for_a_whole_window_are_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let stale = dir.path().join("cfai-requests-0000000000000000.log");
+    let fresh = dir.path().join("cfai-requests-1111111111111111.log");
+    let unrelated = dir.path().join("other-0000.log");
+    for p in [&stale, &fresh, &unrelated] {
+        std::fs::write(p, "1\n").unwrap();
+    }
+    let old = std::time::SystemTime::now() - Duration::from_secs(301);
+    for p in [&stale, &unrelated] {
+        std::fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    let ours = dir.path().join("cfai-requests-2222222222222222.log");
+    let limiter = RateLimiter::new(1200, 100).with_journal(ours.clone());
+    drop(limiter.acquire().await);
+    drop(limiter);
+    assert!(!stale.exists(), "idle for a whole window");
+    assert!(fresh.exists() && unrelated.exists());
+    assert_eq!(std::fs::read_to_string(&ours).unwrap().lines().count(), 1);
+}
