@@ -87,6 +87,10 @@ async fn bind(min: u16, max: u16) -> Result<TcpListener, TransportError> {
     Err(TransportError::NoPort(min, max))
 }
 
+/// Waits between failed accepts, doubling up to the maximum.
+const ACCEPT_PAUSE_MIN: Duration = Duration::from_millis(10);
+const ACCEPT_PAUSE_MAX: Duration = Duration::from_secs(1);
+
 /// Accepts connections and finishes TLS handshakes off the accept loop, so
 /// a stalled client cannot block the others.
 fn accept_loop(
@@ -95,11 +99,19 @@ fn accept_loop(
 ) -> ReceiverStream<Result<PluginConn, std::io::Error>> {
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
+        let mut pause = ACCEPT_PAUSE_MIN;
         loop {
             let (stream, peer) = match listener.accept().await {
-                Ok(pair) => pair,
+                Ok(pair) => {
+                    pause = ACCEPT_PAUSE_MIN;
+                    pair
+                }
                 Err(e) => {
-                    warn!(error = %e, "accept failed");
+                    // E.g. out of file descriptors: retrying at once would
+                    // spin a core and flood the log.
+                    warn!(error = %e, pause_ms = pause.as_millis() as u64, "accept failed");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(ACCEPT_PAUSE_MAX);
                     continue;
                 }
             };
