@@ -205,7 +205,18 @@ fn validate_object(
             continue;
         }
         for rule in attr.validators.iter().filter(|r| !r.is_sibling_rule()) {
-            value_rule(rule, value, &here, diags);
+            if attr.sensitive || attr.write_only {
+                // The message may quote the value: never a secret's.
+                let mut own = Diagnostics::new();
+                value_rule(rule, value, &here, &mut own);
+                for mut d in own.into_vec() {
+                    d.summary = without_value(&d.summary, value);
+                    d.detail = without_value(&d.detail, value);
+                    diags.push(d);
+                }
+            } else {
+                value_rule(rule, value, &here, diags);
+            }
         }
         if let Some((_, inner)) = attr.nested_attributes() {
             match value {
@@ -222,6 +233,33 @@ fn validate_object(
                 }
             }
         }
+    }
+}
+
+/// `text` with every string in `value`, quoted or bare, replaced.
+fn without_value(text: &str, value: &Value) -> String {
+    let mut strings = Vec::new();
+    collect_strings(value, &mut strings);
+    // Longest first: a value containing another is replaced whole.
+    strings.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut out = text.to_string();
+    for s in strings.iter().filter(|s| !s.is_empty()) {
+        out = out
+            .replace(&format!("{s:?}"), "(sensitive value)")
+            .replace(s.as_str(), "(sensitive value)");
+    }
+    out
+}
+
+fn collect_strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::List(items) | Value::Set(items) => {
+            items.iter().for_each(|i| collect_strings(i, out));
+        }
+        Value::Map(m) => m.values().for_each(|v| collect_strings(v, out)),
+        Value::Object(m) => m.values().for_each(|v| collect_strings(v, out)),
+        _ => {}
     }
 }
 
@@ -387,7 +425,12 @@ fn primitive_rule(rule: &Validator, value: &Value, path: &AttrPath, diags: &mut 
                 "Invalid value",
                 format!("{path} must be {meaning}, not {s:?}."),
             )),
-            _ => None,
+            Ok(_) => None,
+            // The schema lint catches this in tests; never pass every value.
+            Err(_) => Some((
+                "Unchecked value",
+                format!("{path} could not be checked: the provider's pattern for it does not compile. This is a bug in the cfai provider."),
+            )),
         },
         Validator::Rfc3339 if parse_instant(s).is_none() => Some((
             "Invalid timestamp",
@@ -563,6 +606,21 @@ mod tests {
         );
         assert_eq!(errs.len(), 1);
         assert!(errs[0].starts_with("a[1]: "), "{errs:?}");
+    }
+
+    #[test]
+    fn a_sensitive_value_is_never_quoted() {
+        let secret = "hunter2-very-secret";
+        for sensitive in [false, true] {
+            let mut attr = Attribute::string("a")
+                .optional()
+                .describe("a")
+                .validate(Validator::Regex("^[0-9]+$", "digits"));
+            attr.sensitive = sensitive;
+            let errs = check(attr, obj(secret.into(), Value::Null));
+            assert_eq!(errs.len(), 1, "{errs:?}");
+            assert_eq!(errs[0].contains(secret), !sensitive, "{errs:?}");
+        }
     }
 
     #[test]

@@ -384,6 +384,13 @@ fn lint_attributes(attrs: &[Attribute], prefix: &str, in_set: bool, problems: &m
         {
             problems.push(format!("{name}: invalid attribute name"));
         }
+        for rule in &a.validators {
+            if let Validator::Regex(pattern, _) = rule {
+                if let Err(e) = regex::Regex::new(pattern) {
+                    problems.push(format!("{name}: pattern {pattern:?} does not compile: {e}"));
+                }
+            }
+        }
         if let Some((nesting, inner)) = a.nested_attributes() {
             lint_attributes(
                 inner,
@@ -412,6 +419,12 @@ mod tests {
             .attribute(Attribute::string("c").optional().write_only().describe("d"))
             .attribute(Attribute::string("d").required().computed().describe("d"))
             .attribute(Attribute::string("e").optional())
+            .attribute(
+                Attribute::string("f")
+                    .optional()
+                    .describe("d")
+                    .validate(Validator::Regex("([a-z]", "letters")),
+            )
             .block(Block::single("a", vec![]).describe("d"));
         let problems = schema.lint();
         let expect = [
@@ -420,6 +433,7 @@ mod tests {
             "c: a write-only attribute needs the NeedsWriteOnlyClient validator",
             "d: required excludes optional and computed",
             "e: has no description",
+            "f: pattern \"([a-z]\" does not compile",
             "a: a block and an attribute share the name",
         ];
         for e in expect {
