@@ -100,7 +100,7 @@ data "cfai_permission_groups" "all" {{}}
     let diags = report["diagnostics"].as_array().expect("diagnostics");
     let conflict = diags
         .iter()
-        .find(|d| d["summary"] == "Conflicting credentials")
+        .find(|d| d["summary"] == "Conflicting attributes")
         .unwrap_or_else(|| panic!("no conflict diagnostic: {report}"));
     // Terraform maps our attribute path to the line of that attribute.
     assert_eq!(
@@ -117,7 +117,12 @@ data "cfai_permission_groups" "all" {{}}
     );
     let timeout = diags
         .iter()
-        .find(|d| d["summary"] == "Invalid request_timeout")
+        .find(|d| {
+            d["summary"] == "Invalid value"
+                && d["detail"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("request_timeout"))
+        })
         .unwrap_or_else(|| panic!("no timeout diagnostic: {report}"));
     assert_eq!(
         timeout["range"]["start"]["line"],

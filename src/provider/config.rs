@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::cty::Value;
+use crate::framework::rules::{self, ClientCapabilities, Validator};
 use crate::framework::{AttrPath, Attribute, Diagnostics, Schema};
 use crate::secret::Secret;
 use crate::validation::{is_account_id, parse_go_duration};
@@ -22,6 +23,7 @@ pub fn schema() -> Schema {
             Attribute::string("api_key")
                 .optional()
                 .sensitive()
+                .validate(Validator::ConflictsWith(&["api_token"]))
                 .describe("Global API key, sent as X-Auth-Key with email. Environment: CLOUDFLARE_API_KEY. Conflicts with api_token."),
         )
         .attribute(
@@ -32,31 +34,37 @@ pub fn schema() -> Schema {
         .attribute(
             Attribute::string("account_id")
                 .optional()
+                .validate(Validator::Custom(account_id_rule))
                 .describe("Default account (32 hex characters) for every resource and data source. Environment: CLOUDFLARE_ACCOUNT_ID."),
         )
         .attribute(
             Attribute::string("base_url")
                 .optional()
+                .validate(Validator::Custom(base_url_rule))
                 .describe("API base URL, for the local emulator or a proxy. Default https://api.cloudflare.com/client/v4. Environment: CLOUDFLARE_BASE_URL."),
         )
         .attribute(
             Attribute::number("max_retries")
                 .optional()
+                .validate(Validator::Custom(max_retries_rule))
                 .describe("Retries on 429, 5xx and connection errors that provably did not reach the server. Default 4."),
         )
         .attribute(
             Attribute::number("rate_limit_per_5_minutes")
                 .optional()
+                .validate(Validator::Custom(per_5_minutes_rule))
                 .describe("Client-side budget of requests per rolling 5 minutes, shared by every resource in the run. Default 1200, Cloudflare's limit per token."),
         )
         .attribute(
             Attribute::number("rate_limit_per_second")
                 .optional()
+                .validate(Validator::Custom(per_second_rule))
                 .describe("Client-side cap on requests in any one-second window. Default 100 (Cloudflare allows 200 per second per IP; half leaves room for a second run)."),
         )
         .attribute(
             Attribute::string("request_timeout")
                 .optional()
+                .validate(Validator::Custom(request_timeout_rule))
                 .describe("Timeout of one API request, as a Go duration such as \"30s\" or \"1m\". Default \"30s\"."),
         )
 }
@@ -115,15 +123,65 @@ fn base_url_problem(url: &str) -> Option<String> {
     }
 }
 
-pub fn validate(config: &Value, env: &dyn Env, diags: &mut Diagnostics) {
-    let set = |name: &str| !config.get(name).is_null();
-    if set("api_token") && set("api_key") {
-        diags.error_at(
-            AttrPath::root("api_key"),
-            "Conflicting credentials",
-            "Set either api_token (recommended) or api_key with email, not both.",
-        );
+fn account_id_rule(v: &Value) -> Result<(), String> {
+    match v.as_str() {
+        Some(id) if !is_account_id(id) => Err(format!(
+            "{id:?} is not a Cloudflare account id: 32 hexadecimal characters, as shown in the dashboard URL."
+        )),
+        _ => Ok(()),
     }
+}
+
+fn base_url_rule(v: &Value) -> Result<(), String> {
+    match v.as_str().and_then(base_url_problem) {
+        Some(problem) => Err(format!("base_url: {problem}")),
+        None => Ok(()),
+    }
+}
+
+fn whole_in(name: &str, v: &Value, min: i64, max: i64) -> Result<(), String> {
+    match v.as_number() {
+        Some(n) if !matches!(n.to_i64(), Some(i) if (min..=max).contains(&i)) => Err(format!(
+            "{name} must be a whole number from {min} to {max}, got {n}."
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn max_retries_rule(v: &Value) -> Result<(), String> {
+    whole_in("max_retries", v, 0, 20)
+}
+
+fn per_5_minutes_rule(v: &Value) -> Result<(), String> {
+    whole_in("rate_limit_per_5_minutes", v, 1, 1_000_000)
+}
+
+fn per_second_rule(v: &Value) -> Result<(), String> {
+    whole_in("rate_limit_per_second", v, 1, 10_000)
+}
+
+fn request_timeout_rule(v: &Value) -> Result<(), String> {
+    match v.as_str().map(parse_go_duration) {
+        Some(Ok(d)) if d.is_zero() => {
+            Err("request_timeout must be longer than zero, e.g. \"30s\".".into())
+        }
+        Some(Err(e)) => Err(format!("request_timeout: {e}")),
+        _ => Ok(()),
+    }
+}
+
+/// The schema's declarative rules (the engine every resource's
+/// configuration goes through), then what depends on the environment.
+pub fn validate(config: &Value, env: &dyn Env, diags: &mut Diagnostics) {
+    let schema = schema();
+    rules::validate(
+        &schema.attributes,
+        &schema.blocks,
+        config,
+        ClientCapabilities::default(),
+        diags,
+    );
+    let set = |name: &str| !config.get(name).is_null();
     if set("api_key") && !set("email") && env.get("CLOUDFLARE_EMAIL").is_none() {
         diags.error_at(
             AttrPath::root("email"),
@@ -131,63 +189,15 @@ pub fn validate(config: &Value, env: &dyn Env, diags: &mut Diagnostics) {
             "api_key is sent with X-Auth-Email: set email, or CLOUDFLARE_EMAIL.",
         );
     }
-    if let Some(id) = known_str(config, "account_id") {
-        if !is_account_id(id) {
-            diags.error_at(
-                AttrPath::root("account_id"),
-                "Invalid account id",
-                format!("{id:?} is not a Cloudflare account id: 32 hexadecimal characters, as shown in the dashboard URL."),
+    if config.get("base_url").is_null() {
+        if let Some(problem) = env
+            .get("CLOUDFLARE_BASE_URL")
+            .and_then(|u| base_url_problem(&u))
+        {
+            diags.error(
+                "Invalid base URL",
+                format!("CLOUDFLARE_BASE_URL: {problem}"),
             );
-        }
-    }
-    match config.get("base_url") {
-        Value::String(url) => {
-            if let Some(problem) = base_url_problem(url) {
-                diags.error_at(AttrPath::root("base_url"), "Invalid base URL", problem);
-            }
-        }
-        Value::Null => {
-            if let Some(problem) = env
-                .get("CLOUDFLARE_BASE_URL")
-                .and_then(|u| base_url_problem(&u))
-            {
-                diags.error(
-                    "Invalid base URL",
-                    format!("CLOUDFLARE_BASE_URL: {problem}"),
-                );
-            }
-        }
-        _ => {}
-    }
-    for (name, min, max) in [
-        ("max_retries", 0, 20),
-        ("rate_limit_per_5_minutes", 1, 1_000_000),
-        ("rate_limit_per_second", 1, 10_000),
-    ] {
-        let v = config.get(name);
-        if let Some(n) = v.as_number() {
-            if !matches!(n.to_i64(), Some(i) if (min..=max).contains(&i)) {
-                diags.error_at(
-                    AttrPath::root(name),
-                    format!("Invalid {name}"),
-                    format!("{name} must be a whole number from {min} to {max}, got {n}."),
-                );
-            }
-        }
-    }
-    if let Some(t) = known_str(config, "request_timeout") {
-        match parse_go_duration(t) {
-            Ok(d) if d.is_zero() => diags.error_at(
-                AttrPath::root("request_timeout"),
-                "Invalid request_timeout",
-                "request_timeout must be longer than zero, e.g. \"30s\".",
-            ),
-            Ok(_) => {}
-            Err(e) => diags.error_at(
-                AttrPath::root("request_timeout"),
-                "Invalid request_timeout",
-                e,
-            ),
         }
     }
 }
