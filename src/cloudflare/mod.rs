@@ -522,10 +522,24 @@ impl Client {
             .map_err(ApiError::maybe_applied)
     }
 
+    /// A delete whose answer never came (after the retries) is settled by
+    /// reading the object: gone means deleted. Every object this provider
+    /// deletes is read at the same path.
     pub(crate) async fn delete(&self, path: &str) -> Result<(), ApiError> {
-        self.call(Method::DELETE, path, &[], None, false)
-            .await
-            .map(|_| ())
+        match self.call(Method::DELETE, path, &[], None, false).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.maybe_applied && e.kind != ErrorKind::Cancelled => {
+                match self
+                    .detached()
+                    .call(Method::GET, path, &[], None, false)
+                    .await
+                {
+                    Err(read) if read.is_not_found() => Ok(()),
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Every page of a paginated list. Page 1 gives the total; the pages

@@ -90,19 +90,32 @@ impl FaultState {
         self.config = config;
     }
 
-    pub fn response_latency(&self) -> Duration {
-        Duration::from_millis(self.config.response_latency_ms)
+    /// Whether the filters (`path_filter`, `method`) select this request.
+    fn selects(&self, method: &str, path: &str) -> bool {
+        (self.config.path_filter.is_empty() || path.contains(&self.config.path_filter))
+            && (self.config.method.is_empty() || self.config.method.eq_ignore_ascii_case(method))
     }
 
-    pub fn latency(&self) -> Duration {
-        Duration::from_millis(self.config.latency_ms)
+    /// For the requests the filters select.
+    pub fn response_latency(&self, method: &str, path: &str) -> Duration {
+        if self.selects(method, path) {
+            Duration::from_millis(self.config.response_latency_ms)
+        } else {
+            Duration::ZERO
+        }
+    }
+
+    /// For the requests the filters select.
+    pub fn latency(&self, method: &str, path: &str) -> Duration {
+        if self.selects(method, path) {
+            Duration::from_millis(self.config.latency_ms)
+        } else {
+            Duration::ZERO
+        }
     }
 
     pub fn next(&mut self, method: &str, path: &str) -> Option<Fault> {
-        if !self.config.path_filter.is_empty() && !path.contains(&self.config.path_filter) {
-            return None;
-        }
-        if !self.config.method.is_empty() && !self.config.method.eq_ignore_ascii_case(method) {
+        if !self.selects(method, path) {
             return None;
         }
         let fault = self.config.script.pop_front().or_else(|| {

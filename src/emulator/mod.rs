@@ -442,7 +442,8 @@ async fn serve_one(
         }
         let (fault, latency) = {
             let mut faults = lock(&app.faults);
-            (faults.next(req.method().as_str(), &path), faults.latency())
+            let method = req.method().as_str();
+            (faults.next(method, &path), faults.latency(method, &path))
         };
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
@@ -484,8 +485,8 @@ async fn serve_one(
         }
     }
     let is_api = !path.starts_with("/__admin");
+    let response_latency = lock(&app.faults).response_latency(req.method().as_str(), &path);
     let mut response = router.oneshot(req.map(Body::new)).await?;
-    let response_latency = lock(&app.faults).response_latency();
     if is_api && !response_latency.is_zero() {
         // Committed already: buffer the answer so that the work is done
         // whether or not the client waits for it.

@@ -8,10 +8,9 @@ use super::common::{capture, deleted};
 use super::permission_groups::{resolve_at_apply, resolve_policy};
 use super::token_semantics::same_policies;
 use super::token_state::{
-    adopt_lost_token, api_fields_changed, fill_computed, keep_equivalent_prior, set_value,
+    api_fields_changed, create_or_adopt, fill_computed, keep_equivalent_prior, set_value,
     state_from_api, token_request, ORDER_FROM_API,
 };
-use crate::cloudflare::ErrorKind;
 use crate::context::{api_error, Configured};
 use crate::cty::{Type, Value};
 use crate::framework::{
@@ -216,23 +215,15 @@ impl Resource<Configured> for AccountApiToken {
         let mut state = planned.clone();
         resolve_at_apply(data, &account, &mut state, diags).await?;
         let request = token_request(&state, None);
-        let started = chrono::Utc::now();
-        let token = match client.create_token(&account, &request).await {
-            Ok(t) => t,
-            Err(e) if matches!(e.kind, ErrorKind::Transport | ErrorKind::Timeout) => {
-                // The request may have created the token before the answer was lost.
-                match adopt_lost_token(client, &account, &request, started).await {
-                    Some(t) => {
-                        diags.warning(
-                            "Recovered a token whose creation answer was lost",
-                            format!("The create request's response did not arrive ({e}); the token it created ({}) was found and rolled to obtain its value.", t.id),
-                        );
-                        t
-                    }
-                    None => {
-                        return capture(diags, Err(api_error("Could not create the API token", &e)))
-                    }
+        let token = match create_or_adopt(client, &account, &request).await {
+            Ok((t, recovered)) => {
+                if recovered {
+                    diags.warning(
+                        "Recovered a token whose creation answer was lost",
+                        format!("The create request's response did not arrive; the token it created ({}) was found and rolled to obtain its value.", t.id),
+                    );
                 }
+                t
             }
             Err(e) => return capture(diags, Err(api_error("Could not create the API token", &e))),
         };

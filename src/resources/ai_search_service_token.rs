@@ -220,8 +220,9 @@ impl Resource<Configured> for AiSearchServiceToken {
             Ok(registered) => self.state(planned, &registered, diags),
             Err(e) => {
                 if minted {
-                    // Nothing orphaned: the token minted for it goes too.
-                    if let Err(d) = client.delete_token(&account, &cf_api_id).await {
+                    // Nothing orphaned: the token minted for it goes too,
+                    // even if Terraform has asked to stop meanwhile.
+                    if let Err(d) = client.detached().delete_token(&account, &cf_api_id).await {
                         diags.push(api_error(
                             "Could not delete the token minted for the failed registration",
                             &d,
@@ -337,6 +338,7 @@ impl Resource<Configured> for AiSearchServiceToken {
         .any(|f| changed(f))
             || managed != was_managed;
         let mut state = planned.clone();
+        let mut newly_minted = None;
         let (cf_api_id, key) = if managed && was_managed {
             let token_id = prior.get("cf_api_id").as_str()?.to_string();
             if changed("permission_groups") || changed("name") {
@@ -380,6 +382,7 @@ impl Resource<Configured> for AiSearchServiceToken {
             )
             .await?;
             let (token, value) = mint(client, &account, &request, diags).await?;
+            newly_minted = Some(token.id.clone());
             (token.id, value)
         } else {
             if !resend {
@@ -406,19 +409,28 @@ impl Resource<Configured> for AiSearchServiceToken {
                 );
             }
             Err(e) => {
+                if let Some(minted) = newly_minted {
+                    // Not registered: the token minted for it goes again.
+                    if let Err(d) = client.detached().delete_token(&account, &minted).await {
+                        diags.push(api_error(
+                            &format!("Could not delete API token {minted}, minted for the failed registration: delete it in the Cloudflare dashboard"),
+                            &d,
+                        ));
+                    }
+                }
                 return capture(
                     diags,
                     Err(api_error(
                         "Could not update the AI Search service token",
                         &e,
                     )),
-                )
+                );
             }
         }
         if was_managed && !managed {
             // The minted token is no longer used by anything we manage.
             if let Some(old) = prior.get("cf_api_id").as_str() {
-                if let Err(e) = client.delete_token(&account, old).await {
+                if let Err(e) = client.detached().delete_token(&account, old).await {
                     if !e.is_not_found() {
                         diags.push(api_error("Could not delete the token minted earlier", &e));
                     }
@@ -458,11 +470,14 @@ impl Resource<Configured> for AiSearchServiceToken {
             return;
         }
         if let Some(token) = state.get("cf_api_id").as_str() {
-            match client.delete_token(account, token).await {
+            // The registration is gone: its minted token goes too, even if
+            // Terraform has asked to stop meanwhile, or nothing would ever
+            // delete it.
+            match client.detached().delete_token(account, token).await {
                 Ok(()) => {}
                 Err(e) if e.is_not_found() => {}
                 Err(e) => diags.push(api_error(
-                    "The registration was deleted, but not the API token minted for it",
+                    &format!("The registration was deleted, but not API token {token} minted for it: delete it in the Cloudflare dashboard"),
                     &e,
                 )),
             }

@@ -12,6 +12,7 @@ use super::account_api_token::{condition_attribute, policy_attributes};
 use super::common::ACCOUNT_ID;
 use super::permission_groups::resolve_policy;
 use super::token_semantics::{condition_to_api, policy_to_api};
+use super::token_state::create_or_adopt;
 use crate::cloudflare::models::TokenRequest;
 use crate::context::{api_error, Configured};
 use crate::cty::Value;
@@ -143,8 +144,8 @@ impl EphemeralResource<Configured> for EphemeralAccountApiToken {
             expires_on: Some(expires_on.clone()),
             status: None,
         };
-        let token = match client.create_token(&account, &request).await {
-            Ok(t) => {
+        let token = match create_or_adopt(client, &account, &request).await {
+            Ok((t, _)) => {
                 // Deleted at Close, or when the provider shuts down first.
                 data.run_tokens().opened(&account, &t.id);
                 t

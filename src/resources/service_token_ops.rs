@@ -107,9 +107,36 @@ pub(crate) async fn register(
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(5));
             }
+            Err(e) if id.is_none() && e.maybe_applied => {
+                // The registration may exist although its answer was lost:
+                // the one with this name and token is ours (a second POST
+                // would make a second registration).
+                return match adopt_lost_registration(client, account, request).await {
+                    Some(found) => Ok(found),
+                    None => Err(e),
+                };
+            }
             other => return other,
         }
     }
+}
+
+async fn adopt_lost_registration(
+    client: &Client,
+    account: &str,
+    request: &AiSearchTokenRequest,
+) -> Option<AiSearchToken> {
+    // Finishing this write must not be cut short by a stop asked meanwhile.
+    let all = client
+        .detached()
+        .list_ai_search_tokens(account)
+        .await
+        .ok()?;
+    let mut ours = all
+        .into_iter()
+        .filter(|t| t.name == request.name && t.cf_api_id == request.cf_api_id);
+    let found = ours.next()?;
+    ours.next().is_none().then_some(found)
 }
 
 /// Deletes the registration, retrying 7076 (instances still hold the
@@ -197,9 +224,9 @@ pub(crate) async fn mint(
     request: &TokenRequest,
     diags: &mut Diagnostics,
 ) -> Option<(Token, Secret)> {
-    match client.create_token(account, request).await {
+    match super::token_state::create_or_adopt(client, account, request).await {
         // The client returns a created token with its value, or an error.
-        Ok(mut token) => match token.value.take() {
+        Ok((mut token, _)) => match token.value.take() {
             Some(value) => Some((token, value)),
             None => {
                 diags.error(

@@ -226,9 +226,32 @@ pub(crate) fn state_from_api(
     state
 }
 
+/// Creates the token; should the answer be lost after Cloudflare may have
+/// made it, the token it made is found and adopted (rolled for its value)
+/// instead of left behind. `Ok((token, true))` says it was recovered so.
+pub(crate) async fn create_or_adopt(
+    client: &Client,
+    account: &str,
+    request: &TokenRequest,
+) -> Result<(Token, bool), crate::cloudflare::ApiError> {
+    let started = chrono::Utc::now();
+    match client.create_token(account, request).await {
+        Ok(token) => Ok((token, false)),
+        Err(e) if e.maybe_applied => {
+            // A stop may have been asked meanwhile: finishing this write
+            // (finding the token) must not be cut short by it.
+            match adopt_lost_token(&client.detached(), account, request, started).await {
+                Some(token) => Ok((token, true)),
+                None => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// After a create whose answer was lost: the one token with this name and
 /// these policies issued since we started is ours; rolling it yields a value.
-pub(crate) async fn adopt_lost_token(
+async fn adopt_lost_token(
     client: &Client,
     account: &str,
     request: &TokenRequest,
