@@ -163,6 +163,28 @@ impl Resource<Configured> for AiSearchInstance {
         let body = capture(diags, self.body(planned, &excluded))?;
         let created = match client.create_instance(&account, Some(&ns), &body).await {
             Ok(i) => i,
+            // Made, perhaps, with the answer lost: the id is ours to find.
+            Err(e) if e.maybe_applied => {
+                match client
+                    .detached()
+                    .get_instance(&account, Some(&ns), &id)
+                    .await
+                {
+                    Ok(found) => {
+                        diags.warning(
+                            "Recovered an instance whose creation answer was lost",
+                            format!("The create request's response did not arrive ({e}); instance {ns}/{id} was found and taken as the one it created."),
+                        );
+                        found
+                    }
+                    Err(_) => {
+                        return capture(
+                            diags,
+                            Err(api_error("Could not create the AI Search instance", &e)),
+                        )
+                    }
+                }
+            }
             Err(e) if e.errors.iter().any(|m| m.code == INSTANCE_EXISTS) => {
                 let import_id = if ns == "default" {
                     format!("{account}/{id}")

@@ -79,7 +79,23 @@ impl Resource<Configured> for AiSearchNamespace {
         let account = planned.get("account_id").as_str()?.to_string();
         let name = planned.get("name").as_str()?.to_string();
         let description = planned.get("description").as_str();
-        match client.create_namespace(&account, &name, description).await {
+        let created = match client.create_namespace(&account, &name, description).await {
+            // Made, perhaps, with the answer lost: the name is ours to find.
+            Err(e) if e.maybe_applied => {
+                match client.detached().get_namespace(&account, &name).await {
+                    Ok(ns) => {
+                        diags.warning(
+                        "Recovered a namespace whose creation answer was lost",
+                        format!("The create request's response did not arrive ({e}); namespace {name:?} was found and taken as the one it created."),
+                    );
+                        Ok(ns)
+                    }
+                    Err(_) => Err(e),
+                }
+            }
+            other => other,
+        };
+        match created {
             Ok(ns) => {
                 let mut state = self.state(planned, &ns, diags)?;
                 mapping::keep_planned_computed(
