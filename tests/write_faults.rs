@@ -439,7 +439,7 @@ fn cell(tf: &std::path::Path, write: &Write, kind: Kind) {
         !printed.contains("bug in the provider") && !printed.contains("inconsistent result"),
         "{what}\n{printed}"
     );
-    agree(&emu, &ws, &format!("{what}, after the run"));
+    agree(&emu, &ws, &format!("{what}, after the run\n{printed}"));
     ws.apply();
     agree(&emu, &ws, &format!("{what}, after the next apply"));
     ws.assert_plan_empty();

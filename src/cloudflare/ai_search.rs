@@ -176,7 +176,12 @@ impl Client {
         let _: Value = self
             .send(Method::PATCH, &path, &json!({ "new_namespace": to }))
             .await?;
-        self.get_instance(account, Some(to), id).await
+        // Moved: reading it back must not be cut short by a stop, and its
+        // failure does not undo the move.
+        self.detached()
+            .get_instance(account, Some(to), id)
+            .await
+            .map_err(ApiError::maybe_applied)
     }
 
     // ---- namespaces

@@ -35,7 +35,9 @@ impl Client {
         if token.value.is_some() {
             return Ok(token);
         }
-        let rolled = self.roll_token(account, &token.id).await;
+        // Made: what follows must not be cut short by a stop.
+        let this = self.detached();
+        let rolled = this.roll_token(account, &token.id).await;
         let roll_error = match rolled {
             Ok(value) => {
                 token.value = Some(value);
@@ -43,7 +45,7 @@ impl Client {
             }
             Err(e) => e,
         };
-        let fate = match self.delete_token(account, &token.id).await {
+        let fate = match this.delete_token(account, &token.id).await {
             Ok(()) => "it was deleted, so nothing is left behind".to_string(),
             Err(e) => format!(
                 "deleting it failed too ({e}): delete token {} in the Cloudflare dashboard",

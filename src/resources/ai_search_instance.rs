@@ -314,7 +314,27 @@ impl Resource<Configured> for AiSearchInstance {
             }
         }
         if from != to {
-            match client.move_instance(&account, &from, &id, &to).await {
+            let moved = match client.move_instance(&account, &from, &id, &to).await {
+                // Moved, perhaps, with the answer lost: the same instance
+                // (its creation time) in the target namespace says so.
+                Err(e) if e.maybe_applied => {
+                    match client
+                        .detached()
+                        .get_instance(&account, Some(&to), &id)
+                        .await
+                    {
+                        Ok(there)
+                            if there.field("created_at").and_then(|v| v.as_str())
+                                == prior.get("created_at").as_str() =>
+                        {
+                            Ok(there)
+                        }
+                        _ => Err(e),
+                    }
+                }
+                other => other,
+            };
+            match moved {
                 Ok(moved) => state = self.state(&state, &moved, diags)?,
                 Err(e) => {
                     return capture(
