@@ -25,42 +25,36 @@ pub fn update_from_api(
     for attr in attrs.iter().filter(|a| !except.contains(&a.name.as_str())) {
         if let Some(answer) = fields.get(&attr.name) {
             let ty = attr.cty_type();
-            let current = state.get(&attr.name);
-            let json = match (answer, current.is_wholly_known() && !current.is_null()) {
-                (Json::Object(_), true) => match to_json(current, &ty) {
-                    Ok(known) => with_unsaid_members(known, answer, &ty),
-                    Err(_) => answer.clone(),
-                },
-                _ => answer.clone(),
-            };
-            let value = from_json(&json, &ty, UnknownKeys::Drop)
+            let said = from_json(answer, &ty, UnknownKeys::Drop)
                 .map_err(|e| CodecError::new(format!("{}: {e}", attr.name)))?;
+            let value = with_unsaid_members(state.get(&attr.name), said, answer, &ty);
             state.set(&attr.name, value);
         }
     }
     Ok(())
 }
 
-/// `answer` over `known`: members of an object (not a map: its keys are
-/// data) the answer leaves out keep their known value, at every depth;
-/// anything else is the answer's.
-fn with_unsaid_members(known: Json, answer: &Json, ty: &Type) -> Json {
-    let Type::Object(members) = ty else {
-        return answer.clone();
+/// `said` (decoded from `answer`) over `current`: members of an object
+/// (not a map: its keys are data) that the answer leaves out keep their
+/// current value, known or not, at every depth; anything else is the
+/// answer's.
+fn with_unsaid_members(current: &Value, mut said: Value, answer: &Json, ty: &Type) -> Value {
+    let (Type::Object(members), Json::Object(answered), Value::Object(_)) = (ty, answer, current)
+    else {
+        return said;
     };
-    match (known, answer) {
-        (Json::Object(mut known), Json::Object(said)) => {
-            for (key, value) in said {
-                let merged = match (known.remove(key), members.get(key)) {
-                    (Some(before), Some(member)) => with_unsaid_members(before, value, member),
-                    _ => value.clone(),
-                };
-                known.insert(key.clone(), merged);
-            }
-            Json::Object(known)
-        }
-        (_, answer) => answer.clone(),
+    if !matches!(said, Value::Object(_)) {
+        return said;
     }
+    for (name, member) in members {
+        let before = current.get(name);
+        let merged = match answered.get(name) {
+            None => before.clone(),
+            Some(inner) => with_unsaid_members(before, said.get(name).clone(), inner, member),
+        };
+        said.set(name, merged);
+    }
+    said
 }
 
 /// After an update: what the plan already knew of the attributes only the
@@ -193,6 +187,57 @@ mod tests {
         state.set("tags", Value::List(vec![Value::Unknown]));
         let body = to_api(&attrs(), &state, &["id"]).unwrap();
         assert_eq!(Json::Object(body), json!({"max_results": 3, "chunk": {}}));
+    }
+
+    #[test]
+    fn members_an_answer_leaves_out_keep_their_value_known_or_not() {
+        let attrs = vec![
+            Attribute::nested(
+                "params",
+                Nesting::Single,
+                vec![
+                    Attribute::string("kind").optional().describe("k"),
+                    Attribute::string("mode").optional().describe("m"),
+                    Attribute::nested(
+                        "inner",
+                        Nesting::Single,
+                        vec![Attribute::string("x").optional().describe("x")],
+                    )
+                    .optional()
+                    .describe("i"),
+                ],
+            )
+            .optional()
+            .describe("p"),
+            Attribute::new("labels", Type::map(Type::String))
+                .optional()
+                .describe("l"),
+        ];
+        let mut state = Value::object([
+            (
+                "params",
+                Value::object([
+                    ("kind", Value::string("sitemap")),
+                    ("mode", Value::Unknown),
+                    ("inner", Value::object([("x", Value::string("kept"))])),
+                ]),
+            ),
+            (
+                "labels",
+                Value::Map([("gone".to_string(), Value::string("1"))].into()),
+            ),
+        ]);
+        let api = json!({"params": {"mode": "fast", "inner": {}}, "labels": {"new": "2"}});
+        update_from_api(&attrs, &mut state, &api, &[]).unwrap();
+        let params = state.get("params");
+        assert_eq!(params.get("kind"), &Value::string("sitemap"));
+        assert_eq!(params.get("mode"), &Value::string("fast"));
+        assert_eq!(params.get("inner").get("x"), &Value::string("kept"));
+        // A map's keys are data: the answer's map is the map.
+        assert_eq!(
+            state.get("labels"),
+            &Value::Map([("new".to_string(), Value::string("2"))].into())
+        );
     }
 
     #[test]
