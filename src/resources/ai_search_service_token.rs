@@ -27,6 +27,11 @@ const CREATE_TIMEOUT: Duration = Duration::from_secs(120);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Private-state flag: imported, so whether it is managed is still to learn.
 const IMPORTED: &str = "imported";
+/// Private state: the imported cf_api_id whose minter could not be told
+/// (the answer left out the token's name). If the configuration then asks
+/// for managed mode, that token is taken as the minted one, not a second
+/// token minted beside it.
+const MINTER_UNKNOWN: &str = "minter_unknown";
 /// Attributes that are ours, not fields of the registration.
 const NOT_FROM_API: &[&str] = &[
     "account_id",
@@ -174,7 +179,10 @@ impl Resource<Configured> for AiSearchServiceToken {
         if change.config.get("permission_groups").is_null() {
             change.set("permission_groups", Value::string_set(DEFAULT_GROUPS));
         }
-        if !change.is_create() && change.prior.get("permission_groups").is_null() {
+        if !change.is_create()
+            && change.prior.get("permission_groups").is_null()
+            && !minter_unknown(&change.private, change.prior.get("cf_api_id"))
+        {
             // Leaving bring-your-own mode: a token is minted for it.
             change.set("cf_api_id", Value::Unknown);
         }
@@ -284,10 +292,11 @@ impl Resource<Configured> for AiSearchServiceToken {
             if let Some(token) = found {
                 let minted_as = minted_name(&registered.name);
                 if token.name.is_none() {
+                    private.insert(MINTER_UNKNOWN.into(), registered.cf_api_id.clone().into());
                     diags.warning(
-                        "Imported as bring-your-own: the token's name was not returned",
+                        "Imported without knowing who minted its API token",
                         format!(
-                            "GET /accounts/{account}/tokens/{} answered without the token's name, by which this provider recognises a token it minted ({minted_as:?}). The registration is imported with cf_api_id as your own token. If this provider minted it, an apply that sets permission_groups mints a new token and leaves {} in place: delete it in the Cloudflare dashboard afterwards.",
+                            "GET /accounts/{account}/tokens/{} answered without the token's name, by which this provider recognises a token it minted ({minted_as:?}). The registration is imported with cf_api_id as your own token. If your configuration leaves cf_api_id unset (managed mode), the next apply takes {} as the minted token (its permission groups set, its value rolled) rather than minting a second one.",
                             registered.cf_api_id, registered.cf_api_id
                         ),
                     );
@@ -316,7 +325,7 @@ impl Resource<Configured> for AiSearchServiceToken {
         prior: &Value,
         planned: &Value,
         config: &Value,
-        _private: &mut Private,
+        private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let client = capture(diags, data.client())?;
@@ -325,8 +334,13 @@ impl Resource<Configured> for AiSearchServiceToken {
         let id = prior.get("id").as_str()?.to_string();
         let legacy = planned.get("legacy").as_bool();
         let changed = |f: &str| planned.get(f) != prior.get(f);
-        let was_managed = !prior.get("permission_groups").is_null();
         let managed = !planned.get("permission_groups").is_null();
+        // An imported token whose minter was unknown counts as minted once
+        // the configuration asks for managed mode (and only then: as your
+        // own it is never deleted).
+        let adopted = managed && minter_unknown(private, prior.get("cf_api_id"));
+        private.remove(MINTER_UNKNOWN);
+        let was_managed = !prior.get("permission_groups").is_null() || adopted;
         let resend = [
             "name",
             "cf_api_id",
@@ -553,6 +567,11 @@ impl AiSearchServiceToken {
         state.set("modified_at", prior.get("modified_at").clone());
         state
     }
+}
+
+fn minter_unknown(private: &Private, cf_api_id: &Value) -> bool {
+    let flagged = private.get(MINTER_UNKNOWN).and_then(|v| v.as_str());
+    flagged.is_some() && flagged == cf_api_id.as_str()
 }
 
 /// The bring-your-own key, from the configuration (write-only values are
