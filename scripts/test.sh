@@ -29,7 +29,7 @@ echo "=== emulator leaving out every property the contract marks optional: accep
 CFAI_EMULATOR_ANSWERS=sparse cargo test --locked \
   --test acc_account_api_token --test acc_ai_search --test acc_ephemeral \
   --test acc_plan_validity --test plan_properties --test batched_refresh \
-  --test cloudflare_client --test contract
+  --test contract
 
 if [ "${CFAI_CLIENTS:-all}" = "none" ]; then
   exit 0

@@ -22,7 +22,7 @@ enum Mode {
     Response,
 }
 
-/// The contract: shared/cloudflare-api's, else the emulator's copy.
+/// The Cloudflare contract beside the checkout, else the emulator's copy.
 fn contract() -> Value {
     let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/cloudflare-api/openapi-subset.json");

@@ -32,7 +32,13 @@ fn journal_path(config: &ProviderConfig) -> std::path::PathBuf {
         None => {}
     }
     let digest = hex::encode(hash.finalize());
-    std::env::temp_dir().join(format!("cfai-requests-{}.log", &digest[..16]))
+    // The directory may be set apart (tests give each workspace its own,
+    // so that unrelated runs that happen to reuse a port share nothing).
+    let dir = std::env::var_os("CFAI_REQUEST_JOURNAL_DIR")
+        .filter(|d| !d.is_empty())
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    dir.join(format!("cfai-requests-{}.log", &digest[..16]))
 }
 
 /// The API client for a resolved provider configuration.

@@ -219,6 +219,12 @@ impl Workspace {
             ("TF_IN_AUTOMATION".to_string(), "1".to_string()),
             ("TF_INPUT".to_string(), "0".to_string()),
             ("CHECKPOINT_DISABLE".to_string(), "1".to_string()),
+            // The rate limiter's shared send times: one workspace's runs
+            // share them, unrelated tests (a reused port) do not.
+            (
+                "CFAI_REQUEST_JOURNAL_DIR".to_string(),
+                dir.path().display().to_string(),
+            ),
         ];
         Workspace {
             dir,
