@@ -109,23 +109,7 @@ ephemeral "cfai_r2_presigned_url" "put" {{
   session_token     = ephemeral.cfai_r2_temporary_credentials.tmp.session_token
 }}
 
-ephemeral "cfai_account_api_token" "run" {{
-  name     = "run-token"
-  policies = [{{ permission_groups = ["Account Settings Read"], resources = {{ "{account_key}" = "*" }} }}]
-  ttl      = "30m"
-}}
-
-provider "cfai" {{
-  alias      = "run"
-  api_token  = ephemeral.cfai_account_api_token.run.value
-  account_id = "{ACCOUNT}"
-  base_url   = "{base}"
-}}
-
-data "cfai_permission_groups" "via_run" {{
-  provider = cfai.run
-  name     = "R2"
-}}
+{run}
 
 resource "terraform_data" "out" {{
   input = length(data.cfai_permission_groups.via_run.groups)
@@ -143,7 +127,8 @@ resource "terraform_data" "out" {{
   }}
 }}
 "#,
-        provider = provider_block(&base)
+        provider = provider_block(&base),
+        run = support::run_token_config(&base)
     ));
     let plan = ws.run(&["plan", "-no-color", "-out=tfplan"]);
     assert!(plan.ok, "plan failed:\n{}", plan.all());
@@ -282,28 +267,10 @@ fn a_failed_run_leaves_no_run_token_behind() {
     let emu = BackgroundEmulator::start();
     let ws = Workspace::new(tf);
     let base = emu.get().base_url.clone();
-    let account_key = format!("com.cloudflare.api.account.{ACCOUNT}");
     ws.write(&format!(
-        r#"{}
-ephemeral "cfai_account_api_token" "run" {{
-  name     = "run-token"
-  policies = [{{ permission_groups = ["Account Settings Read"], resources = {{ "{account_key}" = "*" }} }}]
-  ttl      = "30m"
-}}
-
-provider "cfai" {{
-  alias      = "run"
-  api_token  = ephemeral.cfai_account_api_token.run.value
-  account_id = "{ACCOUNT}"
-  base_url   = "{base}"
-}}
-
-data "cfai_permission_groups" "via_run" {{
-  provider = cfai.run
-  name     = "R2"
-}}
-"#,
-        provider_block(&base)
+        "{}\n{}",
+        provider_block(&base),
+        support::run_token_config(&base)
     ));
     for command in [
         &["plan", "-no-color"][..],

@@ -442,28 +442,7 @@ fn interrupting_an_apply_that_rolls_20_tokens_leaves_no_dead_value() {
         ..Default::default()
     });
     ws.write(&rolled_tokens_config(&provider, "2"));
-    let mut cmd = ws.command(&["apply", "-auto-approve", "-no-color", "-parallelism=4"]);
-    cmd.stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdin(Stdio::null());
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let child = cmd.spawn().expect("start terraform");
-    let pid = child.id().to_string();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while emu.get().count(ROLL) < 6 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", "--", &format!("-{pid}")])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let out = child.wait_with_output().expect("terraform exits");
-    let printed = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let printed = ws.apply_interrupted(&["-parallelism=4"], || emu.get().count(ROLL) >= 6);
     assert!(!printed.contains("panic"), "{printed}");
     let rolled = emu.get().count(ROLL);
     assert!(

@@ -14,7 +14,6 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use cfai::emulator::{Fault, FaultConfig};
@@ -79,28 +78,8 @@ fn instance(namespace: &str, max_results: u32) -> String {
 
 fn run_token() -> String {
     format!(
-        r#"ephemeral "cfai_account_api_token" "run" {{
-  name     = "run-token"
-  policies = [{{ permission_groups = ["Account Settings Read"], resources = {{ "com.cloudflare.api.account.{ACCOUNT}" = "*" }} }}]
-  ttl      = "30m"
-}}
-
-provider "cfai" {{
-  alias      = "run"
-  api_token  = ephemeral.cfai_account_api_token.run.value
-  account_id = "{ACCOUNT}"
-  base_url   = "BASE"
-}}
-
-data "cfai_permission_groups" "via_run" {{
-  provider = cfai.run
-  name     = "R2"
-}}
-
-resource "terraform_data" "seen" {{
-  input = length(data.cfai_permission_groups.via_run.groups)
-}}
-"#
+        "{}\nresource \"terraform_data\" \"seen\" {{\n  input = length(data.cfai_permission_groups.via_run.groups)\n}}\n",
+        support::run_token_config("BASE")
     )
 }
 
@@ -378,32 +357,6 @@ fn agree(emu: &BackgroundEmulator, ws: &Workspace, what: &str) {
     }
 }
 
-fn apply_interrupted(emu: &BackgroundEmulator, ws: &Workspace, key: &str) -> String {
-    let before = emu.get().count(key);
-    let mut cmd = ws.command(&["apply", "-auto-approve", "-no-color"]);
-    cmd.stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdin(Stdio::null());
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let child = cmd.spawn().expect("start terraform");
-    let pid = child.id().to_string();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while emu.get().count(key) == before && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    // The write has reached the API and waits for its answer.
-    std::thread::sleep(Duration::from_millis(100));
-    let _ = std::process::Command::new("kill")
-        .args(["-INT", "--", &format!("-{pid}")])
-        .status();
-    let out = child.wait_with_output().expect("terraform exits");
-    format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 fn cell(tf: &std::path::Path, write: &Write, kind: Kind) {
     let what = format!("{} / {kind:?}", write.name);
     let emu = BackgroundEmulator::start();
@@ -426,7 +379,18 @@ fn cell(tf: &std::path::Path, write: &Write, kind: Kind) {
     let (before, injected) = (emu.get().count(&written), emu.get().faults_injected());
     emu.get().set_faults(fault(kind, write));
     let printed = match kind {
-        Kind::Interrupt => apply_interrupted(&emu, &ws, &written),
+        Kind::Interrupt => {
+            let sent = |n: u64| n > before;
+            let printed = ws.apply_interrupted(&[], || {
+                let reached = sent(emu.get().count(&written));
+                if reached {
+                    // The write has reached the API and waits for its answer.
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                reached
+            });
+            printed
+        }
         _ => ws.run(&["apply", "-auto-approve", "-no-color"]).all(),
     };
     emu.get().set_faults(FaultConfig::default());

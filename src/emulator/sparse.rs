@@ -63,85 +63,66 @@ fn resolve(schema: &'static Value) -> &'static Value {
     }
 }
 
-/// An object schema's properties and the names it requires, through
-/// `allOf`, `oneOf` and `anyOf` (required by any branch counts: leaving it
-/// out could break that branch).
-fn object_facts(schema: &'static Value, depth: usize) -> (Vec<String>, Vec<&'static str>) {
-    let schema = resolve(schema);
+/// `schema` and every schema it combines (`allOf`, `oneOf`, `anyOf`, at any
+/// depth), resolved.
+fn combined(schema: &'static Value) -> Vec<&'static Value> {
+    fn walk(schema: &'static Value, depth: usize, out: &mut Vec<&'static Value>) {
+        let schema = resolve(schema);
+        if depth > 8 {
+            return;
+        }
+        out.push(schema);
+        for key in ["allOf", "oneOf", "anyOf"] {
+            for branch in schema
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                walk(branch, depth + 1, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(schema, 0, &mut out);
+    out
+}
+
+/// An object schema's properties and the names it requires, through its
+/// combinations (required by any branch counts: leaving it out could break
+/// that branch).
+fn object_facts(schema: &'static Value) -> (Vec<String>, Vec<&'static str>) {
     let mut props = Vec::new();
     let mut required = Vec::new();
-    if depth > 8 {
-        return (props, required);
-    }
-    if let Some(p) = schema.get("properties").and_then(Value::as_object) {
-        props.extend(p.keys().cloned());
-    }
-    if let Some(r) = schema.get("required").and_then(Value::as_array) {
-        required.extend(r.iter().filter_map(Value::as_str));
-    }
-    for key in ["allOf", "oneOf", "anyOf"] {
-        for branch in schema
-            .get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let (p, r) = object_facts(branch, depth + 1);
-            props.extend(p);
-            required.extend(r);
+    for part in combined(schema) {
+        if let Some(p) = part.get("properties").and_then(Value::as_object) {
+            props.extend(p.keys().cloned());
+        }
+        if let Some(r) = part.get("required").and_then(Value::as_array) {
+            required.extend(r.iter().filter_map(Value::as_str));
         }
     }
     (props, required)
 }
 
 /// The schemas given for property `name` (a combined schema may give several).
-fn property_schemas(schema: &'static Value, name: &str, depth: usize) -> Vec<&'static Value> {
-    let schema = resolve(schema);
-    let mut out = Vec::new();
-    if depth > 8 {
-        return out;
-    }
-    if let Some(s) = schema.get("properties").and_then(|p| p.get(name)) {
-        out.push(s);
-    }
-    for key in ["allOf", "oneOf", "anyOf"] {
-        for branch in schema
-            .get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            out.extend(property_schemas(branch, name, depth + 1));
-        }
-    }
-    out
+fn property_schemas(schema: &'static Value, name: &str) -> Vec<&'static Value> {
+    combined(schema)
+        .into_iter()
+        .filter_map(|part| part.get("properties").and_then(|p| p.get(name)))
+        .collect()
 }
 
 /// The item schemas of an array schema (through combinations).
-fn item_schemas(schema: &'static Value, depth: usize) -> Vec<&'static Value> {
-    let schema = resolve(schema);
-    let mut out = Vec::new();
-    if depth > 8 {
-        return out;
-    }
-    if let Some(items) = schema.get("items") {
-        out.push(items);
-    }
-    for key in ["allOf", "oneOf", "anyOf"] {
-        for branch in schema
-            .get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            out.extend(item_schemas(branch, depth + 1));
-        }
-    }
-    out
+fn item_schemas(schema: &'static Value) -> Vec<&'static Value> {
+    combined(schema)
+        .into_iter()
+        .filter_map(|part| part.get("items"))
+        .collect()
 }
 
 fn is_required(schemas: &[&'static Value], name: &str) -> bool {
-    schemas.iter().any(|s| object_facts(s, 0).1.contains(&name))
+    schemas.iter().any(|s| object_facts(s).1.contains(&name))
 }
 
 fn essential(operation: &str, pointer: &str) -> bool {
@@ -172,7 +153,7 @@ fn thin(
                 }
                 let inner: Vec<&'static Value> = schemas
                     .iter()
-                    .flat_map(|s| property_schemas(s, &name, 0))
+                    .flat_map(|s| property_schemas(s, &name))
                     .collect();
                 if let Some(v) = map.get_mut(&name) {
                     thin(operation, &inner, v, &here, depth + 1);
@@ -180,8 +161,7 @@ fn thin(
             }
         }
         Value::Array(items) => {
-            let inner: Vec<&'static Value> =
-                schemas.iter().flat_map(|s| item_schemas(s, 0)).collect();
+            let inner: Vec<&'static Value> = schemas.iter().flat_map(|s| item_schemas(s)).collect();
             let here = format!("{pointer}/*");
             for item in items {
                 thin(operation, &inner, item, &here, depth + 1);
@@ -253,7 +233,7 @@ fn walk_optional(schemas: &[&'static Value], pointer: &str, depth: usize, out: &
     }
     let mut names: Vec<String> = Vec::new();
     for s in schemas {
-        for name in object_facts(s, 0).0 {
+        for name in object_facts(s).0 {
             if !names.contains(&name) {
                 names.push(name);
             }
@@ -266,9 +246,9 @@ fn walk_optional(schemas: &[&'static Value], pointer: &str, depth: usize, out: &
         }
         let inner: Vec<&'static Value> = schemas
             .iter()
-            .flat_map(|s| property_schemas(s, &name, 0))
+            .flat_map(|s| property_schemas(s, &name))
             .collect();
-        let items: Vec<&'static Value> = inner.iter().flat_map(|s| item_schemas(s, 0)).collect();
+        let items: Vec<&'static Value> = inner.iter().flat_map(|s| item_schemas(s)).collect();
         if items.is_empty() {
             walk_optional(&inner, &here, depth + 1, out);
         } else {

@@ -517,3 +517,61 @@ impl Workspace {
             .unwrap_or_default()
     }
 }
+
+impl Workspace {
+    /// `terraform apply` (with `args` after it), interrupted as a
+    /// terminal's Ctrl-C would (SIGINT to terraform's whole process group,
+    /// providers included) once `ready` holds, or after 60 s. Returns what
+    /// terraform printed.
+    pub fn apply_interrupted(&self, args: &[&str], ready: impl Fn() -> bool) -> String {
+        let mut all = vec!["apply", "-auto-approve", "-no-color"];
+        all.extend_from_slice(args);
+        let mut cmd = self.command(&all);
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(Stdio::null());
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let child = cmd.spawn().expect("start terraform");
+        let pid = child.id().to_string();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !ready() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let killed = Command::new("kill")
+            .args(["-INT", "--", &format!("-{pid}")])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        let out = child.wait_with_output().expect("terraform exits");
+        format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
+}
+
+/// An ephemeral run token (read-only, 30 minutes), a second provider
+/// configured with it, and a data source read through that provider.
+pub fn run_token_config(base_url: &str) -> String {
+    format!(
+        r#"ephemeral "cfai_account_api_token" "run" {{
+  name     = "run-token"
+  policies = [{{ permission_groups = ["Account Settings Read"], resources = {{ "com.cloudflare.api.account.{ACCOUNT}" = "*" }} }}]
+  ttl      = "30m"
+}}
+
+provider "cfai" {{
+  alias      = "run"
+  api_token  = ephemeral.cfai_account_api_token.run.value
+  account_id = "{ACCOUNT}"
+  base_url   = "{base_url}"
+}}
+
+data "cfai_permission_groups" "via_run" {{
+  provider = cfai.run
+  name     = "R2"
+}}
+"#
+    )
+}
