@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use cfai::cloudflare::{Auth, Client, ClientConfig, ErrorKind};
@@ -84,28 +83,10 @@ fn interrupt_once(after: u64, group: bool) {
     });
     let ws = Workspace::new(tf);
     ws.write(&tokens_config(&provider_block(&emu.get().base_url), 40));
-    let mut cmd = ws.command(&["apply", "-auto-approve", "-no-color", "-parallelism=10"]);
-    cmd.stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdin(Stdio::null());
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let child = cmd.spawn().expect("start terraform");
-    let pid = child.id().to_string();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while emu.get().count(CREATE) < after && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let target = if group { format!("-{pid}") } else { pid };
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", "--", &target])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let out = child.wait_with_output().expect("terraform exits");
-    let printed = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let printed = ws.apply_interrupting(
+        &["-parallelism=10"],
+        || emu.get().count(CREATE) >= after,
+        group,
     );
     assert!(!printed.contains("panic"), "{printed}");
     // No orphan (in Cloudflare, not in state), no ghost (in state, not in Cloudflare).
@@ -390,6 +371,20 @@ resource "cfai_account_api_token" "t" {{
     )
 }
 
+/// 20 tokens applied with `rotation_triggers = { v = "1" }`, with the
+/// provider block `provider` makes for the emulator's URL.
+fn rolled_tokens(
+    provider: impl Fn(&str) -> String,
+) -> Option<(BackgroundEmulator, Workspace, String)> {
+    let tf = require_terraform()?;
+    let emu = BackgroundEmulator::start();
+    let ws = Workspace::new(tf);
+    let provider = provider(&emu.get().base_url);
+    ws.write(&rolled_tokens_config(&provider, "1"));
+    ws.apply();
+    Some((emu, ws, provider))
+}
+
 /// Every token value in the state: (state value, the value Cloudflare
 /// accepts). A value in state that is not the live one is dead.
 fn values(emu: &BackgroundEmulator, ws: &Workspace) -> Vec<(Option<String>, String)> {
@@ -428,14 +423,9 @@ fn no_dead_value(emu: &BackgroundEmulator, ws: &Workspace, what: &str) -> usize 
 /// not made; no value in state is dead, and the next apply converges.
 #[test]
 fn interrupting_an_apply_that_rolls_20_tokens_leaves_no_dead_value() {
-    let Some(tf) = require_terraform() else {
+    let Some((emu, ws, provider)) = rolled_tokens(provider_block) else {
         return;
     };
-    let emu = BackgroundEmulator::start();
-    let ws = Workspace::new(tf);
-    let provider = provider_block(&emu.get().base_url);
-    ws.write(&rolled_tokens_config(&provider, "1"));
-    ws.apply();
     emu.get().set_faults(FaultConfig {
         response_latency_ms: 300,
         path_filter: "/value".into(),
@@ -460,14 +450,9 @@ fn interrupting_an_apply_that_rolls_20_tokens_leaves_no_dead_value() {
 /// rolled again (a second roll gives a fresh, live value).
 #[test]
 fn lost_roll_answers_are_rolled_again() {
-    let Some(tf) = require_terraform() else {
+    let Some((emu, ws, provider)) = rolled_tokens(provider_block) else {
         return;
     };
-    let emu = BackgroundEmulator::start();
-    let ws = Workspace::new(tf);
-    let provider = provider_block(&emu.get().base_url);
-    ws.write(&rolled_tokens_config(&provider, "1"));
-    ws.apply();
     emu.get().set_faults(FaultConfig {
         rate_drop: 0.3,
         seed: 7,
@@ -490,17 +475,14 @@ fn lost_roll_answers_are_rolled_again() {
 /// a dead one), says so, and the next apply rolls again.
 #[test]
 fn a_lost_roll_answer_without_retries_clears_the_value_and_rolls_next_time() {
-    let Some(tf) = require_terraform() else {
+    let without_retries = |base_url: &str| {
+        format!(
+            "{PROVIDER_HEADER}\nprovider \"cfai\" {{\n  api_token   = \"{API_TOKEN}\"\n  account_id  = \"{ACCOUNT}\"\n  base_url    = \"{base_url}\"\n  max_retries = 0\n}}\n"
+        )
+    };
+    let Some((emu, ws, provider)) = rolled_tokens(without_retries) else {
         return;
     };
-    let emu = BackgroundEmulator::start();
-    let ws = Workspace::new(tf);
-    let provider = format!(
-        "{PROVIDER_HEADER}\nprovider \"cfai\" {{\n  api_token   = \"{API_TOKEN}\"\n  account_id  = \"{ACCOUNT}\"\n  base_url    = \"{}\"\n  max_retries = 0\n}}\n",
-        emu.get().base_url
-    );
-    ws.write(&rolled_tokens_config(&provider, "1"));
-    ws.apply();
     emu.get().set_faults(FaultConfig {
         rate_drop: 1.0,
         path_filter: "/value".into(),

@@ -524,6 +524,17 @@ impl Workspace {
     /// providers included) once `ready` holds, or after 60 s. Returns what
     /// terraform printed.
     pub fn apply_interrupted(&self, args: &[&str], ready: impl Fn() -> bool) -> String {
+        self.apply_interrupting(args, ready, true)
+    }
+
+    /// As [`Workspace::apply_interrupted`]; `group: false` signals terraform
+    /// alone (the providers then hear of it from terraform).
+    pub fn apply_interrupting(
+        &self,
+        args: &[&str],
+        ready: impl Fn() -> bool,
+        group: bool,
+    ) -> String {
         let mut all = vec!["apply", "-auto-approve", "-no-color"];
         all.extend_from_slice(args);
         let mut cmd = self.command(&all);
@@ -537,8 +548,9 @@ impl Workspace {
         while !ready() && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
+        let target = if group { format!("-{pid}") } else { pid };
         let killed = Command::new("kill")
-            .args(["-INT", "--", &format!("-{pid}")])
+            .args(["-INT", "--", &target])
             .status()
             .expect("kill");
         assert!(killed.success());
