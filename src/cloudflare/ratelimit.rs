@@ -77,13 +77,27 @@ struct JournalWriter {
 }
 
 impl JournalWriter {
-    /// Starts the writer: it first removes journals nobody has written to
-    /// for a whole window, and rewrites this one with `kept` alone.
-    fn start(path: PathBuf, kept: Vec<u128>) -> Self {
+    /// Starts the writer. It reads the journal first, hands the send times
+    /// of the last window to `history` (the limiter waits for them before
+    /// its first grant), removes journals nobody has written to for a whole
+    /// window, and rewrites this one with the last `budget` times alone.
+    fn start(
+        path: PathBuf,
+        budget: usize,
+        history: tokio::sync::oneshot::Sender<Vec<Instant>>,
+    ) -> Self {
         let (queue, queued) = std::sync::mpsc::channel::<u128>();
         let thread = std::thread::Builder::new()
             .name("cfai-request-journal".into())
             .spawn(move || {
+                let mut times = read_journal(&path);
+                times.sort();
+                let kept: Vec<u128> = times
+                    .iter()
+                    .skip(times.len().saturating_sub(budget))
+                    .map(|t| unix_millis(*t))
+                    .collect();
+                let _ = history.send(times);
                 remove_stale_journals(&path);
                 rewrite_journal(&path, &kept);
                 while let Ok(first) = queued.recv() {
@@ -196,6 +210,10 @@ impl Drop for Permit<'_> {
 pub struct RateLimiter {
     state: Mutex<State>,
     changed: tokio::sync::Notify,
+    /// Send times other processes journaled, on their way from the
+    /// journal's thread; merged once, before the first grant.
+    history: Mutex<Option<tokio::sync::oneshot::Receiver<Vec<Instant>>>>,
+    history_merged: tokio::sync::OnceCell<()>,
 }
 
 impl RateLimiter {
@@ -214,25 +232,45 @@ impl RateLimiter {
                 journal: None,
             }),
             changed: tokio::sync::Notify::new(),
+            history: Mutex::new(None),
+            history_merged: tokio::sync::OnceCell::new(),
         }
     }
 
     /// Shares send times with other processes through `path`: the ones
     /// they made in the last 5 minutes count here from the start.
+    /// The file is read and written by a thread of its own, never by a
+    /// request's task.
     pub fn with_journal(self, path: PathBuf) -> Self {
+        let (send, receive) = tokio::sync::oneshot::channel();
         {
             let mut s = self.lock();
-            let mut times = read_journal(&path);
-            times.sort();
-            let (per_second, budget) = (s.per_second, s.budget);
-            for t in times {
-                push_bounded(&mut s.last_second, t, per_second);
-                push_bounded(&mut s.last_window, t, budget);
-            }
-            let kept = s.last_window.iter().map(|t| unix_millis(*t)).collect();
-            s.journal = Some(JournalWriter::start(path, kept));
+            let budget = s.budget;
+            s.journal = Some(JournalWriter::start(path, budget, send));
         }
+        *self.history.lock().unwrap_or_else(|p| p.into_inner()) = Some(receive);
         self
+    }
+
+    /// Waits, once, for the journal's send times and counts them.
+    pub(crate) async fn history_loaded(&self) {
+        self.history_merged
+            .get_or_init(|| async {
+                let pending = self
+                    .history
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take();
+                let Some(pending) = pending else { return };
+                let Ok(times) = pending.await else { return };
+                let mut s = self.lock();
+                let (per_second, budget) = (s.per_second, s.budget);
+                for t in times {
+                    push_bounded(&mut s.last_second, t, per_second);
+                    push_bounded(&mut s.last_window, t, budget);
+                }
+            })
+            .await;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -242,6 +280,7 @@ impl RateLimiter {
     /// Waits for this request's turn; the permit is held until its answer
     /// has been read (and [`RateLimiter::observe`] called with its header).
     pub async fn acquire(&self) -> Permit<'_> {
+        self.history_loaded().await;
         loop {
             let notified = self.changed.notified();
             let due = {

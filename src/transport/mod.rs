@@ -91,6 +91,30 @@ async fn bind(min: u16, max: u16) -> Result<TcpListener, TransportError> {
 const ACCEPT_PAUSE_MIN: Duration = Duration::from_millis(10);
 const ACCEPT_PAUSE_MAX: Duration = Duration::from_secs(1);
 
+/// The pause after each failed accept (e.g. out of file descriptors):
+/// retrying at once would spin a core and flood the log.
+struct AcceptBackoff {
+    pause: Duration,
+}
+
+impl AcceptBackoff {
+    fn new() -> Self {
+        AcceptBackoff {
+            pause: ACCEPT_PAUSE_MIN,
+        }
+    }
+
+    fn succeeded(&mut self) {
+        self.pause = ACCEPT_PAUSE_MIN;
+    }
+
+    async fn failed(&mut self, error: &std::io::Error) {
+        warn!(%error, pause_ms = self.pause.as_millis() as u64, "accept failed");
+        tokio::time::sleep(self.pause).await;
+        self.pause = (self.pause * 2).min(ACCEPT_PAUSE_MAX);
+    }
+}
+
 /// Accepts connections and finishes TLS handshakes off the accept loop, so
 /// a stalled client cannot block the others.
 fn accept_loop(
@@ -99,19 +123,15 @@ fn accept_loop(
 ) -> ReceiverStream<Result<PluginConn, std::io::Error>> {
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
-        let mut pause = ACCEPT_PAUSE_MIN;
+        let mut backoff = AcceptBackoff::new();
         loop {
             let (stream, peer) = match listener.accept().await {
                 Ok(pair) => {
-                    pause = ACCEPT_PAUSE_MIN;
+                    backoff.succeeded();
                     pair
                 }
                 Err(e) => {
-                    // E.g. out of file descriptors: retrying at once would
-                    // spin a core and flood the log.
-                    warn!(error = %e, pause_ms = pause.as_millis() as u64, "accept failed");
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(ACCEPT_PAUSE_MAX);
+                    backoff.failed(&e).await;
                     continue;
                 }
             };
@@ -260,4 +280,33 @@ pub fn ignore_interrupts() {
             debug!("ignoring SIGINT; Terraform will call StopProvider");
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn failed_accepts_back_off_doubling_to_a_second() {
+        let error = std::io::Error::other("too many open files");
+        let mut backoff = AcceptBackoff::new();
+        let started = tokio::time::Instant::now();
+        for _ in 0..5 {
+            backoff.failed(&error).await;
+        }
+        // 10 + 20 + 40 + 80 + 160 ms, not a spin.
+        assert_eq!(started.elapsed(), Duration::from_millis(310));
+        for _ in 0..5 {
+            backoff.failed(&error).await;
+        }
+        // 320, 640, then capped: 1000, 1000, 1000.
+        assert_eq!(
+            started.elapsed(),
+            Duration::from_millis(310 + 320 + 640 + 3000)
+        );
+        backoff.succeeded();
+        let again = tokio::time::Instant::now();
+        backoff.failed(&error).await;
+        assert_eq!(again.elapsed(), ACCEPT_PAUSE_MIN);
+    }
 }

@@ -194,6 +194,7 @@ async fn the_journal_carries_send_times_to_the_next_process() {
     assert_eq!(lines, 6);
     // A budget spent by earlier processes holds too.
     let third = RateLimiter::new(6, 100).with_journal(path.clone());
+    third.history_loaded().await;
     let s = third.lock();
     assert_eq!(s.last_window.len(), 6);
 }
