@@ -641,7 +641,7 @@ impl<'a> PageWalk<'a> {
                         ErrorKind::Malformed,
                         "GET",
                         self.path,
-                        match e.to_string().strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+                        match missing_field(&e) {
                             Some(field) => format!("An item of the listing has no `{field}`, which this provider cannot do without."),
                             None => format!("An item of the listing is not what the API documents: {e}"),
                         },
@@ -717,6 +717,14 @@ fn page_query<'a>(page: u64, per_page: u64, extra: &[(&'a str, String)]) -> Vec<
     query
 }
 
+/// The field serde found missing, if that is why decoding failed.
+fn missing_field(e: &serde_json::Error) -> Option<String> {
+    e.to_string()
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+        .map(str::to_string)
+}
+
 fn decode<T: DeserializeOwned>(
     method: &str,
     path: &str,
@@ -724,11 +732,7 @@ fn decode<T: DeserializeOwned>(
 ) -> Result<Page<T>, ApiError> {
     let absent = page.result.is_null();
     let result = serde_json::from_value(page.result).map_err(|e| {
-        let text = e.to_string();
-        let missing = text
-            .strip_prefix("missing field `")
-            .and_then(|rest| rest.split('`').next());
-        let detail = match (absent, missing) {
+        let detail = match (absent, missing_field(&e)) {
             (true, _) => "The answer has no `result`, which this provider cannot do without (the API reported success but sent nothing to act on).".to_string(),
             (false, Some(field)) => format!("The answer's result has no `{field}`, which this provider cannot do without."),
             (false, None) => format!("The API returned a result this provider does not understand: {e}"),
