@@ -23,6 +23,49 @@
 //! - [`cloudflare`]: the typed Cloudflare v4 client (envelope, retries,
 //!   shared rate limiter). Knows nothing of Terraform or the transport.
 //!
+//! # How a resource is written
+//!
+//! A resource file declares its schema, then implements
+//! [`framework::Resource`] in the order schema, validate, plan, create,
+//! read, update, delete, import. From `cfai_ai_search_namespace`:
+//!
+//! - **A typed model**: one field per attribute, `Option` for what may be
+//!   null, [`framework::Attr`] for what a plan may leave unknown. A test
+//!   holds every registered type's model to its schema
+//!   ([`framework::model::check`]).
+//!
+//!   ```ignore
+//!   #[derive(Serialize, Deserialize)]
+//!   #[serde(deny_unknown_fields)]
+//!   struct NamespaceModel {
+//!       account_id: Attr<String>,
+//!       name: String,
+//!       description: Option<String>,
+//!       created_at: Attr<String>,
+//!   }
+//!   ```
+//! - **The API mapping on the attribute**: `.api(Sent::Always)` on
+//!   `description`, `.api(Sent::Never)` on `created_at`; attributes without
+//!   it are the provider's own. Request bodies ([`framework::mapping::to_api`])
+//!   and the state an answer gives (`common::from_answer`) follow from it.
+//! - **CRUD on fields**, with what every resource does written once in
+//!   `resources::common` (`session` for the client and account, `failed`
+//!   for an API error, `found` for a read's 404, `deleted` for a delete's):
+//!
+//!   ```ignore
+//!   let plan: NamespaceModel = capture_model(planned, diags)?;
+//!   let (client, account) = session(data, plan.account_id.as_str(), diags)?;
+//!   match client.update_namespace(&account, &plan.name, plan.description.as_deref()).await {
+//!       Ok(ns) => self.state(planned, &ns, diags),
+//!       Err(e) => failed("Could not update the AI Search namespace", &e, diags),
+//!   }
+//!   ```
+//!
+//! A new resource is its file, its line in the provider's registration,
+//! its emulator routes and its example; docs, the schema lint, the model
+//! check and the registry test (`tests/registry.rs`, which names any type
+//! without an example, docs page or property test) find it themselves.
+//!
 //! [`emulator`] is a local Cloudflare API for tests and the quickstart, with
 //! its own wire types; the provider never uses it.
 //!

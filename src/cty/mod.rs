@@ -9,7 +9,9 @@ mod value;
 
 pub mod json;
 pub mod msgpack;
+pub mod serde;
 
+pub use self::serde::Attr;
 pub use number::Number;
 pub use types::Type;
 pub use value::Value;

@@ -105,6 +105,59 @@ fn object_facts(schema: &'static Value) -> (Vec<String>, Vec<&'static str>) {
     (props, required)
 }
 
+/// The properties of `operation`'s request body, through its combinations.
+pub fn request_properties(operation: &str) -> Vec<String> {
+    let Some((method, route)) = operation.split_once(' ') else {
+        return Vec::new();
+    };
+    let schema = contract()
+        .get("paths")
+        .and_then(|p| p.get(route))
+        .and_then(|r| r.get(method.to_lowercase()))
+        .and_then(|op| op.pointer("/requestBody/content/application~1json/schema"));
+    sorted(schema.map(|s| object_facts(s).0).unwrap_or_default())
+}
+
+/// The properties of the `result` object of `operation`'s success answer
+/// (of its items, when `result` is a list).
+pub fn answer_properties(operation: &str) -> Vec<String> {
+    let Some(schema) = response_schema(operation, 200) else {
+        return Vec::new();
+    };
+    let mut props = Vec::new();
+    for result in property_schemas(schema, "result") {
+        props.extend(object_facts(result).0);
+        for item in item_schemas(result) {
+            props.extend(object_facts(item).0);
+        }
+    }
+    sorted(props)
+}
+
+fn sorted(mut props: Vec<String>) -> Vec<String> {
+    props.sort();
+    props.dedup();
+    props
+}
+
+/// The properties a component schema of the contract names, through its
+/// combinations (empty for a component the contract lacks).
+pub(crate) fn component_properties(component: &str) -> Vec<String> {
+    let Some(schema) = contract().pointer(&format!("/components/schemas/{component}")) else {
+        return Vec::new();
+    };
+    sorted(object_facts(schema).0)
+}
+
+/// The properties component `a` names and component `b` does not.
+pub(crate) fn properties_only_in(a: &str, b: &str) -> Vec<String> {
+    let others = component_properties(b);
+    component_properties(a)
+        .into_iter()
+        .filter(|p| !others.contains(p))
+        .collect()
+}
+
 /// The schemas given for property `name` (a combined schema may give several).
 fn property_schemas(schema: &'static Value, name: &str) -> Vec<&'static Value> {
     combined(schema)

@@ -1,29 +1,30 @@
-//! Schema-driven mapping between API JSON and state, for attributes named
-//! as the API names its fields: a resource maps only its exceptions.
+//! Mapping between API JSON and state, derived from what each attribute
+//! declares ([`Attribute::api`]): its field name in the API and when it is
+//! sent. Attributes that declare nothing are the resource's own.
 
 use serde_json::{Map, Value as Json};
 
-use super::schema::Attribute;
+use super::schema::{Attribute, Phase, Sent};
 use crate::cty::json::{from_json, to_json, UnknownKeys};
 use crate::cty::{CodecError, Type, Value};
 
-/// Sets each attribute (other than `except`) that the API object carries;
-/// attributes it does not carry keep their current value (a single read
-/// may omit fields that the last apply knew), and so do the members of a
-/// nested object that the answer's object leaves out.
+/// Sets each API attribute that the API object carries; attributes it does
+/// not carry keep their current value (a single read may omit fields that
+/// the last apply knew), and so do the members of a nested object that the
+/// answer's object leaves out.
 pub fn update_from_api(
     attrs: &[Attribute],
     state: &mut Value,
     api: &Json,
-    except: &[&str],
 ) -> Result<(), CodecError> {
     let Some(fields) = api.as_object() else {
         return Err(CodecError::new(
             "the API answered something other than an object",
         ));
     };
-    for attr in attrs.iter().filter(|a| !except.contains(&a.name.as_str())) {
-        if let Some(answer) = fields.get(&attr.name) {
+    for attr in attrs {
+        let Some(field) = &attr.api else { continue };
+        if let Some(answer) = fields.get(&field.name) {
             let ty = attr.cty_type();
             let said = from_json(answer, &ty, UnknownKeys::Drop)
                 .map_err(|e| CodecError::new(format!("{}: {e}", attr.name)))?;
@@ -57,6 +58,21 @@ fn with_unsaid_members(current: &Value, mut said: Value, answer: &Json, ty: &Typ
     said
 }
 
+/// Whether any attribute sent in `phase` differs between the two values.
+pub fn differs_on(attrs: &[Attribute], phase: Phase, before: &Value, after: &Value) -> bool {
+    attrs
+        .iter()
+        .filter(|a| a.api.as_ref().is_some_and(|f| f.sent_on(phase)))
+        .any(|a| before.get(&a.name) != after.get(&a.name))
+}
+
+/// The attributes only the API sets (never sent, not configurable).
+pub fn api_only(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
+    attrs.iter().filter(|a| {
+        a.api.as_ref().is_some_and(|f| f.sent == Sent::Never) && a.computed && !a.optional
+    })
+}
+
 /// After an update: what the plan already knew of the attributes only the
 /// API sets stands (Terraform holds the apply to it). A value a read left
 /// out, null in the plan, arrives with the next refresh.
@@ -69,21 +85,24 @@ pub fn keep_planned_computed(attrs: &[Attribute], planned: &Value, state: &mut V
     }
 }
 
-/// The request body for the known, non-null attributes other than
-/// `except` (write-only ones included: the config carries them).
+/// The request body of `phase`: the known, non-null attributes sent in it
+/// (write-only ones included: the config carries them).
 pub fn to_api(
     attrs: &[Attribute],
     value: &Value,
-    except: &[&str],
+    phase: Phase,
 ) -> Result<Map<String, Json>, CodecError> {
     let mut out = Map::new();
-    for attr in attrs.iter().filter(|a| !except.contains(&a.name.as_str())) {
+    for attr in attrs {
+        let Some(field) = attr.api.as_ref().filter(|f| f.sent_on(phase)) else {
+            continue;
+        };
         let v = known_part(value.get(&attr.name));
         if v.is_null() {
             continue;
         }
         out.insert(
-            attr.name.clone(),
+            field.name.clone(),
             without_nulls(to_json(&v, &attr.cty_type())?),
         );
     }
@@ -137,14 +156,22 @@ mod tests {
 
     use super::*;
     use crate::cty::Type;
+    use crate::framework::schema::{Phase, Sent};
     use crate::framework::Nesting;
 
     fn attrs() -> Vec<Attribute> {
         vec![
-            Attribute::string("id").computed().describe("i"),
-            Attribute::number("max_results").optional().describe("m"),
+            Attribute::string("id")
+                .computed()
+                .api(Sent::Never)
+                .describe("i"),
+            Attribute::number("max_results")
+                .optional()
+                .api(Sent::Always)
+                .describe("m"),
             Attribute::new("tags", Type::list(Type::String))
                 .optional()
+                .api(Sent::Always)
                 .describe("t"),
             Attribute::nested(
                 "chunk",
@@ -152,6 +179,7 @@ mod tests {
                 vec![Attribute::number("size").optional().describe("s")],
             )
             .optional()
+            .api(Sent::Always)
             .describe("c"),
             Attribute::string("source_name")
                 .optional()
@@ -164,7 +192,7 @@ mod tests {
         let mut state = Value::object(attrs().iter().map(|a| (a.name.clone(), Value::Null)));
         state.set("max_results", Value::number(3));
         let api = json!({"id": "x", "tags": ["a"], "chunk": {"size": 256, "extra": 1}, "source": "s", "other": true});
-        update_from_api(&attrs(), &mut state, &api, &["source_name"]).unwrap();
+        update_from_api(&attrs(), &mut state, &api).unwrap();
         assert_eq!(state.get("id"), &Value::string("x"));
         assert_eq!(
             state.get("max_results"),
@@ -177,7 +205,7 @@ mod tests {
             &Value::Null,
             "exceptions are the resource's"
         );
-        let body = to_api(&attrs(), &state, &["id"]).unwrap();
+        let body = to_api(&attrs(), &state, Phase::Update).unwrap();
         assert_eq!(
             Json::Object(body),
             json!({"max_results": 3, "tags": ["a"], "chunk": {"size": 256}})
@@ -185,7 +213,7 @@ mod tests {
         // The API chooses what is still unknown.
         state.set("chunk", Value::object([("size", Value::Unknown)]));
         state.set("tags", Value::List(vec![Value::Unknown]));
-        let body = to_api(&attrs(), &state, &["id"]).unwrap();
+        let body = to_api(&attrs(), &state, Phase::Update).unwrap();
         assert_eq!(Json::Object(body), json!({"max_results": 3, "chunk": {}}));
     }
 
@@ -208,9 +236,11 @@ mod tests {
                 ],
             )
             .optional()
+            .api(Sent::Always)
             .describe("p"),
             Attribute::new("labels", Type::map(Type::String))
                 .optional()
+                .api(Sent::Always)
                 .describe("l"),
         ];
         let mut state = Value::object([
@@ -228,7 +258,7 @@ mod tests {
             ),
         ]);
         let api = json!({"params": {"mode": "fast", "inner": {}}, "labels": {"new": "2"}});
-        update_from_api(&attrs, &mut state, &api, &[]).unwrap();
+        update_from_api(&attrs, &mut state, &api).unwrap();
         let params = state.get("params");
         assert_eq!(params.get("kind"), &Value::string("sitemap"));
         assert_eq!(params.get("mode"), &Value::string("fast"));
@@ -243,7 +273,7 @@ mod tests {
     #[test]
     fn a_type_mismatch_names_the_attribute() {
         let mut state = Value::object(attrs().iter().map(|a| (a.name.clone(), Value::Null)));
-        let err = update_from_api(&attrs(), &mut state, &json!({"tags": "a"}), &[]).unwrap_err();
+        let err = update_from_api(&attrs(), &mut state, &json!({"tags": "a"})).unwrap_err();
         assert!(err.to_string().contains("tags"), "{err}");
     }
 
@@ -261,6 +291,7 @@ mod tests {
             ],
         )
         .optional()
+        .api(Sent::Always)
         .describe("b")];
         let planned = Value::object([(
             "boost_by",
@@ -269,13 +300,15 @@ mod tests {
                 ("direction", Value::Unknown),
             ])]),
         )]);
-        let body = to_api(&attrs, &planned, &[]).unwrap();
+        let body = to_api(&attrs, &planned, Phase::Create).unwrap();
         assert_eq!(
             Json::Object(body),
             json!({ "boost_by": [{ "field": "timestamp" }] })
         );
         // An element itself undecided: the list is not sent at all.
         let undecided = Value::object([("boost_by", Value::List(vec![Value::Unknown]))]);
-        assert!(to_api(&attrs, &undecided, &[]).unwrap().is_empty());
+        assert!(to_api(&attrs, &undecided, Phase::Create)
+            .unwrap()
+            .is_empty());
     }
 }

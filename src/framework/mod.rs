@@ -6,6 +6,7 @@
 pub mod diagnostics;
 pub mod guard;
 pub mod mapping;
+pub mod model;
 pub mod oracle;
 pub mod plan;
 pub mod rules;
@@ -16,9 +17,10 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 pub use diagnostics::{AttrPath, Diagnostic, Diagnostics, PathStep, Severity};
+pub use model::Attr;
 pub use plan::PlanChange;
 pub use rules::{ClientCapabilities, Semantic, Validator};
-pub use schema::{Attribute, Block, DescriptionKind, Nesting, Schema};
+pub use schema::{Attribute, Block, DescriptionKind, Nesting, Phase, Schema, Sent};
 
 use crate::cty::{json, Type, Value};
 
@@ -110,6 +112,12 @@ pub trait Resource<D>: Send + Sync {
     async fn import(&self, data: &D, id: &str, diags: &mut Diagnostics)
         -> Option<(Value, Private)>;
 
+    /// Whether the resource's typed model has exactly its schema's
+    /// attributes ([`model::check`]); every registered type must have one.
+    fn check_model(&self) -> Result<(), String> {
+        Err("has no typed model".into())
+    }
+
     /// State stored by an older schema version. The default reads it with
     /// the current schema, dropping attributes that no longer exist.
     fn upgrade_state(&self, _version: i64, raw: &[u8], diags: &mut Diagnostics) -> Option<Value> {
@@ -132,6 +140,10 @@ pub trait DataSource<D>: Send + Sync {
     fn schema(&self) -> Schema;
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
     async fn read(&self, data: &D, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
+    /// See [`Resource::check_model`].
+    fn check_model(&self) -> Result<(), String> {
+        Err("has no typed model".into())
+    }
 }
 
 /// What Open produced: the result (every configured value unchanged,
@@ -162,6 +174,10 @@ pub trait EphemeralResource<D>: Send + Sync {
         Some((private.clone(), None))
     }
     async fn close(&self, _data: &D, _private: &Private, _diags: &mut Diagnostics) {}
+    /// See [`Resource::check_model`].
+    fn check_model(&self) -> Result<(), String> {
+        Err("has no typed model".into())
+    }
 }
 
 pub struct Parameter {

@@ -20,6 +20,44 @@ pub enum Nesting {
     Map,
 }
 
+/// When an attribute is sent to the API (it is read from every answer
+/// that carries it, whatever this says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    /// In the create request only (fixed for the object's life).
+    OnCreate,
+    /// In update requests only (the API refuses it at create).
+    OnUpdate,
+    /// In create and update requests.
+    Always,
+    /// Never: the API alone sets it.
+    Never,
+}
+
+/// Which API request an attribute may belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Create,
+    Update,
+}
+
+/// An attribute that is a field of the API object: the field's name there
+/// (members of a nested attribute keep their own names) and when it is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiField {
+    pub name: String,
+    pub sent: Sent,
+}
+
+impl ApiField {
+    pub fn sent_on(&self, phase: Phase) -> bool {
+        matches!(
+            (self.sent, phase),
+            (Sent::Always, _) | (Sent::OnCreate, Phase::Create) | (Sent::OnUpdate, Phase::Update)
+        )
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum AttrType {
     Primitive(Type),
@@ -50,6 +88,9 @@ pub struct Attribute {
     /// of keeping its prior value (the default, Terraform's
     /// UseStateForUnknown).
     pub unknown_on_change: bool,
+    /// The API field this attribute maps to; `None` for the provider's own
+    /// attributes (arguments of a route, or nothing the API knows).
+    pub api: Option<ApiField>,
 }
 
 impl Attribute {
@@ -70,6 +111,7 @@ impl Attribute {
             validators: Vec::new(),
             semantic: None,
             unknown_on_change: false,
+            api: None,
         }
     }
 
@@ -143,6 +185,21 @@ impl Attribute {
 
     pub fn unknown_on_change(mut self) -> Self {
         self.unknown_on_change = true;
+        self
+    }
+
+    /// A field of the API object with the same name.
+    pub fn api(self, sent: Sent) -> Self {
+        let name = self.name.clone();
+        self.api_as(&name, sent)
+    }
+
+    /// A field of the API object named `field` there.
+    pub fn api_as(mut self, field: &str, sent: Sent) -> Self {
+        self.api = Some(ApiField {
+            name: field.to_string(),
+            sent,
+        });
         self
     }
 

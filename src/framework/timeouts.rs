@@ -37,6 +37,23 @@ pub fn block(operations: &[(&str, &str)]) -> Block {
     .describe("Bounds on how long operations may wait.")
 }
 
+/// The block in a typed model: operation → configured duration. A map,
+/// since each resource offers its own operations (the schema fixes which).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Timeouts(std::collections::BTreeMap<String, Option<String>>);
+
+impl Timeouts {
+    /// The configured timeout for `operation`, else `default`.
+    pub fn of(timeouts: &Option<Timeouts>, operation: &str, default: Duration) -> Duration {
+        timeouts
+            .as_ref()
+            .and_then(|t| t.0.get(operation).cloned().flatten())
+            .and_then(|s| parse_go_duration(&s).ok())
+            .unwrap_or(default)
+    }
+}
+
 /// The configured (or planned, or stored) timeout for `operation`.
 pub fn get(object: &Value, operation: &str, default: Duration) -> Duration {
     object

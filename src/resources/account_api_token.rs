@@ -4,15 +4,16 @@
 use async_trait::async_trait;
 use tracing::warn;
 
-use super::common::{capture, deleted};
-use super::permission_groups::{resolve_at_apply, resolve_policy};
+use super::common::{capture, capture_model, deleted, failed, session, to_state};
+use super::permission_groups::resolve_policy;
+use super::token_model::{resolve_at_apply, AccountTokenModel};
 use super::token_semantics::same_policies;
 use super::token_state::{
-    api_fields_changed, create_or_adopt, fill_computed, keep_equivalent_prior, set_value,
-    state_from_api, token_request, ORDER_FROM_API,
+    account_token_type, create_or_adopt, keep_equivalent_prior, state_from_api, ORDER_FROM_API,
 };
 use crate::context::{api_error, Configured};
 use crate::cty::{Type, Value};
+use crate::framework::model::{self, Attr};
 use crate::framework::{
     AttrPath, Attribute, Diagnostic, Diagnostics, Nesting, PlanChange, Private, Resource, Schema,
     Semantic, Validator,
@@ -210,12 +211,12 @@ impl Resource<Configured> for AccountApiToken {
         _private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let client = capture(diags, data.client())?;
-        let account = planned.get("account_id").as_str()?.to_string();
-        let mut state = planned.clone();
-        resolve_at_apply(data, &account, &mut state, diags).await?;
-        let request = token_request(&state, None);
-        let token = match create_or_adopt(client, &account, &request).await {
+        let mut token: AccountTokenModel = capture_model(planned, diags)?;
+        let (client, account) = session(data, token.account_id.as_str(), diags)?;
+        let policies = token.policies.as_deref_mut().unwrap_or_default();
+        resolve_at_apply(data, &account, policies, diags).await?;
+        let disabled = token.status.as_str() == Some("disabled");
+        let created = match create_or_adopt(client, &account, &token.request(None)).await {
             Ok((t, recovered)) => {
                 if recovered {
                     diags.warning(
@@ -225,26 +226,19 @@ impl Resource<Configured> for AccountApiToken {
                 }
                 t
             }
-            Err(e) => return capture(diags, Err(api_error("Could not create the API token", &e))),
+            Err(e) => return failed("Could not create the API token", &e, diags),
         };
-        let value = token.value.clone();
-        fill_computed(&mut state, &token, &account);
-        set_value(&mut state, value.as_ref());
+        token.fill_computed(&created, &account);
+        token.set_value(created.value.as_ref());
         // Create takes no status: a disabled token is disabled right after.
-        if planned.get("status").as_str() == Some("disabled") {
-            match client
-                .update_token(
-                    &account,
-                    &token.id,
-                    &token_request(&state, Some("disabled".into())),
-                )
-                .await
-            {
+        if disabled {
+            let request = token.request(Some("disabled".into()));
+            match client.update_token(&account, &created.id, &request).await {
                 Ok(updated) => {
-                    fill_computed(&mut state, &updated, &account);
+                    token.fill_computed(&updated, &account);
                     if updated.status.is_none() {
                         // The answer left it out: it is what was sent.
-                        state.set("status", Value::string("disabled"));
+                        token.status = Attr::Known("disabled".into());
                     }
                 }
                 Err(e) => diags.push(api_error(
@@ -253,7 +247,7 @@ impl Resource<Configured> for AccountApiToken {
                 )),
             }
         }
-        Some(state)
+        to_state(&token, account_token_type(), diags)
     }
 
     // -------------------------------------------------------------------- read
@@ -265,41 +259,38 @@ impl Resource<Configured> for AccountApiToken {
         private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
+        let known: AccountTokenModel = capture_model(state, diags)?;
         // Missing credentials are an error here, not a "gone".
-        capture(diags, data.client())?;
-        let account = match state.get("account_id").as_str() {
-            Some(a) => a.to_string(),
-            None => capture(diags, data.account_id(&Value::Null))?,
-        };
-        let id = state.get("id").as_str()?.to_string();
-        let token = match data.read_token(&account, &id).await {
+        let (_, account) = session(data, known.account_id.as_str(), diags)?;
+        let id = known.id.as_str()?;
+        let token = match data.read_token(&account, id).await {
             Ok(Some(t)) => t,
             Ok(None) => {
                 warn!(id, "token is gone; Terraform will plan to create it again");
                 return None;
             }
-            Err(e) => return capture(diags, Err(api_error("Could not read the API token", &e))),
+            Err(e) => return failed("Could not read the API token", &e, diags),
         };
         // Policies the answer left out are taken as unchanged.
         let unchanged = token
             .policies
             .as_deref()
-            .is_none_or(|p| same_policies(state.get("policies").elements(), p));
+            .is_none_or(|p| same_policies(known.policies.as_deref().unwrap_or_default(), p));
         let new_state = if unchanged {
-            state_from_api(state, &token, &account, None)
+            state_from_api(&known, &token, &account, None)
         } else {
             // Changed outside Terraform: rebuilt in the API's order, with
             // names from the catalog (an empty one if it cannot be had).
             private.insert(ORDER_FROM_API.into(), true.into());
             let catalog = data.permission_groups(&account).await.ok();
             let groups = catalog.as_deref().map_or(&[][..], |g| g.as_slice());
-            state_from_api(state, &token, &account, Some(groups))
+            state_from_api(&known, &token, &account, Some(groups))
         };
         // An expired token is explained by the plan that follows, once.
-        if let Some(warning) = rolled_elsewhere(state, &new_state) {
+        if let Some(warning) = rolled_elsewhere(&known, &new_state) {
             diags.push(warning);
         }
-        Some(new_state)
+        to_state(&new_state, account_token_type(), diags)
     }
 
     // ------------------------------------------------------------------ update
@@ -313,50 +304,60 @@ impl Resource<Configured> for AccountApiToken {
         _private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let client = capture(diags, data.client())?;
-        let account = planned.get("account_id").as_str()?.to_string();
-        let id = prior.get("id").as_str()?.to_string();
-        let mut state = planned.clone();
-        resolve_at_apply(data, &account, &mut state, diags).await?;
+        let before: AccountTokenModel = capture_model(prior, diags)?;
+        let mut token: AccountTokenModel = capture_model(planned, diags)?;
+        let (client, account) = session(data, token.account_id.as_str(), diags)?;
+        let id = before.id.as_str()?.to_string();
+        // What the plan knows of the attributes an answer also reports.
+        let planned_known = (
+            token.issued_on.clone(),
+            token.last_used_on.clone(),
+            token.status.clone(),
+            token.modified_on.clone(),
+        );
+        let policies = token.policies.as_deref_mut().unwrap_or_default();
+        resolve_at_apply(data, &account, policies, diags).await?;
         // Fields Terraform did not plan to change stay as they were.
-        for field in ["id", "access_key_id", "issued_on", "last_used_on"] {
-            state.set(field, prior.get(field).clone());
-        }
-        if api_fields_changed(prior, &state) {
-            let status = match planned.get("status").as_str() {
-                Some(s @ ("active" | "disabled")) => Some(s.to_string()),
-                _ => prior
-                    .get("status")
-                    .as_str()
+        token.id = before.id.clone();
+        token.access_key_id = before.access_key_id.clone();
+        token.issued_on = before.issued_on.clone();
+        token.last_used_on = before.last_used_on.clone();
+        if before.differs_for_api(&token) {
+            let sendable = |s: &Attr<String>| {
+                s.as_str()
                     .filter(|s| *s == "active" || *s == "disabled")
-                    .map(str::to_string),
+                    .map(str::to_string)
             };
+            let status = sendable(&token.status).or_else(|| sendable(&before.status));
             match client
-                .update_token(&account, &id, &token_request(&state, status))
+                .update_token(&account, &id, &token.request(status))
                 .await
             {
-                Ok(token) => {
-                    fill_computed(&mut state, &token, &account);
+                Ok(updated) => {
+                    token.fill_computed(&updated, &account);
                     // What the plan already knew stands (last_used_on may
                     // have moved meanwhile; the next refresh shows it).
-                    for field in ["issued_on", "last_used_on", "status", "modified_on"] {
-                        if planned.get(field).is_wholly_known() {
-                            state.set(field, planned.get(field).clone());
+                    let (issued_on, last_used_on, status, modified_on) = planned_known;
+                    let stands = |planned: &Attr<String>, now: &mut Attr<String>| {
+                        if !planned.is_unknown() {
+                            *now = planned.clone();
                         }
-                    }
+                    };
+                    stands(&issued_on, &mut token.issued_on);
+                    stands(&last_used_on, &mut token.last_used_on);
+                    stands(&status, &mut token.status);
+                    stands(&modified_on, &mut token.modified_on);
                 }
-                Err(e) => {
-                    return capture(diags, Err(api_error("Could not update the API token", &e)))
-                }
+                Err(e) => return failed("Could not update the API token", &e, diags),
             }
         }
-        if planned.get("rotation_triggers") != prior.get("rotation_triggers") {
+        if token.rotation_triggers != before.rotation_triggers {
             match client.roll_token(&account, &id).await {
                 Ok(value) => {
-                    set_value(&mut state, Some(&value));
-                    if state.get("modified_on").is_unknown() {
-                        if let Ok(token) = client.get_token(&account, &id).await {
-                            state.set("modified_on", Value::opt_string(token.modified_on));
+                    token.set_value(Some(&value));
+                    if token.modified_on.is_unknown() {
+                        if let Ok(rolled) = client.get_token(&account, &id).await {
+                            token.modified_on = rolled.modified_on.into();
                         }
                     }
                 }
@@ -370,38 +371,38 @@ impl Resource<Configured> for AccountApiToken {
                         "The token's value is no longer known",
                         format!("The roll of token {id} may have taken effect without its answer arriving, which would make the value in the state dead. value and secret_access_key are cleared, and rotation_triggers keeps its previous value: the next apply rolls the token again and stores a fresh value."),
                     );
-                    set_value(&mut state, None);
-                    state.set("rotation_triggers", prior.get("rotation_triggers").clone());
+                    token.set_value(None);
+                    token.rotation_triggers = before.rotation_triggers.clone();
                 }
                 Err(e) => {
                     // Refused or never sent: the old value still works.
                     diags.push(api_error("Could not roll the API token", &e));
-                    state.set("value", prior.get("value").clone());
-                    state.set("secret_access_key", prior.get("secret_access_key").clone());
-                    state.set("rotation_triggers", prior.get("rotation_triggers").clone());
+                    token.value = before.value.clone();
+                    token.secret_access_key = before.secret_access_key.clone();
+                    token.rotation_triggers = before.rotation_triggers.clone();
                 }
             }
         }
-        for field in ["status", "modified_on"] {
-            if state.get(field).is_unknown() {
-                state.set(field, prior.get(field).clone());
-            }
+        if token.status.is_unknown() {
+            token.status = before.status.clone();
         }
-        Some(state)
+        if token.modified_on.is_unknown() {
+            token.modified_on = before.modified_on.clone();
+        }
+        to_state(&token, account_token_type(), diags)
     }
 
     // ------------------------------------------------------------------ delete
 
     async fn delete(&self, data: &Configured, state: &Value, diags: &mut Diagnostics) {
-        let Some(client) = capture(diags, data.client()) else {
+        let Some(known) = capture_model::<AccountTokenModel>(state, diags) else {
             return;
         };
-        let (Some(account), Some(id)) =
-            (state.get("account_id").as_str(), state.get("id").as_str())
-        else {
+        let Some((client, account)) = session(data, known.account_id.as_str(), diags) else {
             return;
         };
-        let result = client.delete_token(account, id).await;
+        let Some(id) = known.id.as_str() else { return };
+        let result = client.delete_token(&account, id).await;
         deleted(result, "Could not delete the API token", diags);
     }
 
@@ -429,17 +430,19 @@ impl Resource<Configured> for AccountApiToken {
             "The token value is not imported",
             "Cloudflare returns a token's value only when it is created or rolled, so value and secret_access_key are null after import. Set or change rotation_triggers to roll the token and obtain a fresh value.",
         );
-        let mut state = Value::object(
-            self.schema()
-                .attributes
-                .iter()
-                .map(|a| (a.name.clone(), Value::Null)),
-        );
-        state.set("account_id", Value::string(account));
-        state.set("id", Value::string(token_id));
+        let skeleton = AccountTokenModel {
+            account_id: Attr::Known(account),
+            id: Attr::Known(token_id),
+            ..AccountTokenModel::default()
+        };
+        let state = to_state(&skeleton, account_token_type(), diags)?;
         let mut private = Private::new();
         private.insert(ORDER_FROM_API.into(), true.into());
         Some((state, private))
+    }
+
+    fn check_model(&self) -> Result<(), String> {
+        model::check::<AccountTokenModel>(&Resource::<Configured>::schema(self))
     }
 }
 
@@ -631,19 +634,19 @@ fn plan_unlisted_status(change: &mut PlanChange, status: String, diags: &mut Dia
 
 /// The token changed in Cloudflare although none of its settings did: most
 /// likely its value was rolled elsewhere, and the stored one is stale.
-fn rolled_elsewhere(prior: &Value, refreshed: &Value) -> Option<Diagnostic> {
-    let (before, after) = (
-        prior.get("modified_on").as_str()?,
-        refreshed.get("modified_on").as_str()?,
-    );
-    if before == after || prior.get("value").is_null() || api_fields_changed(prior, refreshed) {
+fn rolled_elsewhere(
+    prior: &AccountTokenModel,
+    refreshed: &AccountTokenModel,
+) -> Option<Diagnostic> {
+    let (before, after) = (prior.modified_on.as_str()?, refreshed.modified_on.as_str()?);
+    if before == after || prior.value.is_null() || prior.differs_for_api(refreshed) {
         return None;
     }
     Some(Diagnostic::warning(
         "The API token may have been rolled outside Terraform",
         format!(
             "Cloudflare reports token {} modified at {after} (the state knew {before}), yet none of its settings changed. If its value was rolled elsewhere, value and secret_access_key in the state are stale: change rotation_triggers to roll it from Terraform and store a fresh value.",
-            refreshed.get("id").as_str().unwrap_or("?")
+            refreshed.id.as_str().unwrap_or("?")
         ),
     ))
 }

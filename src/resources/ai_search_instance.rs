@@ -4,37 +4,58 @@
 //! file handles only what differs: identity, update-only fields, the
 //! namespace move and sync jobs.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::{Map, Value as Json};
+use serde::{Deserialize, Serialize};
 
-use super::ai_search_instance_fields::{settings, UPDATE_ONLY};
+use super::ai_search_instance_fields::{settings, with_instance_settings};
 use super::common::{
-    capture, deleted, import_id, plan_account, state_account, ACCOUNT_ID, AI_SEARCH_NAME,
+    cached_schema, capture, capture_model, deleted, failed, from_answer, import_id, plan_account,
+    session, to_state, ACCOUNT_ID, AI_SEARCH_NAME,
 };
 use crate::cloudflare::models::Instance;
 use crate::cloudflare::{ApiError, Client};
 use crate::context::{api_error, Configured};
-use crate::cty::{Type, Value};
+use crate::cty::{Number, Type, Value};
+use crate::framework::model::{self, Attr};
 use crate::framework::{
-    mapping, AttrPath, Attribute, Diagnostics, PlanChange, Private, Resource, Schema, Validator,
+    mapping, AttrPath, Attribute, Diagnostic, Diagnostics, Phase, PlanChange, Private, Resource,
+    Schema, Sent, Validator,
 };
 
 pub struct AiSearchInstance;
 
-/// Ours, not fields of the instance.
-const OURS: [&str; 3] = ["account_id", "namespace", "sync_triggers"];
-/// Set by the API alone.
-const FROM_API_ONLY: [&str; 5] = [
-    "status",
-    "engine_version",
-    "public_endpoint_id",
-    "created_at",
-    "modified_at",
-];
-/// Fixed at create.
-const IDENTITY: [&str; 4] = ["id", "type", "source", "embedding_model"];
+cached_schema!(AiSearchInstance, Resource);
+
+with_instance_settings! {
+    #[derive(Default, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct InstanceModel {
+        account_id: Attr<String>,
+        id: String,
+        namespace: Attr<String>,
+        r#type: Option<String>,
+        source: Option<String>,
+        token_id: Option<String>,
+        embedding_model: Attr<String>,
+        sync_triggers: Option<BTreeMap<String, Option<String>>>,
+        status: Attr<String>,
+        engine_version: Attr<Number>,
+        public_endpoint_id: Attr<String>,
+        created_at: Attr<String>,
+        modified_at: Attr<String>,
+    }
+}
+
+impl InstanceModel {
+    /// The namespace it lives in (`default` unless said).
+    fn namespace(&self) -> &str {
+        self.namespace.as_str().unwrap_or("default")
+    }
+}
+
 const SYNC_IN_COOLDOWN: i64 = 7020;
 const INSTANCE_EXISTS: i64 = 7022;
 
@@ -62,6 +83,7 @@ impl Resource<Configured> for AiSearchInstance {
                     .requires_replace()
                     .validate(Validator::Length { min: 1, max: 64 })
                     .validate(AI_SEARCH_NAME)
+                    .api(Sent::OnCreate)
                     .describe("The instance id, 1 to 64 characters. A change replaces the instance."),
             )
             .attribute(
@@ -71,6 +93,8 @@ impl Resource<Configured> for AiSearchInstance {
                     .default("default")
                     .validate(Validator::Length { min: 1, max: 64 })
                     .validate(AI_SEARCH_NAME)
+                    // A route argument; the answer says where the instance is.
+                    .api(Sent::Never)
                     .describe("The namespace the instance lives in (default `default`). A change moves it in place."),
             )
             .attribute(
@@ -78,6 +102,7 @@ impl Resource<Configured> for AiSearchInstance {
                     .required()
                     .requires_replace()
                     .validate(Validator::OneOf(&["r2", "web-crawler"]))
+                    .api(Sent::OnCreate)
                     .describe("`r2` or `web-crawler`. A change replaces the instance."),
             )
             .attribute(
@@ -85,11 +110,13 @@ impl Resource<Configured> for AiSearchInstance {
                     .required()
                     .requires_replace()
                     .validate(Validator::Length { min: 1, max: 1024 })
+                    .api(Sent::OnCreate)
                     .describe("The R2 bucket name, or the crawled domain. A change replaces the instance."),
             )
             .attribute(
                 Attribute::string("token_id")
                     .optional()
+                    .api(Sent::Always)
                     .describe("The service token AI Search reads the source with: a `cfai_ai_search_service_token.id`."),
             )
             .attribute(
@@ -97,6 +124,7 @@ impl Resource<Configured> for AiSearchInstance {
                     .optional()
                     .computed()
                     .requires_replace()
+                    .api(Sent::OnCreate)
                     .describe("The embedding model; it defines the vector space, so a change replaces the instance. Not checked against a list."),
             );
         for attr in settings() {
@@ -108,11 +136,11 @@ impl Resource<Configured> for AiSearchInstance {
                     .optional()
                     .describe("Any change (and the create) starts a sync job without waiting for it, e.g. `{ docs = sha1(...) }` to re-index after uploads."),
             )
-            .attribute(Attribute::string("status").computed().describe("What Cloudflare reports of the instance (indexing is asynchronous)."))
-            .attribute(Attribute::number("engine_version").computed().describe("The AI Search engine version."))
-            .attribute(Attribute::string("public_endpoint_id").computed().describe("The id in the public endpoint's host name."))
-            .attribute(Attribute::string("created_at").computed().describe("When the instance was created."))
-            .attribute(Attribute::string("modified_at").computed().unknown_on_change().describe("When the instance was last changed."))
+            .attribute(Attribute::string("status").computed().api(Sent::Never).describe("What Cloudflare reports of the instance (indexing is asynchronous)."))
+            .attribute(Attribute::number("engine_version").computed().api(Sent::Never).describe("The AI Search engine version."))
+            .attribute(Attribute::string("public_endpoint_id").computed().api(Sent::Never).describe("The id in the public endpoint's host name."))
+            .attribute(Attribute::string("created_at").computed().api(Sent::Never).describe("When the instance was created."))
+            .attribute(Attribute::string("modified_at").computed().unknown_on_change().api(Sent::Never).describe("When the instance was last changed."))
     }
 
     // ---------------------------------------------------------------- validate
@@ -122,23 +150,19 @@ impl Resource<Configured> for AiSearchInstance {
 
     async fn plan(&self, data: &Configured, change: &mut PlanChange, diags: &mut Diagnostics) {
         plan_account(data, change, diags);
-        if change.is_create() || !self.settings_change(&change.prior, &change.planned) {
+        let attrs = &self.known_schema().attributes;
+        if change.is_create()
+            || !mapping::differs_on(attrs, Phase::Update, &change.prior, &change.planned)
+        {
             return;
         }
         // The update's answer carries every field, including those a read
         // leaves out (after an import they are still null here): whatever
         // the configuration leaves to the API is decided by it.
-        for attr in self
-            .schema()
-            .attributes
-            .iter()
-            .filter(|a| a.optional && a.computed)
-        {
+        for attr in attrs.iter().filter(|a| a.optional && a.computed) {
             let name = attr.name.as_str();
-            if is_setting(name)
-                && change.config.get(name).is_null()
-                && change.prior.get(name).is_null()
-            {
+            let sent = attr.api.as_ref().is_some_and(|f| f.sent_on(Phase::Update));
+            if sent && change.config.get(name).is_null() && change.prior.get(name).is_null() {
                 change.set(name, Value::Unknown);
             }
         }
@@ -154,22 +178,15 @@ impl Resource<Configured> for AiSearchInstance {
         _private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let client = capture(diags, data.client())?;
-        let account = planned.get("account_id").as_str()?.to_string();
-        let ns = planned.get("namespace").as_str()?.to_string();
-        let id = planned.get("id").as_str()?.to_string();
-        let mut excluded: Vec<&str> = OURS.iter().chain(&FROM_API_ONLY).copied().collect();
-        excluded.extend(UPDATE_ONLY);
-        let body = capture(diags, self.body(planned, &excluded))?;
-        let created = match client.create_instance(&account, Some(&ns), &body).await {
+        let plan: InstanceModel = capture_model(planned, diags)?;
+        let (client, account) = session(data, plan.account_id.as_str(), diags)?;
+        let (ns, id) = (plan.namespace(), plan.id.as_str());
+        let body = capture(diags, self.body(planned, Phase::Create))?;
+        let created = match client.create_instance(&account, Some(ns), &body).await {
             Ok(i) => i,
             // Made, perhaps, with the answer lost: the id is ours to find.
             Err(e) if e.maybe_applied => {
-                match client
-                    .detached()
-                    .get_instance(&account, Some(&ns), &id)
-                    .await
-                {
+                match client.detached().get_instance(&account, Some(ns), id).await {
                     Ok(found) => {
                         diags.warning(
                             "Recovered an instance whose creation answer was lost",
@@ -177,12 +194,7 @@ impl Resource<Configured> for AiSearchInstance {
                         );
                         found
                     }
-                    Err(_) => {
-                        return capture(
-                            diags,
-                            Err(api_error("Could not create the AI Search instance", &e)),
-                        )
-                    }
+                    Err(_) => return failed("Could not create the AI Search instance", &e, diags),
                 }
             }
             Err(e) if e.errors.iter().any(|m| m.code == INSTANCE_EXISTS) => {
@@ -198,41 +210,19 @@ impl Resource<Configured> for AiSearchInstance {
                 );
                 return None;
             }
-            Err(e) => {
-                return capture(
-                    diags,
-                    Err(api_error("Could not create the AI Search instance", &e)),
-                )
-            }
+            Err(e) => return failed("Could not create the AI Search instance", &e, diags),
         };
         let mut state = self.state(planned, &created, diags)?;
         // Fields the API takes only on update, in the same apply.
-        let later: Vec<&str> = UPDATE_ONLY
-            .iter()
-            .copied()
-            .filter(|f| !planned.get(f).is_unknown() && !planned.get(f).is_null())
-            .collect();
-        if !later.is_empty() {
-            let mut body = Map::new();
-            let all = capture(
-                diags,
-                self.body(
-                    planned,
-                    &OURS
-                        .iter()
-                        .chain(&FROM_API_ONLY)
-                        .chain(&IDENTITY)
-                        .copied()
-                        .collect::<Vec<_>>(),
-                ),
-            )?;
-            for (k, v) in all {
-                body.insert(k, v);
-            }
-            match client
-                .update_instance(&account, Some(&ns), &id, &body)
-                .await
-            {
+        let later = self.known_schema().attributes.iter().any(|a| {
+            let value = planned.get(&a.name);
+            a.api.as_ref().is_some_and(|f| f.sent == Sent::OnUpdate)
+                && !value.is_unknown()
+                && !value.is_null()
+        });
+        if later {
+            let body = capture(diags, self.body(planned, Phase::Update))?;
+            match client.update_instance(&account, Some(ns), id, &body).await {
                 Ok(updated) => state = self.state(&state, &updated, diags)?,
                 Err(e) => {
                     diags.push(api_error("The instance was created, but its update-only settings could not be applied", &e));
@@ -240,8 +230,8 @@ impl Resource<Configured> for AiSearchInstance {
                 }
             }
         }
-        if !planned.get("sync_triggers").is_null() {
-            if let Err(e) = sync(client, &account, &ns, &id).await {
+        if plan.sync_triggers.is_some() {
+            if let Err(e) = sync(client, &account, ns, id).await {
                 diags.push(api_error(
                     "The instance was created, but its sync job could not be started",
                     &e,
@@ -260,18 +250,13 @@ impl Resource<Configured> for AiSearchInstance {
         _private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
+        let known: InstanceModel = capture_model(state, diags)?;
         // Missing credentials are an error here, not a "gone".
-        capture(diags, data.client())?;
-        let account = state_account(data, state, diags)?;
-        let ns = state
-            .get("namespace")
-            .as_str()
-            .unwrap_or("default")
-            .to_string();
-        let id = state.get("id").as_str()?.to_string();
-        let found = match data.read_instance(&account, &ns, &id).await {
-            Ok(Some(instance)) => Ok(Some((ns, instance))),
-            Ok(None) => moved_elsewhere(data, &account, &ns, &id, state).await,
+        let (_, account) = session(data, known.account_id.as_str(), diags)?;
+        let (ns, id) = (known.namespace(), known.id.as_str());
+        let found = match data.read_instance(&account, ns, id).await {
+            Ok(Some(instance)) => Ok(Some((ns.to_string(), instance))),
+            Ok(None) => moved_elsewhere(data, &account, ns, id, &known).await,
             Err(e) => Err(e),
         };
         match found {
@@ -282,10 +267,7 @@ impl Resource<Configured> for AiSearchInstance {
                 self.state(&current, &instance, diags)
             }
             Ok(None) => None,
-            Err(e) => capture(
-                diags,
-                Err(api_error("Could not read the AI Search instance", &e)),
-            ),
+            Err(e) => failed("Could not read the AI Search instance", &e, diags),
         }
     }
 
@@ -300,32 +282,27 @@ impl Resource<Configured> for AiSearchInstance {
         _private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let client = capture(diags, data.client())?;
-        let account = planned.get("account_id").as_str()?.to_string();
-        let id = planned.get("id").as_str()?.to_string();
-        let (from, to) = (
-            prior.get("namespace").as_str()?.to_string(),
-            planned.get("namespace").as_str()?.to_string(),
-        );
+        let before: InstanceModel = capture_model(prior, diags)?;
+        let plan: InstanceModel = capture_model(planned, diags)?;
+        let (client, account) = session(data, plan.account_id.as_str(), diags)?;
+        let id = plan.id.as_str();
+        let (from, to) = (before.namespace(), plan.namespace());
+        let attrs = &self.known_schema().attributes;
         let mut state = planned.clone();
-        for f in FROM_API_ONLY {
-            if state.get(f).is_unknown() {
-                state.set(f, prior.get(f).clone());
+        for attr in mapping::api_only(attrs) {
+            if state.get(&attr.name).is_unknown() {
+                state.set(&attr.name, prior.get(&attr.name).clone());
             }
         }
         if from != to {
-            let moved = match client.move_instance(&account, &from, &id, &to).await {
+            let moved = match client.move_instance(&account, from, id, to).await {
                 // Moved, perhaps, with the answer lost: the same instance
                 // (its creation time) in the target namespace says so.
                 Err(e) if e.maybe_applied => {
-                    match client
-                        .detached()
-                        .get_instance(&account, Some(&to), &id)
-                        .await
-                    {
+                    match client.detached().get_instance(&account, Some(to), id).await {
                         Ok(there)
                             if there.field("created_at").and_then(|v| v.as_str())
-                                == prior.get("created_at").as_str() =>
+                                == before.created_at.as_str() =>
                         {
                             Ok(there)
                         }
@@ -336,62 +313,40 @@ impl Resource<Configured> for AiSearchInstance {
             };
             match moved {
                 Ok(moved) => state = self.state(&state, &moved, diags)?,
-                Err(e) => {
-                    return capture(
-                        diags,
-                        Err(api_error("Could not move the AI Search instance", &e)),
-                    )
-                }
+                Err(e) => return failed("Could not move the AI Search instance", &e, diags),
             }
         }
-        if self.settings_change(prior, planned) {
-            let excluded: Vec<&str> = OURS
-                .iter()
-                .chain(&FROM_API_ONLY)
-                .chain(&IDENTITY)
-                .copied()
-                .collect();
-            let body = capture(diags, self.body(planned, &excluded))?;
-            match client
-                .update_instance(&account, Some(&to), &id, &body)
-                .await
-            {
+        if mapping::differs_on(attrs, Phase::Update, prior, planned) {
+            let body = capture(diags, self.body(planned, Phase::Update))?;
+            match client.update_instance(&account, Some(to), id, &body).await {
                 Ok(updated) => state = self.state(&state, &updated, diags)?,
-                Err(e) => {
-                    return capture(
-                        diags,
-                        Err(api_error("Could not update the AI Search instance", &e)),
-                    )
-                }
+                Err(e) => return failed("Could not update the AI Search instance", &e, diags),
             }
         }
-        if planned.get("sync_triggers") != prior.get("sync_triggers")
-            && !planned.get("sync_triggers").is_null()
-        {
-            if let Err(e) = sync(client, &account, &to, &id).await {
+        if plan.sync_triggers != before.sync_triggers && plan.sync_triggers.is_some() {
+            if let Err(e) = sync(client, &account, to, id).await {
                 diags.push(api_error(
                     "The instance was updated, but its sync job could not be started",
                     &e,
                 ));
             }
         }
-        mapping::keep_planned_computed(&self.known_schema().attributes, planned, &mut state);
+        mapping::keep_planned_computed(attrs, planned, &mut state);
         Some(settled(state))
     }
 
     // ------------------------------------------------------------------ delete
 
     async fn delete(&self, data: &Configured, state: &Value, diags: &mut Diagnostics) {
-        let Some(client) = capture(diags, data.client()) else {
+        let Some(known) = capture_model::<InstanceModel>(state, diags) else {
             return;
         };
-        let (Some(account), Some(id)) =
-            (state.get("account_id").as_str(), state.get("id").as_str())
-        else {
+        let Some((client, account)) = session(data, known.account_id.as_str(), diags) else {
             return;
         };
-        let ns = state.get("namespace").as_str().unwrap_or("default");
-        let result = client.delete_instance(account, Some(ns), id).await;
+        let result = client
+            .delete_instance(&account, Some(known.namespace()), &known.id)
+            .await;
         deleted(result, "Could not delete the AI Search instance", diags);
     }
 
@@ -416,43 +371,32 @@ impl Resource<Configured> for AiSearchInstance {
             [ns, instance] => (ns.clone(), instance.clone()),
             _ => return None,
         };
-        let mut state = self.known_schema().empty_value();
-        state.set("account_id", Value::string(account));
-        state.set("namespace", Value::string(ns));
-        state.set("id", Value::string(instance));
-        Some((state, Private::new()))
+        let skeleton = InstanceModel {
+            account_id: Attr::Known(account),
+            namespace: Attr::Known(ns),
+            id: instance,
+            ..InstanceModel::default()
+        };
+        Some((
+            to_state(&skeleton, self.known_type(), diags)?,
+            Private::new(),
+        ))
     }
-}
 
-fn is_setting(name: &str) -> bool {
-    !OURS.contains(&name) && !FROM_API_ONLY.contains(&name) && !IDENTITY.contains(&name)
+    fn check_model(&self) -> Result<(), String> {
+        model::check::<InstanceModel>(self.known_schema())
+    }
 }
 
 impl AiSearchInstance {
-    /// The schema, built once: reads, plans and mappings consult it for
-    /// every object, and building it allocates every attribute.
-    fn known_schema(&self) -> &'static Schema {
-        static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
-        SCHEMA.get_or_init(|| Resource::<Configured>::schema(&AiSearchInstance))
-    }
-
-    /// Whether an update must `PUT` the settings.
-    fn settings_change(&self, prior: &Value, planned: &Value) -> bool {
-        self.known_schema()
-            .attributes
-            .iter()
-            .map(|a| a.name.as_str())
-            .filter(|n| is_setting(n))
-            .any(|n| planned.get(n) != prior.get(n))
-    }
-
+    /// The body of a create or update request, as the schema declares it.
     fn body(
         &self,
         planned: &Value,
-        excluded: &[&str],
-    ) -> Result<Map<String, Json>, crate::framework::Diagnostic> {
-        mapping::to_api(&self.known_schema().attributes, planned, excluded).map_err(|e| {
-            crate::framework::Diagnostic::error(
+        phase: Phase,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, Diagnostic> {
+        mapping::to_api(&self.known_schema().attributes, planned, phase).map_err(|e| {
+            Diagnostic::error(
                 "Could not build the request",
                 format!("The planned instance could not be sent: {e}. This is a bug in the cfai provider."),
             )
@@ -462,21 +406,13 @@ impl AiSearchInstance {
     /// `base` updated with every field the API returned (those a read
     /// leaves out keep their value).
     fn state(&self, base: &Value, instance: &Instance, diags: &mut Diagnostics) -> Option<Value> {
-        let mut state = base.clone();
-        let json = serde_json::to_value(instance).unwrap_or_default();
-        if let Err(e) =
-            mapping::update_from_api(&self.known_schema().attributes, &mut state, &json, &OURS)
-        {
-            diags.error(
-                "Unexpected instance from the API",
-                format!("The instance could not be read: {e}."),
-            );
-            return None;
-        }
-        if let Some(ns) = instance.field("namespace").and_then(|v| v.as_str()) {
-            state.set("namespace", Value::string(ns));
-        }
-        Some(state)
+        from_answer(
+            self.known_schema(),
+            base,
+            instance,
+            ("instance", "instance"),
+            diags,
+        )
     }
 }
 
@@ -489,9 +425,9 @@ async fn moved_elsewhere(
     account: &str,
     namespace: &str,
     id: &str,
-    state: &Value,
+    known: &InstanceModel,
 ) -> Result<Option<(String, Instance)>, ApiError> {
-    let Some(created_at) = state.get("created_at").as_str() else {
+    let Some(created_at) = known.created_at.as_str() else {
         return Ok(None);
     };
     let Ok(client) = data.client() else {

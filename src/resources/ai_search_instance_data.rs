@@ -2,14 +2,50 @@
 //! namespace), every attribute of the resource plus indexing `stats`.
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
-use super::ai_search_instance_fields::{computed, settings};
-use super::common::{ACCOUNT_ID, AI_SEARCH_NAME};
-use crate::context::{api_error, Configured};
-use crate::cty::Value;
-use crate::framework::{mapping, Attribute, DataSource, Diagnostics, Nesting, Schema, Validator};
+use super::ai_search_instance_fields::{computed, settings, with_instance_settings};
+use super::common::{
+    cached_schema, capture_model, failed, from_answer, session, ACCOUNT_ID, AI_SEARCH_NAME,
+};
+use crate::context::Configured;
+use crate::cty::{Number, Value};
+use crate::framework::model::{self, Attr};
+use crate::framework::{Attribute, DataSource, Diagnostics, Nesting, Schema, Sent, Validator};
 
 pub struct AiSearchInstanceData;
+
+cached_schema!(AiSearchInstanceData, DataSource);
+
+with_instance_settings! {
+    #[derive(Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct InstanceDataModel {
+        account_id: Attr<String>,
+        id: String,
+        namespace: Attr<String>,
+        r#type: Attr<String>,
+        source: Attr<String>,
+        token_id: Attr<String>,
+        embedding_model: Attr<String>,
+        status: Attr<String>,
+        engine_version: Attr<Number>,
+        public_endpoint_id: Attr<String>,
+        created_at: Attr<String>,
+        modified_at: Attr<String>,
+        stats: Attr<Stats>,
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Stats {
+    completed: Attr<Number>,
+    queued: Attr<Number>,
+    running: Attr<Number>,
+    error: Attr<Number>,
+    skipped: Attr<Number>,
+}
 
 fn identity() -> Vec<Attribute> {
     vec![
@@ -41,6 +77,9 @@ fn identity() -> Vec<Attribute> {
             .computed()
             .describe("When the instance was last changed."),
     ]
+    .into_iter()
+    .map(|a| a.api(Sent::Never))
+    .collect()
 }
 
 fn stats() -> Vec<Attribute> {
@@ -49,6 +88,7 @@ fn stats() -> Vec<Attribute> {
         .map(|n| {
             Attribute::number(n)
                 .computed()
+                .api(Sent::Never)
                 .describe(&format!("Items {n} (indexing progress)."))
         })
         .collect()
@@ -101,59 +141,41 @@ impl DataSource<Configured> for AiSearchInstanceData {
         config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let account = data
-            .account_id(config.get("account_id"))
-            .map_err(|d| diags.push(d))
-            .ok()?;
-        let client = data.client().map_err(|d| diags.push(d)).ok()?;
-        let ns = config
-            .get("namespace")
-            .as_str()
-            .unwrap_or("default")
-            .to_string();
-        let id = config.get("id").as_str()?.to_string();
-        let instance = match client.get_instance(&account, Some(&ns), &id).await {
+        let wanted: InstanceDataModel = capture_model(config, diags)?;
+        let (client, account) = session(data, wanted.account_id.as_str(), diags)?;
+        let ns = wanted.namespace.as_str().unwrap_or("default");
+        let id = wanted.id.as_str();
+        let instance = match client.get_instance(&account, Some(ns), id).await {
             Ok(i) => i,
             Err(e) => {
-                diags.push(api_error(
+                return failed(
                     &format!("Could not read AI Search instance {ns}/{id}"),
                     &e,
-                ));
-                return None;
+                    diags,
+                )
             }
         };
-        let progress = match client.instance_stats(&account, Some(&ns), &id).await {
+        let progress = match client.instance_stats(&account, Some(ns), id).await {
             Ok(s) => s,
-            Err(e) => {
-                diags.push(api_error("Could not read the instance's stats", &e));
-                return None;
-            }
+            Err(e) => return failed("Could not read the instance's stats", &e, diags),
         };
-        let schema = self.schema();
+        let schema = self.known_schema();
         let mut state = config.clone();
-        state.set("account_id", Value::string(account));
+        state.set("account_id", Value::string(&account));
         state.set("namespace", Value::string(ns));
-        let json = serde_json::to_value(&instance).unwrap_or_default();
-        let mut stats_value = Value::object(stats().iter().map(|a| (a.name.clone(), Value::Null)));
-        let mapped = mapping::update_from_api(
-            &schema.attributes,
-            &mut state,
-            &json,
-            &["account_id", "namespace", "id", "stats"],
-        )
-        .and_then(|()| {
-            mapping::update_from_api(
-                &stats(),
-                &mut stats_value,
-                &serde_json::Value::Object(progress),
-                &[],
-            )
-        });
-        if let Err(e) = mapped {
-            diags.error("Unexpected instance from the API", format!("{id}: {e}."));
-            return None;
-        }
-        state.set("stats", stats_value);
+        let object = format!("instance {id}");
+        let noun = ("instance", object.as_str());
+        let mut state = from_answer(schema, &state, &instance, noun, diags)?;
+        let stats_schema = stats()
+            .into_iter()
+            .fold(Schema::new("stats"), Schema::attribute);
+        let empty_stats = stats_schema.empty_value();
+        let stats = from_answer(&stats_schema, &empty_stats, &progress, noun, diags)?;
+        state.set("stats", stats);
         Some(state)
+    }
+
+    fn check_model(&self) -> Result<(), String> {
+        model::check::<InstanceDataModel>(self.known_schema())
     }
 }

@@ -7,12 +7,24 @@
 //! earlier apply set), never a diff. Fields the API requires inside a list
 //! element are checked by the API.
 
-use crate::cty::{Type, Value};
-use crate::framework::{Attribute, Nesting, Validator};
+use std::collections::BTreeMap;
 
-/// Optional and computed: the API fills in what the configuration leaves out.
+use serde::{Deserialize, Serialize};
+
+use crate::cty::{Number, Type, Value};
+use crate::framework::{Attr, Attribute, Nesting, Sent, Validator};
+
+/// Optional and computed: the API fills in what the configuration leaves
+/// out. A field of the instance, sent on create and update unless
+/// [`update_only`] says otherwise (nested members go with their parent).
 fn opt(a: Attribute) -> Attribute {
-    a.optional().computed()
+    a.optional().computed().api(Sent::Always)
+}
+
+/// Sent by updates only: the API refuses it at create, so create sends it
+/// in an update right after.
+fn update_only(a: Attribute) -> Attribute {
+    a.api(Sent::OnUpdate)
 }
 
 fn s(name: &str, text: &str) -> Attribute {
@@ -72,23 +84,13 @@ fn whole_number(value: &Value) -> Result<(), String> {
     }
 }
 
-/// The fields that `PUT` accepts but create refuses.
-pub(crate) const UPDATE_ONLY: [&str; 6] = [
-    "paused",
-    "summarization",
-    "summarization_model",
-    "system_prompt_ai_search",
-    "system_prompt_index_summarization",
-    "system_prompt_rewrite_query",
-];
-
 /// The settings of an instance (not its identity, not what only the API sets).
 pub(crate) fn settings() -> Vec<Attribute> {
     vec![
         s("ai_search_model", "Model that answers; not checked against a list, so new models work without a provider release."),
         s("rewrite_model", "Model that rewrites queries (free string)."),
         s("reranking_model", "Model that reranks results (free string)."),
-        s("summarization_model", "Model that summarises documents while indexing (free string; set by an update right after create)."),
+        update_only(s("summarization_model", "Model that summarises documents while indexing (free string; set by an update right after create).")),
         s("ai_gateway_id", "AI Gateway to route model calls through."),
         b("cache", "Cache answers to similar queries."),
         s("cache_threshold", "How similar a query must be to hit the cache.")
@@ -113,11 +115,11 @@ pub(crate) fn settings() -> Vec<Attribute> {
         b("rewrite_query", "Rewrite queries with `rewrite_model` before searching."),
         n("sync_interval", "Seconds between automatic syncs: 900, 1800, 3600, 7200, 14400, 21600, 43200 or 86400.")
             .validate(Validator::Custom(sync_interval)),
-        b("paused", "Pause indexing (set by an update right after create)."),
-        b("summarization", "Summarise documents while indexing (set by an update right after create)."),
-        s("system_prompt_ai_search", "System prompt of the answering model (set by an update right after create)."),
-        s("system_prompt_index_summarization", "System prompt of the summarisation model (set by an update right after create)."),
-        s("system_prompt_rewrite_query", "System prompt of the query-rewriting model (set by an update right after create)."),
+        update_only(b("paused", "Pause indexing (set by an update right after create).")),
+        update_only(b("summarization", "Summarise documents while indexing (set by an update right after create).")),
+        update_only(s("system_prompt_ai_search", "System prompt of the answering model (set by an update right after create).")),
+        update_only(s("system_prompt_index_summarization", "System prompt of the summarisation model (set by an update right after create).")),
+        update_only(s("system_prompt_rewrite_query", "System prompt of the query-rewriting model (set by an update right after create).")),
         opt(Attribute::nested(
             "custom_metadata",
             Nesting::List,
@@ -260,4 +262,103 @@ pub(crate) fn computed(attrs: Vec<Attribute>) -> Vec<Attribute> {
             a
         })
         .collect()
+}
+
+/// A struct with one field per setting (see [`settings`]) besides the
+/// fields given: the typed models of the resource and the data source
+/// share the settings without serde's `flatten`, which would lose unknowns.
+macro_rules! with_instance_settings {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        $vis struct $name {
+            $($field: $ty,)*
+            ai_search_model: Attr<String>,
+            rewrite_model: Attr<String>,
+            reranking_model: Attr<String>,
+            summarization_model: Attr<String>,
+            ai_gateway_id: Attr<String>,
+            cache: Attr<bool>,
+            cache_threshold: Attr<String>,
+            cache_ttl: Attr<Number>,
+            chunk: Attr<bool>,
+            chunk_size: Attr<Number>,
+            chunk_overlap: Attr<Number>,
+            fusion_method: Attr<String>,
+            max_num_results: Attr<Number>,
+            score_threshold: Attr<Number>,
+            reranking: Attr<bool>,
+            rewrite_query: Attr<bool>,
+            sync_interval: Attr<Number>,
+            paused: Attr<bool>,
+            summarization: Attr<bool>,
+            system_prompt_ai_search: Attr<String>,
+            system_prompt_index_summarization: Attr<String>,
+            system_prompt_rewrite_query: Attr<String>,
+            custom_metadata: Attr<Vec<Option<$crate::resources::ai_search_instance_fields::CustomMetadata>>>,
+            index_method: Attr<$crate::resources::ai_search_instance_fields::IndexMethod>,
+            indexing_options: Attr<$crate::resources::ai_search_instance_fields::IndexingOptions>,
+            retrieval_options: Attr<$crate::resources::ai_search_instance_fields::RetrievalOptions>,
+            public_endpoint_params: Attr<$crate::resources::ai_search_instance_fields::PublicEndpoint>,
+            source_params: Attr<$crate::resources::ai_search_instance_fields::SourceParams>,
+        }
+    };
+}
+pub(crate) use with_instance_settings;
+
+/// Declares the nested models of the settings: every member may be null
+/// or, in a plan, unknown (and so may the elements of a collection of
+/// strings, which Terraform allows to hold nulls).
+macro_rules! nested_models {
+    ($($name:ident { $($field:ident: $ty:ty,)* })*) => {$(
+        #[derive(Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub(crate) struct $name {
+            $($field: Attr<$ty>,)*
+        }
+    )*};
+}
+
+nested_models! {
+    CustomMetadata { field_name: String, data_type: String, }
+    IndexMethod { keyword: bool, vector: bool, }
+    IndexingOptions { keyword_tokenizer: String, }
+    BoostBy { field: String, direction: String, }
+    RetrievalOptions { boost_by: Vec<Option<BoostBy>>, keyword_match_mode: String, }
+    Toggle { disabled: bool, }
+    Mcp { disabled: bool, description: String, }
+    RateLimit { period_ms: Number, requests: Number, technique: String, }
+    PublicEndpoint {
+        enabled: bool,
+        authorized_hosts: Vec<Option<String>>,
+        custom_domains: Vec<Option<String>>,
+        default_domain_enabled: bool,
+        chat_completions_endpoint: Toggle,
+        search_endpoint: Toggle,
+        mcp: Mcp,
+        rate_limit: RateLimit,
+    }
+    ContentSelector { path: String, selector: String, }
+    ParseOptions {
+        content_selector: Vec<Option<ContentSelector>>,
+        include_headers: BTreeMap<String, Option<String>>,
+        include_images: bool,
+        specific_sitemaps: Vec<Option<String>>,
+        use_browser_rendering: bool,
+    }
+    DiscoverOptions {
+        depth: Number,
+        include_external_links: bool,
+        include_subdomains: bool,
+        limit: Number,
+        max_age: Number,
+        source: String,
+    }
+    WebCrawler { parse_type: String, parse_options: ParseOptions, discover_options: DiscoverOptions, }
+    SourceParams {
+        include_items: Vec<Option<String>>,
+        exclude_items: Vec<Option<String>>,
+        prefix: String,
+        r2_jurisdiction: String,
+        web_crawler: WebCrawler,
+    }
 }

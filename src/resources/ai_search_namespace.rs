@@ -2,20 +2,34 @@
 //! (`/accounts/{account_id}/ai-search/namespaces`).
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
-use super::common::{capture, import_id, plan_account, state_account, ACCOUNT_ID, AI_SEARCH_NAME};
+use super::common::{
+    cached_schema, capture_model, deleted, failed, found, from_answer, import_id, plan_account,
+    session, to_state, ACCOUNT_ID, AI_SEARCH_NAME,
+};
 use crate::cloudflare::models::Namespace;
 use crate::cloudflare::ErrorKind;
-use crate::context::{api_error, Configured};
+use crate::context::Configured;
 use crate::cty::Value;
+use crate::framework::model::{self, Attr};
 use crate::framework::{
-    mapping, AttrPath, Attribute, Diagnostics, PlanChange, Private, Resource, Schema, Validator,
+    mapping, AttrPath, Attribute, Diagnostics, PlanChange, Private, Resource, Schema, Sent,
+    Validator,
 };
 
 pub struct AiSearchNamespace;
 
-/// Attributes named as the API names its fields (the rest are ours).
-const NOT_FROM_API: &[&str] = &["account_id", "name"];
+cached_schema!(AiSearchNamespace, Resource);
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NamespaceModel {
+    account_id: Attr<String>,
+    name: String,
+    description: Option<String>,
+    created_at: Attr<String>,
+}
 
 #[async_trait]
 impl Resource<Configured> for AiSearchNamespace {
@@ -48,9 +62,10 @@ impl Resource<Configured> for AiSearchNamespace {
                 Attribute::string("description")
                     .optional()
                     .validate(Validator::Length { min: 0, max: 256 })
+                    .api(Sent::Always)
                     .describe("What the namespace holds. Updated in place."),
             )
-            .attribute(Attribute::string("created_at").computed().describe("When the namespace was created."))
+            .attribute(Attribute::string("created_at").computed().api(Sent::Never).describe("When the namespace was created."))
             // Version 1: `modified_at` is gone (Cloudflare's namespace has no
             // such field); a version-0 state upgrades by dropping it.
             .version(1)
@@ -75,14 +90,16 @@ impl Resource<Configured> for AiSearchNamespace {
         _private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let client = capture(diags, data.client())?;
-        let account = planned.get("account_id").as_str()?.to_string();
-        let name = planned.get("name").as_str()?.to_string();
-        let description = planned.get("description").as_str();
-        let created = match client.create_namespace(&account, &name, description).await {
+        let plan: NamespaceModel = capture_model(planned, diags)?;
+        let (client, account) = session(data, plan.account_id.as_str(), diags)?;
+        let name = &plan.name;
+        let created = match client
+            .create_namespace(&account, name, plan.description.as_deref())
+            .await
+        {
             // Made, perhaps, with the answer lost: the name is ours to find.
             Err(e) if e.maybe_applied => {
-                match client.detached().get_namespace(&account, &name).await {
+                match client.detached().get_namespace(&account, name).await {
                     Ok(ns) => {
                         diags.warning(
                         "Recovered a namespace whose creation answer was lost",
@@ -113,10 +130,7 @@ impl Resource<Configured> for AiSearchNamespace {
                 );
                 None
             }
-            Err(e) => capture(
-                diags,
-                Err(api_error("Could not create the AI Search namespace", &e)),
-            ),
+            Err(e) => failed("Could not create the AI Search namespace", &e, diags),
         }
     }
 
@@ -129,21 +143,16 @@ impl Resource<Configured> for AiSearchNamespace {
         _private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let client = capture(diags, data.client())?;
-        let account = state_account(data, state, diags)?;
-        let name = state.get("name").as_str()?.to_string();
-        match client.get_namespace(&account, &name).await {
-            Ok(ns) => {
-                let mut current = state.clone();
-                current.set("account_id", Value::string(account));
-                self.state(&current, &ns, diags)
-            }
-            Err(e) if e.is_not_found() => None,
-            Err(e) => capture(
-                diags,
-                Err(api_error("Could not read the AI Search namespace", &e)),
-            ),
-        }
+        let known: NamespaceModel = capture_model(state, diags)?;
+        let (client, account) = session(data, known.account_id.as_str(), diags)?;
+        let ns = found(
+            client.get_namespace(&account, &known.name).await,
+            "Could not read the AI Search namespace",
+            diags,
+        )?;
+        let mut current = state.clone();
+        current.set("account_id", Value::string(account));
+        self.state(&current, &ns, diags)
     }
 
     // ------------------------------------------------------------------ update
@@ -157,38 +166,34 @@ impl Resource<Configured> for AiSearchNamespace {
         _private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        if planned.get("description") == prior.get("description") {
+        let before: NamespaceModel = capture_model(prior, diags)?;
+        let plan: NamespaceModel = capture_model(planned, diags)?;
+        if plan.description == before.description {
             return Some(planned.clone());
         }
-        let client = capture(diags, data.client())?;
-        let account = planned.get("account_id").as_str()?.to_string();
-        let name = planned.get("name").as_str()?.to_string();
-        let description = planned.get("description").as_str();
-        match client.update_namespace(&account, &name, description).await {
+        let (client, account) = session(data, plan.account_id.as_str(), diags)?;
+        match client
+            .update_namespace(&account, &plan.name, plan.description.as_deref())
+            .await
+        {
             Ok(ns) => self.state(planned, &ns, diags),
-            Err(e) => capture(
-                diags,
-                Err(api_error("Could not update the AI Search namespace", &e)),
-            ),
+            Err(e) => failed("Could not update the AI Search namespace", &e, diags),
         }
     }
 
     // ------------------------------------------------------------------ delete
 
     async fn delete(&self, data: &Configured, state: &Value, diags: &mut Diagnostics) {
-        let Some(client) = capture(diags, data.client()) else {
+        let Some(known) = capture_model::<NamespaceModel>(state, diags) else {
             return;
         };
-        let (Some(account), Some(name)) =
-            (state.get("account_id").as_str(), state.get("name").as_str())
-        else {
+        let Some((client, account)) = session(data, known.account_id.as_str(), diags) else {
             return;
         };
-        match client.delete_namespace(account, name).await {
-            Ok(()) => {}
-            Err(e) if e.is_not_found() => {}
+        let name = &known.name;
+        match client.delete_namespace(&account, name).await {
             Err(e) if e.kind == ErrorKind::Conflict => {
-                let held = match client.list_instances(account, Some(name)).await {
+                let held = match client.list_instances(&account, Some(name)).await {
                     Ok(instances) => instances
                         .iter()
                         .map(|i| i.id.clone())
@@ -201,7 +206,7 @@ impl Resource<Configured> for AiSearchNamespace {
                     format!("{e}\n\nNamespace {name:?} still holds these AI Search instances: {held}. Delete or move them (cfai_ai_search_instance.namespace) first."),
                 );
             }
-            Err(e) => diags.push(api_error("Could not delete the AI Search namespace", &e)),
+            result => deleted(result, "Could not delete the AI Search namespace", diags),
         }
     }
 
@@ -213,38 +218,33 @@ impl Resource<Configured> for AiSearchNamespace {
         id: &str,
         diags: &mut Diagnostics,
     ) -> Option<(Value, Private)> {
-        let (account, parts) = import_id(data, id, 1, 0, "<account_id>/<name> or <name>", diags)?;
-        let mut state = self.known_schema().empty_value();
-        state.set("account_id", Value::string(account));
-        state.set("name", Value::string(&parts[0]));
+        let (account, mut parts) =
+            import_id(data, id, 1, 0, "<account_id>/<name> or <name>", diags)?;
+        let skeleton = NamespaceModel {
+            account_id: Attr::Known(account),
+            name: parts.remove(0),
+            description: None,
+            created_at: Attr::Null,
+        };
+        let state = to_state(&skeleton, self.known_type(), diags)?;
         Some((state, Private::new()))
+    }
+
+    fn check_model(&self) -> Result<(), String> {
+        model::check::<NamespaceModel>(self.known_schema())
     }
 }
 
 impl AiSearchNamespace {
-    /// The schema, built once: reads, plans and mappings consult it for
-    /// every object, and building it allocates every attribute.
-    fn known_schema(&self) -> &'static Schema {
-        static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
-        SCHEMA.get_or_init(|| Resource::<Configured>::schema(&AiSearchNamespace))
-    }
-
     /// `base` updated with what the API says of the namespace.
     fn state(&self, base: &Value, ns: &Namespace, diags: &mut Diagnostics) -> Option<Value> {
-        let mut state = base.clone();
-        let json = serde_json::to_value(ns).unwrap_or_default();
-        if let Err(e) = mapping::update_from_api(
-            &self.known_schema().attributes,
-            &mut state,
-            &json,
-            NOT_FROM_API,
-        ) {
-            diags.error(
-                "Unexpected namespace from the API",
-                format!("The namespace could not be read: {e}."),
-            );
-            return None;
-        }
+        let mut state = from_answer(
+            self.known_schema(),
+            base,
+            ns,
+            ("namespace", "namespace"),
+            diags,
+        )?;
         // What the plan left to the API and the answer did not say is null.
         state.unknowns_to_null();
         // An empty description reads back as none.

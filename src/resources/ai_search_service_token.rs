@@ -3,25 +3,69 @@
 //! Managed mode (no `cf_api_id`) mints that token; bring-your-own mode
 //! takes `cf_api_id` and its key, preferably write-only.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
-use super::common::{capture, import_id, plan_account, state_account, ACCOUNT_ID};
+use super::common::{
+    cached_schema, capture, capture_model, failed, from_answer, import_id, plan_account, session,
+    to_state, ACCOUNT_ID,
+};
 use super::service_token_ops::{
     mint, minted_name, minted_request, register, still_in_use, unregister, DEFAULT_GROUPS,
 };
 use crate::cloudflare::models::{AiSearchToken, AiSearchTokenRequest};
 use crate::cloudflare::ErrorKind;
 use crate::context::{api_error, Configured};
-use crate::cty::{Type, Value};
+use crate::cty::{Number, Type, Value};
+use crate::framework::model::{self, Attr};
+use crate::framework::timeouts::{self, Timeouts};
 use crate::framework::{
-    mapping, timeouts, AttrPath, Attribute, Diagnostics, PlanChange, Private, Resource, Schema,
+    mapping, AttrPath, Attribute, Diagnostics, PlanChange, Private, Resource, Schema, Sent,
     Validator,
 };
 use crate::secret::Secret;
 
 pub struct AiSearchServiceToken;
+
+cached_schema!(AiSearchServiceToken, Resource);
+
+#[derive(Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceTokenModel {
+    account_id: Attr<String>,
+    /// Null only in the skeleton an import starts from.
+    name: Option<String>,
+    cf_api_id: Attr<String>,
+    cf_api_key_wo: Option<Secret>,
+    cf_api_key_wo_version: Option<Number>,
+    cf_api_key: Option<Secret>,
+    permission_groups: Attr<Vec<Option<String>>>,
+    legacy: Attr<bool>,
+    id: Attr<String>,
+    enabled: Attr<bool>,
+    created_at: Attr<String>,
+    modified_at: Attr<String>,
+    timeouts: Option<Timeouts>,
+}
+
+impl ServiceTokenModel {
+    /// Managed mode: the provider mints the token (it has groups).
+    fn managed(&self) -> bool {
+        !self.permission_groups.is_null()
+    }
+
+    /// The groups as the set they are (order says nothing).
+    fn group_set(&self) -> Attr<BTreeSet<Option<String>>> {
+        match &self.permission_groups {
+            Attr::Known(groups) => Attr::Known(groups.iter().cloned().collect()),
+            Attr::Unknown => Attr::Unknown,
+            Attr::Null => Attr::Null,
+        }
+    }
+}
 
 const CREATE_TIMEOUT: Duration = Duration::from_secs(120);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(300);
@@ -32,15 +76,6 @@ const IMPORTED: &str = "imported";
 /// for managed mode, that token is taken as the minted one, not a second
 /// token minted beside it.
 const MINTER_UNKNOWN: &str = "minter_unknown";
-/// Attributes that are ours, not fields of the registration.
-const NOT_FROM_API: &[&str] = &[
-    "account_id",
-    "cf_api_key_wo",
-    "cf_api_key_wo_version",
-    "cf_api_key",
-    "permission_groups",
-];
-
 #[async_trait]
 impl Resource<Configured> for AiSearchServiceToken {
     fn type_name(&self) -> &'static str {
@@ -63,6 +98,7 @@ impl Resource<Configured> for AiSearchServiceToken {
                 Attribute::string("name")
                     .required()
                     .validate(Validator::Length { min: 1, max: 120 })
+                    .api(Sent::Always)
                     .describe("The registration's name. Updated in place (the key is sent again: in managed mode the minted token is rolled for it)."),
             )
             .attribute(
@@ -70,6 +106,7 @@ impl Resource<Configured> for AiSearchServiceToken {
                     .optional()
                     .computed()
                     .validate(Validator::Regex("^[0-9a-fA-F]{32}$", "an API token id: 32 hexadecimal characters"))
+                    .api(Sent::Always)
                     .describe("Id of the API token to register (bring-your-own mode, e.g. `cfai_account_api_token.x.id`). Unset: the provider mints one (managed mode) and this shows its id."),
             )
             .attribute(
@@ -105,12 +142,13 @@ impl Resource<Configured> for AiSearchServiceToken {
                     .optional()
                     .computed()
                     .default(false)
+                    .api(Sent::Always)
                     .describe("Cloudflare's legacy registration flag; default false, sent explicitly (legacy registrations cannot be read or deleted by id)."),
             )
-            .attribute(Attribute::string("id").computed().describe("The registration's id: pass it to `cfai_ai_search_instance.token_id`."))
-            .attribute(Attribute::bool("enabled").computed().describe("Whether AI Search may use the token."))
-            .attribute(Attribute::string("created_at").computed().describe("When the token was registered."))
-            .attribute(Attribute::string("modified_at").computed().unknown_on_change().describe("When the registration last changed."))
+            .attribute(Attribute::string("id").computed().api(Sent::Never).describe("The registration's id: pass it to `cfai_ai_search_instance.token_id`."))
+            .attribute(Attribute::bool("enabled").computed().api(Sent::Never).describe("Whether AI Search may use the token."))
+            .attribute(Attribute::string("created_at").computed().api(Sent::Never).describe("When the token was registered."))
+            .attribute(Attribute::string("modified_at").computed().unknown_on_change().api(Sent::Never).describe("When the registration last changed."))
             .block(timeouts::block(&[("create", "2m"), ("delete", "5m")]))
     }
 
@@ -181,7 +219,7 @@ impl Resource<Configured> for AiSearchServiceToken {
         }
         if !change.is_create()
             && change.prior.get("permission_groups").is_null()
-            && !minter_unknown(&change.private, change.prior.get("cf_api_id"))
+            && !minter_unknown(&change.private, change.prior.get("cf_api_id").as_str())
         {
             // Leaving bring-your-own mode: a token is minted for it.
             change.set("cf_api_id", Value::Unknown);
@@ -198,20 +236,20 @@ impl Resource<Configured> for AiSearchServiceToken {
         _private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let client = capture(diags, data.client())?;
-        let account = planned.get("account_id").as_str()?.to_string();
-        let name = planned.get("name").as_str()?.to_string();
-        let within = timeouts::get(planned, "create", CREATE_TIMEOUT);
-        let legacy = planned.get("legacy").as_bool();
-        let (cf_api_id, key, minted) = if planned.get("permission_groups").is_null() {
+        let plan: ServiceTokenModel = capture_model(planned, diags)?;
+        let (client, account) = session(data, plan.account_id.as_str(), diags)?;
+        let name = plan.name.clone().unwrap_or_default();
+        let within = Timeouts::of(&plan.timeouts, "create", CREATE_TIMEOUT);
+        let legacy = plan.legacy.known().copied();
+        let (cf_api_id, key, minted) = if !plan.managed() {
             let key = capture(diags, given_key(config))?;
-            (planned.get("cf_api_id").as_str()?.to_string(), key, false)
+            (plan.cf_api_id.as_str()?.to_string(), key, false)
         } else {
             let request = minted_request(
                 data,
                 &account,
                 &name,
-                planned.get("permission_groups"),
+                plan.permission_groups.known().map_or(&[][..], |g| g),
                 diags,
             )
             .await?;
@@ -252,22 +290,17 @@ impl Resource<Configured> for AiSearchServiceToken {
         private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let client = capture(diags, data.client())?;
-        let account = state_account(data, state, diags)?;
-        let id = state.get("id").as_str()?.to_string();
+        let mut known: ServiceTokenModel = capture_model(state, diags)?;
+        let (client, account) = session(data, known.account_id.as_str(), diags)?;
+        let id = known.id.as_str()?.to_string();
         let registered = match data.read_ai_search_token(&account, &id).await {
             Ok(Some(t)) => t,
             Ok(None) => return None,
-            Err(e) => {
-                return capture(
-                    diags,
-                    Err(api_error("Could not read the AI Search service token", &e)),
-                )
-            }
+            Err(e) => return failed("Could not read the AI Search service token", &e, diags),
         };
-        let mut current = state.clone();
-        current.set("account_id", Value::string(&account));
-        let mut new_state = self.state(&current, &registered, diags)?;
+        known.account_id = Attr::Known(account.clone());
+        let current = to_state(&known, self.known_type(), diags)?;
+        let new_state = self.state(&current, &registered, diags)?;
         if private.remove(IMPORTED).is_some() {
             // Minted by this provider? Then it is managed, with its groups.
             // A token this account does not have is the user's own; a read
@@ -310,7 +343,9 @@ impl Resource<Configured> for AiSearchServiceToken {
                             .and_then(|c| c.iter().find(|c| c.id == g.id))
                             .map_or(g.id.clone(), |c| c.name.clone())
                     });
-                    new_state.set("permission_groups", Value::string_set(names));
+                    let mut imported: ServiceTokenModel = capture_model(&new_state, diags)?;
+                    imported.permission_groups = Attr::Known(names.map(Some).collect());
+                    return to_state(&imported, self.known_type(), diags);
                 }
             }
         }
@@ -328,61 +363,52 @@ impl Resource<Configured> for AiSearchServiceToken {
         private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let client = capture(diags, data.client())?;
-        let account = planned.get("account_id").as_str()?.to_string();
-        let name = planned.get("name").as_str()?.to_string();
-        let id = prior.get("id").as_str()?.to_string();
-        let legacy = planned.get("legacy").as_bool();
-        let changed = |f: &str| planned.get(f) != prior.get(f);
-        let managed = !planned.get("permission_groups").is_null();
+        let before: ServiceTokenModel = capture_model(prior, diags)?;
+        let plan: ServiceTokenModel = capture_model(planned, diags)?;
+        let (client, account) = session(data, plan.account_id.as_str(), diags)?;
+        let name = plan.name.clone().unwrap_or_default();
+        let id = before.id.as_str()?.to_string();
+        let legacy = plan.legacy.known().copied();
+        let managed = plan.managed();
         // An imported token whose minter was unknown counts as minted once
         // the configuration asks for managed mode (and only then: as your
         // own it is never deleted).
-        let adopted = managed && minter_unknown(private, prior.get("cf_api_id"));
+        let adopted = managed && minter_unknown(private, before.cf_api_id.as_str());
         private.remove(MINTER_UNKNOWN);
-        let was_managed = !prior.get("permission_groups").is_null() || adopted;
-        let resend = [
-            "name",
-            "cf_api_id",
-            "cf_api_key_wo_version",
-            "cf_api_key",
-            "legacy",
-        ]
-        .iter()
-        .any(|f| changed(f))
+        let was_managed = before.managed() || adopted;
+        let resend = plan.name != before.name
+            || plan.cf_api_id != before.cf_api_id
+            || plan.cf_api_key_wo_version != before.cf_api_key_wo_version
+            || plan.cf_api_key != before.cf_api_key
+            || plan.legacy != before.legacy
             || managed != was_managed;
         let mut state = planned.clone();
         let mut newly_minted = None;
         let (cf_api_id, key) = if managed && was_managed {
-            let token_id = prior.get("cf_api_id").as_str()?.to_string();
-            if changed("permission_groups") || changed("name") {
+            let token_id = before.cf_api_id.as_str()?.to_string();
+            if plan.group_set() != before.group_set() || plan.name != before.name {
                 let request = minted_request(
                     data,
                     &account,
                     &name,
-                    planned.get("permission_groups"),
+                    plan.permission_groups.known().map_or(&[][..], |g| g),
                     diags,
                 )
                 .await?;
                 if let Err(e) = client.update_token(&account, &token_id, &request).await {
-                    return capture(
-                        diags,
-                        Err(api_error("Could not update the minted API token", &e)),
-                    );
+                    return failed("Could not update the minted API token", &e, diags);
                 }
             }
             if !resend {
-                return Some(self.unchanged(prior, state));
+                return self.unchanged(&before, plan, diags);
             }
             match client.roll_token(&account, &token_id).await {
                 Ok(value) => (token_id, value),
                 Err(e) => {
-                    return capture(
+                    return failed(
+                        "Could not roll the minted API token for its new value",
+                        &e,
                         diags,
-                        Err(api_error(
-                            "Could not roll the minted API token for its new value",
-                            &e,
-                        )),
                     )
                 }
             }
@@ -391,7 +417,7 @@ impl Resource<Configured> for AiSearchServiceToken {
                 data,
                 &account,
                 &name,
-                planned.get("permission_groups"),
+                plan.permission_groups.known().map_or(&[][..], |g| g),
                 diags,
             )
             .await?;
@@ -400,10 +426,10 @@ impl Resource<Configured> for AiSearchServiceToken {
             (token.id, value)
         } else {
             if !resend {
-                return Some(self.unchanged(prior, state));
+                return self.unchanged(&before, plan, diags);
             }
             let key = capture(diags, given_key(config))?;
-            (planned.get("cf_api_id").as_str()?.to_string(), key)
+            (plan.cf_api_id.as_str()?.to_string(), key)
         };
         let request = AiSearchTokenRequest {
             name,
@@ -411,7 +437,7 @@ impl Resource<Configured> for AiSearchServiceToken {
             cf_api_key: key,
             legacy,
         };
-        let within = timeouts::get(planned, "create", CREATE_TIMEOUT);
+        let within = Timeouts::of(&plan.timeouts, "create", CREATE_TIMEOUT);
         match register(client, &account, Some(&id), &request, within).await {
             Ok(registered) => {
                 let answered = self.state(&state, &registered, diags)?;
@@ -432,18 +458,12 @@ impl Resource<Configured> for AiSearchServiceToken {
                         ));
                     }
                 }
-                return capture(
-                    diags,
-                    Err(api_error(
-                        "Could not update the AI Search service token",
-                        &e,
-                    )),
-                );
+                return failed("Could not update the AI Search service token", &e, diags);
             }
         }
         if was_managed && !managed {
             // The minted token is no longer used by anything we manage.
-            if let Some(old) = prior.get("cf_api_id").as_str() {
+            if let Some(old) = before.cf_api_id.as_str() {
                 if let Err(e) = client.detached().delete_token(&account, old).await {
                     if !e.is_not_found() {
                         diags.push(api_error("Could not delete the token minted earlier", &e));
@@ -457,15 +477,16 @@ impl Resource<Configured> for AiSearchServiceToken {
     // ------------------------------------------------------------------ delete
 
     async fn delete(&self, data: &Configured, state: &Value, diags: &mut Diagnostics) {
-        let Some(client) = capture(diags, data.client()) else {
+        let Some(known) = capture_model::<ServiceTokenModel>(state, diags) else {
             return;
         };
-        let (Some(account), Some(id)) =
-            (state.get("account_id").as_str(), state.get("id").as_str())
-        else {
+        let Some((client, account)) = session(data, known.account_id.as_str(), diags) else {
             return;
         };
-        let within = timeouts::get(state, "delete", DELETE_TIMEOUT);
+        let (account, Some(id)) = (account.as_str(), known.id.as_str()) else {
+            return;
+        };
+        let within = Timeouts::of(&known.timeouts, "delete", DELETE_TIMEOUT);
         match unregister(client, account, id, within).await {
             Ok(()) => {}
             Err(e) if e.kind == ErrorKind::Conflict => {
@@ -480,10 +501,10 @@ impl Resource<Configured> for AiSearchServiceToken {
                 return;
             }
         }
-        if state.get("permission_groups").is_null() {
+        if !known.managed() {
             return;
         }
-        if let Some(token) = state.get("cf_api_id").as_str() {
+        if let Some(token) = known.cf_api_id.as_str() {
             // The registration is gone: its minted token goes too, even if
             // Terraform has asked to stop meanwhile, or nothing would ever
             // delete it.
@@ -506,7 +527,7 @@ impl Resource<Configured> for AiSearchServiceToken {
         id: &str,
         diags: &mut Diagnostics,
     ) -> Option<(Value, Private)> {
-        let (account, parts) = import_id(
+        let (account, mut parts) = import_id(
             data,
             id,
             1,
@@ -514,23 +535,23 @@ impl Resource<Configured> for AiSearchServiceToken {
             "<account_id>/<id> or <id> (the registration's id)",
             diags,
         )?;
-        let mut state = self.known_schema().empty_value();
-        state.set("account_id", Value::string(account));
-        state.set("id", Value::string(&parts[0]));
+        let skeleton = ServiceTokenModel {
+            account_id: Attr::Known(account),
+            id: Attr::Known(parts.remove(0)),
+            ..ServiceTokenModel::default()
+        };
+        let state = to_state(&skeleton, self.known_type(), diags)?;
         let mut private = Private::new();
         private.insert(IMPORTED.into(), true.into());
         Some((state, private))
     }
+
+    fn check_model(&self) -> Result<(), String> {
+        model::check::<ServiceTokenModel>(self.known_schema())
+    }
 }
 
 impl AiSearchServiceToken {
-    /// The schema, built once: reads, plans and mappings consult it for
-    /// every object, and building it allocates every attribute.
-    fn known_schema(&self) -> &'static Schema {
-        static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
-        SCHEMA.get_or_init(|| Resource::<Configured>::schema(&AiSearchServiceToken))
-    }
-
     /// `base` updated with what the API says of the registration.
     fn state(
         &self,
@@ -538,50 +559,43 @@ impl AiSearchServiceToken {
         registered: &AiSearchToken,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let mut state = base.clone();
-        let json = serde_json::to_value(registered).unwrap_or_default();
-        match mapping::update_from_api(
-            &self.known_schema().attributes,
-            &mut state,
-            &json,
-            NOT_FROM_API,
-        ) {
-            Ok(()) => {
-                // What the plan left to the API and the answer did not say
-                // is null: computed attributes hold only what the API returns.
-                state.unknowns_to_null();
-                Some(state)
-            }
-            Err(e) => {
-                diags.error(
-                    "Unexpected service token from the API",
-                    format!("The registration could not be read: {e}."),
-                );
-                None
-            }
-        }
+        let mut state = from_answer(
+            self.known_schema(),
+            base,
+            registered,
+            ("service token", "registration"),
+            diags,
+        )?;
+        // What the plan left to the API and the answer did not say is
+        // null: computed attributes hold only what the API returns.
+        state.unknowns_to_null();
+        Some(state)
     }
 
     /// Nothing was sent: what the registration was stays.
-    fn unchanged(&self, prior: &Value, mut state: Value) -> Value {
-        state.set("modified_at", prior.get("modified_at").clone());
-        state
+    fn unchanged(
+        &self,
+        before: &ServiceTokenModel,
+        mut plan: ServiceTokenModel,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        plan.modified_at = before.modified_at.clone();
+        to_state(&plan, self.known_type(), diags)
     }
 }
 
-fn minter_unknown(private: &Private, cf_api_id: &Value) -> bool {
+fn minter_unknown(private: &Private, cf_api_id: Option<&str>) -> bool {
     let flagged = private.get(MINTER_UNKNOWN).and_then(|v| v.as_str());
-    flagged.is_some() && flagged == cf_api_id.as_str()
+    flagged.is_some() && flagged == cf_api_id
 }
 
 /// The bring-your-own key, from the configuration (write-only values are
 /// only there, never in the plan).
 fn given_key(config: &Value) -> Result<Secret, crate::framework::Diagnostic> {
+    let config: ServiceTokenModel = model::get(config)?;
     config
-        .get("cf_api_key_wo")
-        .as_str()
-        .or_else(|| config.get("cf_api_key").as_str())
-        .map(Secret::new)
+        .cf_api_key_wo
+        .or(config.cf_api_key)
         .ok_or_else(|| {
             crate::framework::Diagnostic::error(
                 "Missing token value",

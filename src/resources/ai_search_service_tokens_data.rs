@@ -3,13 +3,52 @@
 //! the one the dashboard registered.
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
-use super::common::ACCOUNT_ID;
-use crate::context::{api_error, Configured};
+use super::common::{cached_schema, capture_model, failed, session, to_state, ACCOUNT_ID};
+use crate::cloudflare::models::AiSearchToken;
+use crate::context::Configured;
 use crate::cty::Value;
-use crate::framework::{mapping, Attribute, DataSource, Diagnostics, Nesting, Schema};
+use crate::framework::model::{self, Attr};
+use crate::framework::{Attribute, DataSource, Diagnostics, Nesting, Schema};
 
 pub struct AiSearchServiceTokens;
+
+cached_schema!(AiSearchServiceTokens, DataSource);
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceTokensModel {
+    account_id: Attr<String>,
+    name: Option<String>,
+    tokens: Attr<Vec<TokenModel>>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenModel {
+    id: String,
+    name: String,
+    cf_api_id: String,
+    enabled: Option<bool>,
+    legacy: Option<bool>,
+    created_at: Option<String>,
+    modified_at: Option<String>,
+}
+
+impl From<&AiSearchToken> for TokenModel {
+    fn from(t: &AiSearchToken) -> Self {
+        TokenModel {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            cf_api_id: t.cf_api_id.clone(),
+            enabled: t.enabled,
+            legacy: t.legacy,
+            created_at: t.created_at.clone(),
+            modified_at: t.modified_at.clone(),
+        }
+    }
+}
 
 /// Named as the API names the registration's fields.
 fn token_attributes() -> Vec<Attribute> {
@@ -71,42 +110,25 @@ impl DataSource<Configured> for AiSearchServiceTokens {
         config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let account = data
-            .account_id(config.get("account_id"))
-            .map_err(|d| diags.push(d))
-            .ok()?;
-        let client = data.client().map_err(|d| diags.push(d)).ok()?;
+        let mut wanted: ServiceTokensModel = capture_model(config, diags)?;
+        let (client, account) = session(data, wanted.account_id.as_str(), diags)?;
         let mut all = match client.list_ai_search_tokens(&account).await {
             Ok(t) => t,
-            Err(e) => {
-                diags.push(api_error("Could not list the AI Search service tokens", &e));
-                return None;
-            }
+            Err(e) => return failed("Could not list the AI Search service tokens", &e, diags),
         };
-        let wanted = config.get("name").as_str().map(str::to_lowercase);
+        let filter = wanted.name.as_deref().map(str::to_lowercase);
         all.retain(|t| {
-            wanted
+            filter
                 .as_ref()
                 .is_none_or(|w| t.name.to_lowercase().contains(w))
         });
         all.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
-        let attrs = token_attributes();
-        let mut tokens = Vec::with_capacity(all.len());
-        for t in &all {
-            let mut item = Value::object(attrs.iter().map(|a| (a.name.clone(), Value::Null)));
-            let json = serde_json::to_value(t).unwrap_or_default();
-            if let Err(e) = mapping::update_from_api(&attrs, &mut item, &json, &[]) {
-                diags.error(
-                    "Unexpected service token from the API",
-                    format!("{}: {e}.", t.id),
-                );
-                return None;
-            }
-            tokens.push(item);
-        }
-        let mut state = config.clone();
-        state.set("account_id", Value::string(account));
-        state.set("tokens", Value::List(tokens));
-        Some(state)
+        wanted.tokens = Attr::Known(all.iter().map(TokenModel::from).collect());
+        wanted.account_id = Attr::Known(account);
+        to_state(&wanted, self.known_type(), diags)
+    }
+
+    fn check_model(&self) -> Result<(), String> {
+        model::check::<ServiceTokensModel>(self.known_schema())
     }
 }

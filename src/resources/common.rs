@@ -1,11 +1,130 @@
-//! What every resource file does the same way: the owning account at plan
-//! time, import ids, and turning results into diagnostics.
+//! What every resource file does the same way, written once: the client
+//! and the owning account, import ids, an API failure as a diagnostic, a
+//! 404 on read as "gone" and on delete as "done", and the state an API
+//! answer gives.
 
-use crate::cloudflare::ApiError;
+use serde::Serialize;
+
+use crate::cloudflare::{ApiError, Client};
 use crate::context::{api_error, Configured};
 use crate::cty::Value;
-use crate::framework::{Diagnostic, Diagnostics, PlanChange, Validator};
+use crate::framework::{mapping, Diagnostic, Diagnostics, PlanChange, Schema, Validator};
 use crate::validation::is_account_id;
+
+/// The schema of a registered type, built once, and its cty type:
+/// `known_schema()` and `known_type()` on the type (reads, plans and
+/// mappings consult them for every object, and building a schema
+/// allocates every attribute). `cached_schema!(AiSearchNamespace, Resource)`.
+macro_rules! cached_schema {
+    ($ty:ident, $kind:ident) => {
+        impl $ty {
+            fn known_schema(&self) -> &'static $crate::framework::Schema {
+                static SCHEMA: std::sync::OnceLock<$crate::framework::Schema> =
+                    std::sync::OnceLock::new();
+                SCHEMA.get_or_init(|| {
+                    $crate::framework::$kind::<$crate::context::Configured>::schema(&$ty)
+                })
+            }
+
+            #[allow(dead_code)]
+            fn known_type(&self) -> &'static $crate::cty::Type {
+                static TYPE: std::sync::OnceLock<$crate::cty::Type> = std::sync::OnceLock::new();
+                TYPE.get_or_init(|| self.known_schema().cty_type())
+            }
+        }
+    };
+}
+pub(crate) use cached_schema;
+
+/// The value of a typed model (an error diagnostic if it does not fit).
+pub(crate) fn to_state<M: Serialize>(
+    model: &M,
+    ty: &crate::cty::Type,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    capture(diags, crate::framework::model::to_value(model, ty))
+}
+
+/// The account an object lives in: its own, else the provider's.
+pub(crate) fn account_of(
+    data: &Configured,
+    account: Option<&str>,
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    match account {
+        Some(a) => Some(a.to_string()),
+        None => capture(diags, data.account_id(&Value::Null)),
+    }
+}
+
+/// What every API call of a resource starts with: the client (an error
+/// without credentials) and the object's account (its own, else the
+/// provider's).
+pub(crate) fn session<'a>(
+    data: &'a Configured,
+    account: Option<&str>,
+    diags: &mut Diagnostics,
+) -> Option<(&'a Client, String)> {
+    let client = capture(diags, data.client())?;
+    Some((client, account_of(data, account, diags)?))
+}
+
+/// An API failure as an error diagnostic; `None` for the caller to return.
+pub(crate) fn failed<T>(summary: &str, error: &ApiError, diags: &mut Diagnostics) -> Option<T> {
+    diags.push(api_error(summary, error));
+    None
+}
+
+/// A read's outcome: the object, or `None` when it is gone (a 404) or the
+/// read failed (with an error saying so).
+pub(crate) fn found<T>(
+    result: Result<T, ApiError>,
+    summary: &str,
+    diags: &mut Diagnostics,
+) -> Option<T> {
+    match result {
+        Ok(v) => Some(v),
+        Err(e) if e.is_not_found() => None,
+        Err(e) => failed(summary, &e, diags),
+    }
+}
+
+/// `base` updated with what an API answer says, through the schema's API
+/// declarations (attributes the answer leaves out keep their value).
+/// `what` names the answer's kind, `object` the thing itself.
+pub(crate) fn from_answer<T: Serialize>(
+    schema: &Schema,
+    base: &Value,
+    answer: &T,
+    (what, object): (&str, &str),
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    let mut state = base.clone();
+    let mapped = serde_json::to_value(answer)
+        .map_err(|e| e.to_string())
+        .and_then(|json| {
+            mapping::update_from_api(&schema.attributes, &mut state, &json)
+                .map_err(|e| e.to_string())
+        });
+    match mapped {
+        Ok(()) => Some(state),
+        Err(e) => {
+            diags.error(
+                format!("Unexpected {what} from the API"),
+                format!("The {object} could not be read: {e}."),
+            );
+            None
+        }
+    }
+}
+
+/// The typed model a value holds (an error diagnostic if it does not fit).
+pub(crate) fn capture_model<M: serde::de::DeserializeOwned>(
+    value: &Value,
+    diags: &mut Diagnostics,
+) -> Option<M> {
+    capture(diags, crate::framework::model::get(value))
+}
 
 pub(crate) fn capture<T>(diags: &mut Diagnostics, result: Result<T, Diagnostic>) -> Option<T> {
     result.map_err(|d| diags.push(d)).ok()
@@ -35,18 +154,6 @@ pub(crate) fn plan_account(
     let account = capture(diags, data.account_id(change.config.get("account_id")))?;
     change.set("account_id", Value::string(&account));
     Some(account)
-}
-
-/// The account of an existing object: its state's, else the provider's.
-pub(crate) fn state_account(
-    data: &Configured,
-    state: &Value,
-    diags: &mut Diagnostics,
-) -> Option<String> {
-    match state.get("account_id").as_str() {
-        Some(a) => Some(a.to_string()),
-        None => capture(diags, data.account_id(&Value::Null)),
-    }
 }
 
 /// A delete's outcome: an object already gone counts as deleted.

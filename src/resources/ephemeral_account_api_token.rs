@@ -7,23 +7,42 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
 use super::account_api_token::{condition_attribute, policy_attributes};
-use super::common::ACCOUNT_ID;
-use super::permission_groups::resolve_policy;
-use super::token_semantics::{condition_to_api, policy_to_api};
+use super::common::{cached_schema, capture, capture_model, failed, session, to_state, ACCOUNT_ID};
+use super::token_model::{ConditionModel, PolicyModel};
 use super::token_state::create_or_adopt;
 use crate::cloudflare::models::TokenRequest;
 use crate::context::{api_error, Configured};
 use crate::cty::Value;
+use crate::framework::model::{self, Attr};
 use crate::framework::{
     AttrPath, Attribute, Diagnostics, EphemeralResource, Nesting, Opened, Private, Schema,
     Validator,
 };
 use crate::r2::s3_secret_access_key;
+use crate::secret::Secret;
 use crate::validation::parse_go_duration;
 
 pub struct EphemeralAccountApiToken;
+
+cached_schema!(EphemeralAccountApiToken, EphemeralResource);
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EphemeralTokenModel {
+    account_id: Attr<String>,
+    name: String,
+    policies: Vec<PolicyModel>,
+    condition: Option<ConditionModel>,
+    ttl: Attr<String>,
+    id: Attr<String>,
+    value: Attr<Secret>,
+    access_key_id: Attr<String>,
+    secret_access_key: Attr<Secret>,
+    expires_on: Attr<String>,
+}
 
 const DEFAULT_TTL: Duration = Duration::from_secs(3600);
 const MAX_TTL: Duration = Duration::from_secs(24 * 3600);
@@ -89,42 +108,19 @@ impl EphemeralResource<Configured> for EphemeralAccountApiToken {
         config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Opened> {
-        let account = data
-            .account_id(config.get("account_id"))
-            .map_err(|d| diags.push(d))
-            .ok()?;
-        let client = data.client().map_err(|d| diags.push(d)).ok()?;
-        let groups = data
-            .permission_groups(&account)
-            .await
-            .map_err(|d| diags.push(d))
-            .ok()?;
-        let mut result = config.clone();
-        let policies: Vec<Value> = config
-            .get("policies")
-            .elements()
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let mut p = p.clone();
-                let ids = resolve_policy(
-                    &groups,
-                    &p,
-                    Some(AttrPath::root("policies").index(i)),
-                    diags,
-                );
-                p.set("permission_group_ids", ids);
-                if p.get("effect").is_null() {
-                    p.set("effect", Value::string("allow"));
-                }
-                p
-            })
-            .collect();
+        let mut m: EphemeralTokenModel = capture_model(config, diags)?;
+        let (client, account) = session(data, m.account_id.as_str(), diags)?;
+        let groups = capture(diags, data.permission_groups(&account).await)?;
+        for (i, policy) in m.policies.iter_mut().enumerate() {
+            policy.resolve(&groups, &AttrPath::root("policies").index(i), diags);
+            if policy.effect.is_null() {
+                policy.effect = Attr::Known("allow".into());
+            }
+        }
         if diags.has_errors() {
             return None;
         }
-        result.set("policies", Value::List(policies));
-        let ttl_text = config.get("ttl").as_str().unwrap_or("1h").to_string();
+        let ttl_text = m.ttl.as_str().unwrap_or("1h").to_string();
         let lifetime = parse_go_duration(&ttl_text)
             .unwrap_or(DEFAULT_TTL)
             .min(MAX_TTL);
@@ -132,14 +128,9 @@ impl EphemeralResource<Configured> for EphemeralAccountApiToken {
             + chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::hours(1));
         let expires_on = expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let request = TokenRequest {
-            name: result.get("name").as_str().unwrap_or_default().to_string(),
-            policies: result
-                .get("policies")
-                .elements()
-                .iter()
-                .map(policy_to_api)
-                .collect(),
-            condition: condition_to_api(result.get("condition")),
+            name: m.name.clone(),
+            policies: m.policies.iter().map(PolicyModel::to_api).collect(),
+            condition: ConditionModel::to_api(&m.condition),
             not_before: None,
             expires_on: Some(expires_on.clone()),
             status: None,
@@ -150,10 +141,7 @@ impl EphemeralResource<Configured> for EphemeralAccountApiToken {
                 data.run_tokens().opened(&account, &t.id);
                 t
             }
-            Err(e) => {
-                diags.push(api_error("Could not create the run's API token", &e));
-                return None;
-            }
+            Err(e) => return failed("Could not create the run's API token", &e, diags),
         };
         // The client returns a created token with its value, or an error.
         let Some(value) = token.value else {
@@ -163,16 +151,14 @@ impl EphemeralResource<Configured> for EphemeralAccountApiToken {
             );
             return None;
         };
-        result.set("account_id", Value::string(&account));
-        result.set("ttl", Value::string(ttl_text));
-        result.set("id", Value::string(&token.id));
-        result.set("access_key_id", Value::string(&token.id));
-        result.set("value", Value::string(value.expose()));
-        result.set(
-            "secret_access_key",
-            Value::string(s3_secret_access_key(value.expose())),
-        );
-        result.set("expires_on", Value::string(expires_on));
+        m.account_id = Attr::Known(account.clone());
+        m.ttl = Attr::Known(ttl_text);
+        m.id = Attr::Known(token.id.clone());
+        m.access_key_id = Attr::Known(token.id.clone());
+        m.secret_access_key = Attr::Known(Secret::new(s3_secret_access_key(value.expose())));
+        m.value = Attr::Known(value);
+        m.expires_on = Attr::Known(expires_on);
+        let result = to_state(&m, self.known_type(), diags)?;
         let mut private = Private::new();
         private.insert("account".into(), account.into());
         private.insert("id".into(), token.id.into());
@@ -202,5 +188,9 @@ impl EphemeralResource<Configured> for EphemeralAccountApiToken {
                 &e,
             )),
         }
+    }
+
+    fn check_model(&self) -> Result<(), String> {
+        model::check::<EphemeralTokenModel>(self.known_schema())
     }
 }

@@ -2,10 +2,12 @@
 //! computed locally with no API call.
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
-use super::common::ACCOUNT_ID;
+use super::common::{account_of, cached_schema, capture_model, to_state, ACCOUNT_ID};
 use crate::context::Configured;
-use crate::cty::Value;
+use crate::cty::{Number, Value};
+use crate::framework::model::{self, Attr};
 use crate::framework::{
     Attribute, Diagnostics, EphemeralResource, Opened, Private, Schema, Validator,
 };
@@ -14,6 +16,24 @@ use crate::r2::{r2_s3_host, R2_JURISDICTIONS};
 use crate::secret::Secret;
 
 pub struct R2PresignedUrl;
+
+cached_schema!(R2PresignedUrl, EphemeralResource);
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PresignedUrlModel {
+    account_id: Attr<String>,
+    bucket: String,
+    key: String,
+    method: Attr<String>,
+    expires_in: Attr<Number>,
+    jurisdiction: Attr<String>,
+    access_key_id: String,
+    secret_access_key: Secret,
+    session_token: Option<Secret>,
+    url: Attr<Secret>,
+    expires_at: Attr<String>,
+}
 
 const DEFAULT_EXPIRES_IN: i64 = 3600;
 
@@ -71,55 +91,45 @@ impl EphemeralResource<Configured> for R2PresignedUrl {
         config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Opened> {
-        let account = data
-            .account_id(config.get("account_id"))
-            .map_err(|d| diags.push(d))
-            .ok()?;
-        let method = config.get("method").as_str().unwrap_or("GET").to_string();
-        let expires_in = config
-            .get("expires_in")
-            .as_i64()
+        let mut m: PresignedUrlModel = capture_model(config, diags)?;
+        let account = account_of(data, m.account_id.as_str(), diags)?;
+        let method = m.method.as_str().unwrap_or("GET").to_string();
+        let expires_in = m
+            .expires_in
+            .known()
+            .and_then(Number::to_i64)
             .unwrap_or(DEFAULT_EXPIRES_IN);
-        let jurisdiction = config
-            .get("jurisdiction")
-            .as_str()
-            .unwrap_or("default")
-            .to_string();
+        let jurisdiction = m.jurisdiction.as_str().unwrap_or("default").to_string();
         let host = r2_s3_host(&account, &jurisdiction);
-        let path = format!(
-            "/{}/{}",
-            config.get("bucket").as_str()?,
-            config.get("key").as_str()?
-        );
-        let secret = Secret::new(config.get("secret_access_key").as_str()?);
-        let token = config.get("session_token").as_str().map(Secret::new);
+        let path = format!("/{}/{}", m.bucket, m.key);
         let at = chrono::Utc::now();
         let url = presign(&Presign {
             method: &method,
             host: &host,
             path: &path,
             region: "auto",
-            access_key_id: config.get("access_key_id").as_str()?,
-            secret_access_key: &secret,
-            session_token: token.as_ref(),
+            access_key_id: &m.access_key_id,
+            secret_access_key: &m.secret_access_key,
+            session_token: m.session_token.as_ref(),
             at,
             expires_in: expires_in.max(1) as u64,
         });
-        let mut result = config.clone();
-        result.set("account_id", Value::string(&account));
-        result.set("method", Value::string(method));
-        result.set("expires_in", Value::number(expires_in));
-        result.set("jurisdiction", Value::string(jurisdiction));
-        result.set("url", Value::string(url.expose()));
         let expires = at + chrono::Duration::seconds(expires_in);
-        result.set(
-            "expires_at",
-            Value::string(expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-        );
+        m.account_id = Attr::Known(account);
+        m.method = Attr::Known(method);
+        m.expires_in = Attr::Known(Number::from_i64(expires_in));
+        m.jurisdiction = Attr::Known(jurisdiction);
+        m.url = Attr::Known(url);
+        m.expires_at = Attr::Known(expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        let result = to_state(&m, self.known_type(), diags)?;
         Some(Opened {
             result,
             private: Private::new(),
             renew_at: None,
         })
+    }
+
+    fn check_model(&self) -> Result<(), String> {
+        model::check::<PresignedUrlModel>(self.known_schema())
     }
 }

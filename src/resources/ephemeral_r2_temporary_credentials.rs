@@ -3,17 +3,40 @@
 //! plan or state; nothing to close (Cloudflare cannot revoke one).
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
-use super::common::ACCOUNT_ID;
+use super::common::{cached_schema, capture_model, failed, session, to_state, ACCOUNT_ID};
 use crate::cloudflare::r2::TempCredentialsRequest;
-use crate::context::{api_error, Configured};
-use crate::cty::{Type, Value};
+use crate::context::Configured;
+use crate::cty::{Number, Type, Value};
+use crate::framework::model::{self, Attr};
 use crate::framework::{
     Attribute, Diagnostics, EphemeralResource, Opened, Private, Schema, Validator,
 };
 use crate::r2::{is_r2_bucket_name, r2_s3_endpoint, R2_JURISDICTIONS};
+use crate::secret::Secret;
 
 pub struct R2TemporaryCredentials;
+
+cached_schema!(R2TemporaryCredentials, EphemeralResource);
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemporaryCredentialsModel {
+    account_id: Attr<String>,
+    bucket: String,
+    parent_access_key_id: String,
+    permission: Attr<String>,
+    ttl_seconds: Attr<Number>,
+    prefixes: Option<Vec<Option<String>>>,
+    objects: Option<Vec<Option<String>>>,
+    jurisdiction: Attr<String>,
+    access_key_id: Attr<String>,
+    secret_access_key: Attr<Secret>,
+    session_token: Attr<Secret>,
+    expires_at: Attr<String>,
+    s3_endpoint: Attr<String>,
+}
 
 const DEFAULT_PERMISSION: &str = "object-read-only";
 const DEFAULT_TTL: i64 = 900;
@@ -89,64 +112,55 @@ impl EphemeralResource<Configured> for R2TemporaryCredentials {
         config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Opened> {
-        let account = data
-            .account_id(config.get("account_id"))
-            .map_err(|d| diags.push(d))
-            .ok()?;
-        let client = data.client().map_err(|d| diags.push(d)).ok()?;
-        let permission = config
-            .get("permission")
+        let mut m: TemporaryCredentialsModel = capture_model(config, diags)?;
+        let (client, account) = session(data, m.account_id.as_str(), diags)?;
+        let permission = m
+            .permission
             .as_str()
             .unwrap_or(DEFAULT_PERMISSION)
             .to_string();
-        let ttl = config.get("ttl_seconds").as_i64().unwrap_or(DEFAULT_TTL);
-        let jurisdiction = config
-            .get("jurisdiction")
-            .as_str()
-            .unwrap_or("default")
-            .to_string();
-        let set =
-            |name: &str| Some(config.get(name).strings()).filter(|_| !config.get(name).is_null());
+        let ttl = m
+            .ttl_seconds
+            .known()
+            .and_then(Number::to_i64)
+            .unwrap_or(DEFAULT_TTL);
+        let jurisdiction = m.jurisdiction.as_str().unwrap_or("default").to_string();
+        let strings = |set: &Option<Vec<Option<String>>>| {
+            set.as_ref()
+                .map(|items| items.iter().flatten().cloned().collect())
+        };
         let request = TempCredentialsRequest {
-            bucket: config.get("bucket").as_str()?.to_string(),
-            parent_access_key_id: config.get("parent_access_key_id").as_str()?.to_string(),
+            bucket: m.bucket.clone(),
+            parent_access_key_id: m.parent_access_key_id.clone(),
             permission: permission.clone(),
             ttl_seconds: ttl.max(1) as u64,
-            prefixes: set("prefixes"),
-            objects: set("objects"),
+            prefixes: strings(&m.prefixes),
+            objects: strings(&m.objects),
         };
         let started = chrono::Utc::now();
         let creds = match client.create_temp_credentials(&account, &request).await {
             Ok(c) => c,
-            Err(e) => {
-                diags.push(api_error("Could not create R2 temporary credentials", &e));
-                return None;
-            }
+            Err(e) => return failed("Could not create R2 temporary credentials", &e, diags),
         };
-        let mut result = config.clone();
-        result.set("account_id", Value::string(&account));
-        result.set("permission", Value::string(permission));
-        result.set("ttl_seconds", Value::number(ttl));
-        result.set("jurisdiction", Value::string(&jurisdiction));
-        result.set("access_key_id", Value::string(creds.access_key_id));
-        result.set(
-            "secret_access_key",
-            Value::string(creds.secret_access_key.expose()),
-        );
-        result.set("session_token", Value::string(creds.session_token.expose()));
         let expires = started + chrono::Duration::seconds(ttl);
-        result.set(
-            "expires_at",
-            Value::string(expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-        );
-        result.set(
-            "s3_endpoint",
-            Value::string(r2_s3_endpoint(&account, &jurisdiction)),
-        );
+        m.s3_endpoint = Attr::Known(r2_s3_endpoint(&account, &jurisdiction));
+        m.account_id = Attr::Known(account);
+        m.permission = Attr::Known(permission);
+        m.ttl_seconds = Attr::Known(Number::from_i64(ttl));
+        m.jurisdiction = Attr::Known(jurisdiction);
+        m.access_key_id = Attr::Known(creds.access_key_id);
+        m.secret_access_key = Attr::Known(creds.secret_access_key);
+        m.session_token = Attr::Known(creds.session_token);
+        m.expires_at = Attr::Known(expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        let result = to_state(&m, self.known_type(), diags)?;
         Some(Opened {
             result,
             private: Private::new(),
             renew_at: None,
         })
+    }
+
+    fn check_model(&self) -> Result<(), String> {
+        model::check::<TemporaryCredentialsModel>(self.known_schema())
     }
 }

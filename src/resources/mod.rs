@@ -15,5 +15,6 @@ pub mod ephemeral_r2_temporary_credentials;
 pub mod permission_groups;
 pub mod permission_groups_data;
 mod service_token_ops;
+pub(crate) mod token_model;
 pub mod token_semantics;
 pub mod token_state;

@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 
 use crate::cloudflare::models::PermissionGroup;
-use crate::context::Configured;
 use crate::cty::Value;
 use crate::framework::{AttrPath, Diagnostic, Diagnostics};
 
@@ -172,8 +171,39 @@ fn levenshtein(a: &str, b: &str) -> usize {
 
 // ------------------------------------------------- with Terraform values
 
-/// The ids of one policy's groups; unknown until every entry (and, for
-/// names in several scopes, the resources) is known.
+/// The ids of one policy's groups from its (known) entries; `scopes` is
+/// `None` while the policy's resources are unknown. `None` while an entry
+/// needs those scopes; errors (unknown or ambiguous names) are reported on
+/// `path`'s `permission_groups`.
+pub(crate) fn resolve_entries(
+    groups: &[PermissionGroup],
+    entries: impl IntoIterator<Item = String>,
+    scopes: Option<&BTreeSet<&'static str>>,
+    path: Option<&AttrPath>,
+    diags: &mut Diagnostics,
+) -> Option<BTreeSet<String>> {
+    let mut ids = BTreeSet::new();
+    let mut pending = false;
+    for entry in entries {
+        match resolve(groups, &entry, scopes) {
+            Ok(Some(id)) => {
+                ids.insert(id);
+            }
+            Ok(None) => pending = true,
+            Err(message) => {
+                let d = Diagnostic::error("Unknown or ambiguous permission group", message);
+                diags.push(match path {
+                    Some(p) => d.at(p.clone().attr("permission_groups")),
+                    None => d,
+                });
+            }
+        }
+    }
+    (!pending).then_some(ids)
+}
+
+/// The ids of one policy's groups, at plan time; unknown until every entry
+/// (and, for names in several scopes, the resources) is known.
 pub(crate) fn resolve_policy(
     groups: &[PermissionGroup],
     policy: &Value,
@@ -194,67 +224,16 @@ pub(crate) fn resolve_policy(
                 .map(|(k, v)| (k.as_str(), v.as_str())),
         )
     });
-    let mut ids = BTreeSet::new();
-    let mut pending = false;
-    for entry in entries.strings() {
-        match resolve(groups, &entry, scopes.as_ref()) {
-            Ok(Some(id)) => {
-                ids.insert(id);
-            }
-            Ok(None) => pending = true,
-            Err(message) => {
-                let d = Diagnostic::error("Unknown or ambiguous permission group", message);
-                diags.push(match &path {
-                    Some(p) => d.at(p.clone().attr("permission_groups")),
-                    None => d,
-                });
-            }
-        }
+    match resolve_entries(
+        groups,
+        entries.strings(),
+        scopes.as_ref(),
+        path.as_ref(),
+        diags,
+    ) {
+        Some(ids) => Value::string_set(ids),
+        None => Value::Unknown,
     }
-    if pending {
-        Value::Unknown
-    } else {
-        Value::string_set(ids)
-    }
-}
-
-/// Ids left unknown at plan time (resources not known then) are resolved now.
-pub(crate) async fn resolve_at_apply(
-    data: &Configured,
-    account: &str,
-    state: &mut Value,
-    diags: &mut Diagnostics,
-) -> Option<()> {
-    let policies = state.get("policies").elements().to_vec();
-    if policies
-        .iter()
-        .all(|p| p.get("permission_group_ids").is_wholly_known())
-    {
-        return Some(());
-    }
-    let groups = data
-        .permission_groups(account)
-        .await
-        .map_err(|d| diags.push(d))
-        .ok()?;
-    let resolved = policies
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut p)| {
-            if !p.get("permission_group_ids").is_wholly_known() {
-                let ids = resolve_policy(
-                    &groups,
-                    &p,
-                    Some(AttrPath::root("policies").index(i)),
-                    diags,
-                );
-                p.set("permission_group_ids", ids);
-            }
-            p
-        })
-        .collect();
-    state.set("policies", Value::List(resolved));
-    (!diags.has_errors()).then_some(())
 }
 
 #[cfg(test)]

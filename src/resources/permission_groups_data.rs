@@ -4,12 +4,48 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
+use super::common::{account_of, cached_schema, capture, capture_model, to_state};
+use crate::cloudflare::models::PermissionGroup;
 use crate::context::Configured;
 use crate::cty::{Type, Value};
-use crate::framework::{mapping, Attribute, DataSource, Diagnostics, Nesting, Schema, Validator};
+use crate::framework::model::{self, Attr};
+use crate::framework::{Attribute, DataSource, Diagnostics, Nesting, Schema, Validator};
 
 pub struct PermissionGroups;
+
+cached_schema!(PermissionGroups, DataSource);
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PermissionGroupsModel {
+    account_id: Attr<String>,
+    name: Option<String>,
+    scope: Option<String>,
+    groups: Attr<Vec<GroupModel>>,
+    ids: Attr<BTreeMap<String, String>>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupModel {
+    id: String,
+    name: String,
+    description: Option<String>,
+    scopes: Vec<String>,
+}
+
+impl From<&PermissionGroup> for GroupModel {
+    fn from(g: &PermissionGroup) -> Self {
+        GroupModel {
+            id: g.id.clone(),
+            name: g.name.clone(),
+            description: g.description.clone(),
+            scopes: g.scopes.clone(),
+        }
+    }
+}
 
 fn group_attributes() -> Vec<Attribute> {
     vec![
@@ -77,17 +113,11 @@ impl DataSource<Configured> for PermissionGroups {
         config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let account = data
-            .account_id(config.get("account_id"))
-            .map_err(|d| diags.push(d))
-            .ok()?;
-        let groups = data
-            .permission_groups(&account)
-            .await
-            .map_err(|d| diags.push(d))
-            .ok()?;
-        let name = config.get("name").as_str().map(str::to_lowercase);
-        let scope = config.get("scope").as_str();
+        let mut wanted: PermissionGroupsModel = capture_model(config, diags)?;
+        let account = account_of(data, wanted.account_id.as_str(), diags)?;
+        let groups = capture(diags, data.permission_groups(&account).await)?;
+        let name = wanted.name.as_deref().map(str::to_lowercase);
+        let scope = wanted.scope.as_deref();
         let mut matching: Vec<_> = groups
             .iter()
             .filter(|g| {
@@ -104,36 +134,19 @@ impl DataSource<Configured> for PermissionGroups {
                 .or_default()
                 .push(g.id.as_str());
         }
-        let ids = by_name
-            .into_iter()
-            .filter(|(_, ids)| ids.len() == 1)
-            .map(|(name, ids)| (name.to_string(), Value::string(ids[0])))
-            .collect();
-        // The group attributes are named as the API names its fields.
-        let group_attrs = group_attributes();
-        let mut groups = Vec::with_capacity(matching.len());
-        for g in &matching {
-            let mut group =
-                Value::object(group_attrs.iter().map(|a| (a.name.clone(), Value::Null)));
-            let mapped = serde_json::to_value(g)
-                .map_err(|e| e.to_string())
-                .and_then(|json| {
-                    mapping::update_from_api(&group_attrs, &mut group, &json, &[])
-                        .map_err(|e| e.to_string())
-                });
-            if let Err(e) = mapped {
-                diags.error(
-                    "Unexpected permission group from the API",
-                    format!("Group {} could not be read: {e}.", g.id),
-                );
-                return None;
-            }
-            groups.push(group);
-        }
-        let mut state = config.clone();
-        state.set("account_id", Value::string(account));
-        state.set("groups", Value::List(groups));
-        state.set("ids", Value::Map(ids));
-        Some(state)
+        wanted.ids = Attr::Known(
+            by_name
+                .into_iter()
+                .filter(|(_, ids)| ids.len() == 1)
+                .map(|(name, ids)| (name.to_string(), ids[0].to_string()))
+                .collect(),
+        );
+        wanted.groups = Attr::Known(matching.into_iter().map(GroupModel::from).collect());
+        wanted.account_id = Attr::Known(account);
+        to_state(&wanted, self.known_type(), diags)
+    }
+
+    fn check_model(&self) -> Result<(), String> {
+        model::check::<PermissionGroupsModel>(self.known_schema())
     }
 }

@@ -6,13 +6,12 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::permission_groups::resolve_policy;
+use super::permission_groups::{resolve_entries, resource_scopes};
 use crate::cloudflare::models::{
     AiSearchToken, AiSearchTokenRequest, PermissionGroupRef, Policy, Token, TokenRequest,
 };
 use crate::cloudflare::{ApiError, Client, ErrorKind};
 use crate::context::{api_error, Configured};
-use crate::cty::Value;
 use crate::framework::{AttrPath, Diagnostic, Diagnostics};
 use crate::secret::Secret;
 
@@ -31,12 +30,13 @@ fn is_code(e: &ApiError, code: i64) -> bool {
     e.errors.iter().any(|m| m.code == code)
 }
 
-/// The minted token's request: the groups, on the whole account.
+/// The minted token's request: the groups (names or ids), on the whole
+/// account.
 pub(crate) async fn minted_request(
     data: &Configured,
     account: &str,
     name: &str,
-    groups: &Value,
+    groups: &[Option<String>],
     diags: &mut Diagnostics,
 ) -> Option<TokenRequest> {
     let catalog = data
@@ -45,17 +45,12 @@ pub(crate) async fn minted_request(
         .map_err(|d| diags.push(d))
         .ok()?;
     let key = format!("com.cloudflare.api.account.{account}");
-    let policy = Value::object([
-        ("permission_groups", groups.clone()),
-        (
-            "resources",
-            Value::Map([(key.clone(), Value::string("*"))].into()),
-        ),
-    ]);
-    let ids = resolve_policy(
+    let scopes = resource_scopes([(key.as_str(), Some("*"))]);
+    let ids = resolve_entries(
         &catalog,
-        &policy,
-        Some(AttrPath::root("permission_groups")),
+        groups.iter().flatten().cloned(),
+        Some(&scopes),
+        Some(&AttrPath::root("permission_groups")),
         diags,
     );
     if diags.has_errors() {
@@ -69,8 +64,8 @@ pub(crate) async fn minted_request(
             id: None,
             effect: "allow".into(),
             permission_groups: ids
-                .strings()
                 .into_iter()
+                .flatten()
                 .map(|id| PermissionGroupRef { id, name: None })
                 .collect(),
             resources,

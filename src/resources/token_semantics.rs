@@ -10,11 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value as Json;
 
 use super::permission_groups::is_group_id;
-use crate::cloudflare::models::{
-    Condition, PermissionGroup, PermissionGroupRef, Policy, RequestIp,
-};
+use super::token_model::{ConditionModel, PolicyModel, RequestIpModel};
+use crate::cloudflare::models::{Condition, PermissionGroup, Policy};
 use crate::cty::Value;
-use crate::framework::Semantic;
+use crate::framework::{Attr, Semantic};
 use crate::validation::normalize_cidr;
 
 /// A policy reduced to what Cloudflare compares.
@@ -54,18 +53,20 @@ fn resource_json(raw: &str) -> Json {
     }
 }
 
-pub(crate) fn resources_to_api(resources: &Value) -> serde_json::Map<String, Json> {
+/// A policy's resources as the API takes them: `"*"`, or the nested form
+/// as a JSON object.
+pub(crate) fn resources_json<'a>(
+    resources: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> serde_json::Map<String, Json> {
     resources
-        .as_map()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), resource_json(s))))
-                .collect()
-        })
-        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), resource_json(v)))
+        .collect()
 }
 
-fn resources_from_api(resources: &serde_json::Map<String, Json>) -> BTreeMap<String, Value> {
+fn resources_from_api(
+    resources: &serde_json::Map<String, Json>,
+) -> BTreeMap<String, Option<String>> {
     resources
         .iter()
         .map(|(k, v)| {
@@ -73,35 +74,70 @@ fn resources_from_api(resources: &serde_json::Map<String, Json>) -> BTreeMap<Str
                 Json::String(s) => s.clone(),
                 other => sorted(other).to_string(),
             };
-            (k.clone(), Value::String(text))
+            (k.clone(), Some(text))
         })
         .collect()
 }
 
-/// `None` while anything in the policy is unknown.
+impl PolicyKey {
+    fn new<'a>(
+        effect: Option<&str>,
+        ids: impl IntoIterator<Item = &'a str>,
+        resources: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> PolicyKey {
+        PolicyKey {
+            effect: effect.unwrap_or("allow").to_string(),
+            ids: ids.into_iter().map(str::to_string).collect(),
+            resources: resources
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), canonical_resource_value(v)))
+                .collect(),
+        }
+    }
+}
+
+/// `None` while anything in the policy is unknown. Read from the value
+/// itself, not through the model: plans compare every policy with this.
 pub(crate) fn key_of_state(policy: &Value) -> Option<PolicyKey> {
     if !policy.is_wholly_known() {
         return None;
     }
-    let ids = policy.get("permission_group_ids");
+    let ids = policy.get_opt("permission_group_ids");
     if ids.is_null() {
         return None;
     }
-    Some(PolicyKey {
-        effect: policy.get("effect").as_str().unwrap_or("allow").to_string(),
-        ids: ids.strings().into_iter().collect(),
-        resources: policy
-            .get("resources")
-            .as_map()?
+    let resources = policy.get_opt("resources").as_map()?;
+    Some(PolicyKey::new(
+        policy.get_opt("effect").as_str(),
+        ids.elements().iter().filter_map(Value::as_str),
+        resources
             .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    canonical_resource_value(v.as_str().unwrap_or_default()),
-                )
-            })
-            .collect(),
-    })
+            .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or_default())),
+    ))
+}
+
+impl PolicyModel {
+    /// What Cloudflare compares; `None` until the ids are resolved.
+    pub(crate) fn key(&self) -> Option<PolicyKey> {
+        let resources = self.resources.as_ref()?;
+        Some(PolicyKey::new(
+            self.effect.as_str(),
+            self.permission_group_ids
+                .known()?
+                .iter()
+                .flatten()
+                .map(String::as_str),
+            resources
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_deref().unwrap_or_default())),
+        ))
+    }
+}
+
+/// Two lists of policies the same to Cloudflare, in any order.
+pub(crate) fn same_policy_models(a: &[PolicyModel], b: &[PolicyModel]) -> bool {
+    let ka = sorted_keys(a.iter().map(PolicyModel::key));
+    ka.is_some() && ka == sorted_keys(b.iter().map(PolicyModel::key))
 }
 
 pub(crate) fn key_of_api(policy: &Policy) -> PolicyKey {
@@ -133,30 +169,21 @@ fn sorted_keys(keys: impl IntoIterator<Item = Option<PolicyKey>>) -> Option<Vec<
 }
 
 /// The same policies, in any order.
-pub(crate) fn same_policies(state: &[Value], api: &[Policy]) -> bool {
-    let ours = sorted_keys(state.iter().map(key_of_state));
-    let theirs = sorted_keys(api.iter().map(|p| Some(key_of_api(p))));
-    ours.is_some() && ours == theirs
+pub(crate) fn same_policies(state: &[PolicyModel], api: &[Policy]) -> bool {
+    let ours = sorted_keys(state.iter().map(PolicyModel::key));
+    ours.is_some() && ours == sorted_keys(api.iter().map(|p| Some(key_of_api(p))))
 }
 
-/// Two lists of state policies, in any order.
-pub(crate) fn same_state_policies(a: &[Value], b: &[Value]) -> bool {
-    let ka = sorted_keys(a.iter().map(key_of_state));
-    ka.is_some() && ka == sorted_keys(b.iter().map(key_of_state))
+/// Two lists of API policies, in any order.
+pub(crate) fn same_api_policies(a: &[Policy], b: &[Policy]) -> bool {
+    sorted_keys(a.iter().map(|p| Some(key_of_api(p))))
+        == sorted_keys(b.iter().map(|p| Some(key_of_api(p))))
 }
 
-pub(crate) fn policy_to_api(policy: &Value) -> Policy {
-    Policy {
-        id: None,
-        effect: policy.get("effect").as_str().unwrap_or("allow").to_string(),
-        permission_groups: policy
-            .get("permission_group_ids")
-            .strings()
-            .into_iter()
-            .map(|id| PermissionGroupRef { id, name: None })
-            .collect(),
-        resources: resources_to_api(policy.get("resources")),
-    }
+/// Two lists of policy keys the same, in any order (none unknown).
+pub(crate) fn same_keys(a: &[Option<PolicyKey>], b: &[Option<PolicyKey>]) -> bool {
+    let ka = sorted_keys(a.iter().cloned());
+    ka.is_some() && ka == sorted_keys(b.iter().cloned())
 }
 
 /// The API's policies as state, after a change made outside Terraform:
@@ -164,13 +191,13 @@ pub(crate) fn policy_to_api(policy: &Value) -> Policy {
 /// others are written with names where the configuration used names.
 pub(crate) fn policies_from_api(
     api: &[Policy],
-    prior: &[Value],
+    prior: &[PolicyModel],
     catalog: &[PermissionGroup],
-) -> Vec<Value> {
+) -> Vec<PolicyModel> {
     let mut remaining: Vec<(PolicyKey, &Policy)> = api.iter().map(|p| (key_of_api(p), p)).collect();
     let mut out = Vec::new();
     for p in prior {
-        if let Some(key) = key_of_state(p) {
+        if let Some(key) = p.key() {
             if let Some(pos) = remaining.iter().position(|(k, _)| *k == key) {
                 remaining.remove(pos);
                 out.push(p.clone());
@@ -179,49 +206,53 @@ pub(crate) fn policies_from_api(
     }
     let prior_uses_ids = !prior.is_empty()
         && prior.iter().all(|p| {
-            p.get("permission_groups")
-                .strings()
+            p.permission_groups
                 .iter()
+                .flatten()
+                .flatten()
                 .all(|g| is_group_id(g))
         });
     for (_, policy) in remaining {
-        let groups: Vec<String> = policy
-            .permission_groups
-            .iter()
-            .map(|g| {
-                if prior_uses_ids {
-                    return g.id.clone();
-                }
-                g.name
-                    .clone()
-                    .or_else(|| {
-                        catalog
-                            .iter()
-                            .find(|c| c.id == g.id)
-                            .map(|c| c.name.clone())
-                    })
-                    .unwrap_or_else(|| g.id.clone())
-            })
-            .collect();
-        out.push(Value::object([
-            ("effect", Value::string(&policy.effect)),
-            ("permission_groups", Value::string_set(groups)),
-            (
-                "permission_group_ids",
-                Value::string_set(policy.permission_groups.iter().map(|g| g.id.clone())),
-            ),
-            (
-                "resources",
-                Value::Map(resources_from_api(&policy.resources)),
-            ),
-        ]));
+        let groups = policy.permission_groups.iter().map(|g| {
+            if prior_uses_ids {
+                return g.id.clone();
+            }
+            g.name
+                .clone()
+                .or_else(|| {
+                    catalog
+                        .iter()
+                        .find(|c| c.id == g.id)
+                        .map(|c| c.name.clone())
+                })
+                .unwrap_or_else(|| g.id.clone())
+        });
+        out.push(PolicyModel {
+            effect: Attr::Known(policy.effect.clone()),
+            permission_groups: Some(unique(groups)),
+            permission_group_ids: Attr::Known(unique(
+                policy.permission_groups.iter().map(|g| g.id.clone()),
+            )),
+            resources: Some(resources_from_api(&policy.resources)),
+        });
+    }
+    out
+}
+
+/// The elements of a set, each once, in first-seen order.
+fn unique(items: impl IntoIterator<Item = String>) -> Vec<Option<String>> {
+    let mut out: Vec<Option<String>> = Vec::new();
+    for item in items.into_iter().map(Some) {
+        if !out.contains(&item) {
+            out.push(item);
+        }
     }
     out
 }
 
 // ------------------------------------------------------------- condition
 
-type CidrSets = (BTreeSet<String>, BTreeSet<String>);
+pub(crate) type CidrSets = (BTreeSet<String>, BTreeSet<String>);
 
 fn normalized(items: &[String]) -> BTreeSet<String> {
     items
@@ -230,16 +261,25 @@ fn normalized(items: &[String]) -> BTreeSet<String> {
         .collect()
 }
 
-/// `None` while unknown.
-pub(crate) fn condition_key(condition: &Value) -> Option<CidrSets> {
-    if !condition.is_wholly_known() {
-        return None;
+impl ConditionModel {
+    /// The CIDR sets Cloudflare compares (empty when there is no condition).
+    pub(crate) fn key(condition: &Option<ConditionModel>) -> CidrSets {
+        let ip = condition.as_ref().and_then(|c| c.request_ip.as_ref());
+        let set = |items: Option<&Vec<Option<String>>>| {
+            normalized(
+                &items
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            )
+        };
+        (
+            set(ip.and_then(|ip| ip.allowed.as_ref())),
+            set(ip.and_then(|ip| ip.not_in.as_ref())),
+        )
     }
-    let ip = condition.get("request_ip");
-    Some((
-        normalized(&ip.get("in").strings()),
-        normalized(&ip.get("not_in").strings()),
-    ))
 }
 
 pub(crate) fn condition_key_api(condition: Option<&Condition>) -> CidrSets {
@@ -249,47 +289,36 @@ pub(crate) fn condition_key_api(condition: Option<&Condition>) -> CidrSets {
     (normalized(&ip.allowed), normalized(&ip.not_in))
 }
 
-pub(crate) fn condition_to_api(condition: &Value) -> Option<Condition> {
-    let ip = condition.get("request_ip");
-    if ip.is_null() {
-        return None;
-    }
-    Some(Condition {
-        request_ip: Some(RequestIp {
-            allowed: ip.get("in").strings(),
-            not_in: ip.get("not_in").strings(),
-        }),
-    })
-}
-
 /// The API's condition as state, keeping the written form (e.g. a bare IP)
 /// of every entry that did not change.
-pub(crate) fn condition_from_api(api: Option<&Condition>, prior: &Value) -> Value {
+pub(crate) fn condition_from_api(
+    api: Option<&Condition>,
+    prior: &Option<ConditionModel>,
+) -> Option<ConditionModel> {
     let ip = api.and_then(|c| c.request_ip.clone()).unwrap_or_default();
     if ip.allowed.is_empty() && ip.not_in.is_empty() {
-        return Value::Null;
+        return None;
     }
-    let prior_ip = prior.get("request_ip");
-    let list = |api_items: &[String], prior_items: Vec<String>| -> Value {
+    let prior_ip = prior.as_ref().and_then(|c| c.request_ip.as_ref());
+    let list = |api_items: &[String], prior_items: Option<&Vec<Option<String>>>| {
         if api_items.is_empty() {
-            return Value::Null;
+            return None;
         }
-        Value::string_set(api_items.iter().map(|c| {
+        let written: Vec<&String> = prior_items.into_iter().flatten().flatten().collect();
+        Some(unique(api_items.iter().map(|c| {
             let n = normalize_cidr(c);
-            prior_items
+            written
                 .iter()
                 .find(|p| normalize_cidr(p) == n)
-                .cloned()
-                .unwrap_or_else(|| c.clone())
-        }))
+                .map_or_else(|| c.clone(), |p| (*p).clone())
+        })))
     };
-    Value::object([(
-        "request_ip",
-        Value::object([
-            ("in", list(&ip.allowed, prior_ip.get("in").strings())),
-            ("not_in", list(&ip.not_in, prior_ip.get("not_in").strings())),
-        ]),
-    )])
+    Some(ConditionModel {
+        request_ip: Some(RequestIpModel {
+            allowed: list(&ip.allowed, prior_ip.and_then(|ip| ip.allowed.as_ref())),
+            not_in: list(&ip.not_in, prior_ip.and_then(|ip| ip.not_in.as_ref())),
+        }),
+    })
 }
 
 // ------------------------------------------------------------- timestamps
@@ -304,17 +333,20 @@ pub(crate) fn same_instant(a: Option<&str>, b: Option<&str>) -> bool {
 }
 
 /// The prior string when it names the same instant as the API's.
-pub(crate) fn time_from_api(api: Option<&str>, prior: &Value) -> Value {
-    if same_instant(api, prior.as_str()) {
+pub(crate) fn time_from_api(api: Option<&str>, prior: &Option<String>) -> Option<String> {
+    if same_instant(api, prior.as_deref()) {
         prior.clone()
     } else {
-        Value::opt_string(api)
+        api.map(str::to_string)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    use crate::cloudflare::models::{PermissionGroupRef, RequestIp};
+    use crate::framework::model;
 
     use super::*;
 
@@ -363,7 +395,7 @@ mod tests {
 
     #[test]
     fn order_and_json_spacing_do_not_matter() {
-        let state = vec![
+        let state = [
             state_policy(
                 "allow",
                 &["A", "B"],
@@ -380,6 +412,7 @@ mod tests {
                 json!({"acct": {"b": "*", "x.*": "*"}}),
             ),
         ];
+        let state: Vec<PolicyModel> = state.iter().map(|p| model::get(p).unwrap()).collect();
         assert!(same_policies(&state, &api));
         let changed = vec![
             api_policy("allow", &["a"], json!({"acct": {"b": "*", "x.*": "*"}})),
@@ -404,16 +437,17 @@ mod tests {
                 json!({"acct": "*"}),
             ),
         ];
+        let kept: PolicyModel = model::get(&kept).unwrap();
         let out = policies_from_api(&api, std::slice::from_ref(&kept), &[]);
         assert_eq!(out[0], kept, "the unchanged policy stays as written, first");
         assert_eq!(
-            out[1].get("permission_groups"),
-            &Value::string_set(["name-c"]),
+            out[1].permission_groups,
+            Some(vec![Some("name-c".to_string())]),
             "names where the config used names"
         );
         assert_eq!(
-            out[1].get("resources").as_map().unwrap()["zone"],
-            Value::string(r#"{"z":"*"}"#)
+            out[1].resources.as_ref().unwrap()["zone"].as_deref(),
+            Some(r#"{"z":"*"}"#)
         );
     }
 
@@ -432,7 +466,8 @@ mod tests {
                 not_in: vec![],
             }),
         };
-        assert_eq!(condition_key(&state), Some(condition_key_api(Some(&api))));
+        let state: Option<ConditionModel> = model::get(&state).unwrap();
+        assert_eq!(ConditionModel::key(&state), condition_key_api(Some(&api)));
         assert_eq!(
             condition_from_api(Some(&api), &state),
             state,
@@ -449,9 +484,9 @@ mod tests {
         assert_eq!(
             time_from_api(
                 Some("2030-01-01T00:00:00Z"),
-                &Value::string("2030-01-01T01:00:00+01:00")
+                &Some("2030-01-01T01:00:00+01:00".to_string())
             ),
-            Value::string("2030-01-01T01:00:00+01:00")
+            Some("2030-01-01T01:00:00+01:00".to_string())
         );
     }
 }

@@ -5,31 +5,20 @@
 
 use crate::cloudflare::models::{Condition, PermissionGroup, RequestIp, Token, TokenRequest};
 use crate::cloudflare::Client;
-use crate::cty::Value;
+use crate::cty::{Type, Value};
 use crate::framework::{AttrPath, PlanChange};
-use crate::r2::{r2_s3_endpoint, s3_secret_access_key};
-use crate::secret::Secret;
 use crate::validation::parse_rfc3339;
 
+use super::token_model::{AccountTokenModel, ConditionModel};
+
 use super::token_semantics::{
-    condition_from_api, condition_key, condition_key_api, condition_to_api, key_of_state,
-    policies_from_api, policy_to_api, same_instant, same_policies, same_state_policies,
-    time_from_api,
+    condition_from_api, condition_key_api, key_of_state, policies_from_api, same_api_policies,
+    same_instant, same_keys, time_from_api,
 };
 
 /// Private-state flag: the policies in state are in the API's order (after
 /// an import or an outside change), not in the configuration's.
 pub(crate) const ORDER_FROM_API: &str = "policy_order_from_api";
-
-/// Attributes whose change is sent to the API (a `PUT` of the whole token).
-const API_FIELDS: [&str; 6] = [
-    "name",
-    "policies",
-    "condition",
-    "not_before",
-    "expires_on",
-    "status",
-];
 
 /// Where the configuration means what the prior state already says, keep
 /// the prior's form (names vs ids, JSON spacing), so no diff appears. Policies are compared position by position, except that
@@ -42,13 +31,20 @@ pub(crate) fn keep_equivalent_prior(change: &mut PlanChange, policies: &mut [Val
         .get(ORDER_FROM_API)
         .and_then(|v| v.as_bool())
         .unwrap_or(false);
-    if api_order && same_state_policies(policies, prior_policies) {
+    // Each policy's key once: reading one is the costly part of a plan.
+    let planned_keys: Vec<_> = policies.iter().map(key_of_state).collect();
+    let prior_keys: Vec<_> = prior_policies.iter().map(key_of_state).collect();
+    if api_order && same_keys(&planned_keys, &prior_keys) {
         policies.clone_from_slice(prior_policies);
     } else {
         // The apply writes the configuration's order.
         change.private.remove(ORDER_FROM_API);
-        for (planned, prior) in policies.iter_mut().zip(prior_policies) {
-            if key_of_state(planned).is_some() && key_of_state(planned) == key_of_state(prior) {
+        for ((planned, key), (prior, prior_key)) in policies
+            .iter_mut()
+            .zip(&planned_keys)
+            .zip(prior_policies.iter().zip(&prior_keys))
+        {
+            if key.is_some() && key == prior_key {
                 *planned = prior.clone();
             }
         }
@@ -59,91 +55,17 @@ pub(crate) fn keep_equivalent_prior(change: &mut PlanChange, policies: &mut [Val
     // schema's semantic equality (the framework's plan rules).
 }
 
-/// Whether the API would see a difference (policy order does not count).
-pub(crate) fn api_fields_changed(prior: &Value, planned: &Value) -> bool {
-    API_FIELDS.iter().any(|field| {
-        let (a, b) = (prior.get(field), planned.get(field));
-        match *field {
-            "policies" => !same_state_policies(a.elements(), b.elements()),
-            "condition" => condition_key(a) != condition_key(b),
-            "not_before" | "expires_on" => !same_instant(a.as_str(), b.as_str()),
-            "status" => !b.is_null() && !b.is_unknown() && a != b,
-            _ => a != b,
-        }
-    })
-}
-
-pub(crate) fn token_request(state: &Value, status: Option<String>) -> TokenRequest {
-    TokenRequest {
-        name: state.get("name").as_str().unwrap_or_default().to_string(),
-        policies: state
-            .get("policies")
-            .elements()
-            .iter()
-            .map(policy_to_api)
-            .collect(),
-        condition: condition_to_api(state.get("condition")),
-        not_before: state.get("not_before").as_str().map(str::to_string),
-        expires_on: state.get("expires_on").as_str().map(str::to_string),
-        status,
-    }
-}
-
-/// The attributes only the API sets, from its answer. A `status` the answer
-/// leaves out keeps its last known value (null if there is none): a token
-/// always has one, so its absence says nothing. The timestamps hold only
-/// what the API returned.
-pub(crate) fn fill_computed(state: &mut Value, token: &Token, account: &str) {
-    state.set("id", Value::string(&token.id));
-    state.set("access_key_id", Value::string(&token.id));
-    state.set("account_id", Value::string(account));
-    state.set(
-        "s3_endpoint",
-        Value::string(r2_s3_endpoint(account, "default")),
-    );
-    let status = match &token.status {
-        Some(status) => Value::string(status),
-        None => known_or_null(state.get("status")),
-    };
-    state.set("status", status);
-    state.set("issued_on", Value::opt_string(token.issued_on.clone()));
-    state.set("modified_on", Value::opt_string(token.modified_on.clone()));
-    state.set(
-        "last_used_on",
-        Value::opt_string(token.last_used_on.clone()),
-    );
-}
-
-pub(crate) fn set_value(state: &mut Value, value: Option<&Secret>) {
-    state.set(
-        "value",
-        Value::opt_string(value.map(|v| v.expose().to_string())),
-    );
-    state.set(
-        "secret_access_key",
-        Value::opt_string(value.map(|v| s3_secret_access_key(v.expose()))),
-    );
-}
-
-fn known_or_null(value: &Value) -> Value {
-    if value.is_wholly_known() {
-        value.clone()
-    } else {
-        Value::Null
-    }
-}
-
 /// Whether an answer without `condition`, `not_before` or `expires_on`
 /// means they were removed. A token without them has none, so absence is
 /// meaningful, but an answer may also simply leave them out: absence counts
 /// as removal only when the answer shows the token modified since the state
 /// was written (another `modified_on`). Otherwise the last known values
 /// stay, and no perpetual diff follows from an answer that said less.
-fn absence_is_removal(prior: &Value, token: &Token) -> bool {
+fn absence_is_removal(prior: &AccountTokenModel, token: &Token) -> bool {
     token
         .modified_on
         .as_deref()
-        .is_some_and(|now| !same_instant(Some(now), prior.get("modified_on").as_str()))
+        .is_some_and(|now| !same_instant(Some(now), prior.modified_on.as_str()))
 }
 
 /// The answer's condition, with the parts it leaves out (the whole
@@ -178,22 +100,19 @@ fn with_unsaid_parts(answer: Option<&Condition>, known: Option<Condition>) -> Op
 /// What the answer leaves out keeps its last known value (see
 /// [`absence_is_removal`] for the properties whose absence means something).
 pub(crate) fn state_from_api(
-    prior: &Value,
+    prior: &AccountTokenModel,
     token: &Token,
     account: &str,
     changed_policies: Option<&[PermissionGroup]>,
-) -> Value {
+) -> AccountTokenModel {
     let mut state = prior.clone();
-    fill_computed(&mut state, token, account);
+    state.fill_computed(token, account);
     if let Some(name) = &token.name {
-        state.set("name", Value::string(name));
+        state.name = Some(name.clone());
     }
     if let (Some(catalog), Some(policies)) = (changed_policies, &token.policies) {
-        let prior_policies = prior.get("policies").elements();
-        state.set(
-            "policies",
-            Value::List(policies_from_api(policies, prior_policies, catalog)),
-        );
+        let prior_policies = prior.policies.as_deref().unwrap_or_default();
+        state.policies = Some(policies_from_api(policies, prior_policies, catalog));
     }
     let removal = absence_is_removal(prior, token);
     let told = |present: bool| present || removal;
@@ -202,28 +121,25 @@ pub(crate) fn state_from_api(
     } else {
         with_unsaid_parts(
             token.condition.as_ref(),
-            condition_to_api(prior.get("condition")),
+            ConditionModel::to_api(&prior.condition),
         )
     };
-    if condition_key(prior.get("condition")) != Some(condition_key_api(condition.as_ref())) {
-        state.set(
-            "condition",
-            condition_from_api(condition.as_ref(), prior.get("condition")),
-        );
+    if ConditionModel::key(&prior.condition) != condition_key_api(condition.as_ref()) {
+        state.condition = condition_from_api(condition.as_ref(), &prior.condition);
     }
     if told(token.not_before.is_some()) {
-        state.set(
-            "not_before",
-            time_from_api(token.not_before.as_deref(), prior.get("not_before")),
-        );
+        state.not_before = time_from_api(token.not_before.as_deref(), &prior.not_before);
     }
     if told(token.expires_on.is_some()) {
-        state.set(
-            "expires_on",
-            time_from_api(token.expires_on.as_deref(), prior.get("expires_on")),
-        );
+        state.expires_on = time_from_api(token.expires_on.as_deref(), &prior.expires_on);
     }
     state
+}
+
+/// The account token's state type, built once.
+pub(crate) fn account_token_type() -> &'static Type {
+    static TYPE: std::sync::OnceLock<Type> = std::sync::OnceLock::new();
+    TYPE.get_or_init(|| super::account_api_token::AccountApiToken.schema_type())
 }
 
 /// Creates the token; should the answer be lost after Cloudflare may have
@@ -259,37 +175,6 @@ async fn adopt_lost_token(
 ) -> Option<Token> {
     let since = started - chrono::Duration::seconds(60);
     let tokens = client.list_tokens(account).await.ok()?;
-    let wanted: Vec<Value> = request
-        .policies
-        .iter()
-        .map(|p| {
-            Value::object([
-                ("effect", Value::string(&p.effect)),
-                (
-                    "permission_group_ids",
-                    Value::string_set(p.permission_groups.iter().map(|g| g.id.clone())),
-                ),
-                (
-                    "resources",
-                    Value::Map(
-                        p.resources
-                            .iter()
-                            .map(|(k, v)| {
-                                (
-                                    k.clone(),
-                                    Value::string(
-                                        v.as_str()
-                                            .map(str::to_string)
-                                            .unwrap_or_else(|| v.to_string()),
-                                    ),
-                                )
-                            })
-                            .collect(),
-                    ),
-                ),
-            ])
-        })
-        .collect();
     let mut matches: Vec<Token> = tokens
         .into_iter()
         .filter(|t| t.name.as_deref() == Some(request.name.as_str()))
@@ -302,7 +187,7 @@ async fn adopt_lost_token(
         .filter(|t| {
             t.policies
                 .as_deref()
-                .is_some_and(|p| same_policies(&wanted, p))
+                .is_some_and(|p| same_api_policies(&request.policies, p))
         })
         .collect();
     if matches.len() != 1 {

@@ -179,6 +179,18 @@ pub fn client_supports(test: &str, feature: Feature) -> bool {
     }
 }
 
+/// `dev_overrides` pointing Terraform at the provider binary in `provider_dir`.
+fn write_cli_config(workspace: &Path, provider_dir: &Path) {
+    std::fs::write(
+        workspace.join("cli.tfrc"),
+        format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"seed/cfai\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+            provider_dir.display()
+        ),
+    )
+    .expect("write CLI config");
+}
+
 pub struct Workspace {
     pub dir: tempfile::TempDir,
     terraform: PathBuf,
@@ -201,20 +213,12 @@ impl Workspace {
     pub fn new(terraform: PathBuf) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let provider_dir = Path::new(PROVIDER_BIN).parent().expect("binary dir");
-        let cli_config = dir.path().join("cli.tfrc");
-        std::fs::write(
-            &cli_config,
-            format!(
-                "provider_installation {{\n  dev_overrides {{\n    \"seed/cfai\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-                provider_dir.display()
-            ),
-        )
-        .expect("write CLI config");
+        write_cli_config(dir.path(), provider_dir);
         std::fs::create_dir(dir.path().join("work")).expect("work dir");
         let env = vec![
             (
                 "TF_CLI_CONFIG_FILE".to_string(),
-                cli_config.display().to_string(),
+                dir.path().join("cli.tfrc").display().to_string(),
             ),
             ("TF_IN_AUTOMATION".to_string(), "1".to_string()),
             ("TF_INPUT".to_string(), "0".to_string()),
@@ -231,6 +235,12 @@ impl Workspace {
             terraform,
             env,
         }
+    }
+
+    /// From now on, Terraform runs the provider binary in `provider_dir`
+    /// (another build, e.g. a previous release).
+    pub fn use_provider_dir(&self, provider_dir: &Path) {
+        write_cli_config(self.dir.path(), provider_dir);
     }
 
     pub fn work_dir(&self) -> PathBuf {

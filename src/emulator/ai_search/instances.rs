@@ -8,29 +8,32 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 
 use super::super::reply::{ai_err, ai_list, ai_ok, paginate};
+use super::super::sparse;
 use super::super::validate::{is_instance_id, now};
 use super::super::App;
 use super::namespaces::namespace_exists;
 use super::{invalid, missing, object, PageQuery, DEFAULT_NS};
 
-/// Every single-instance answer (create, read, update, delete) leaves these
-/// out, as the contract's instance object does; only the list has them.
-const NOT_ON_READ: [&str; 6] = [
-    "summarization",
-    "summarization_model",
-    "system_prompt_ai_search",
-    "system_prompt_index_summarization",
-    "system_prompt_rewrite_query",
-    "chunk",
-];
-const UPDATE_ONLY: [&str; 6] = [
-    "paused",
-    "summarization",
-    "summarization_model",
-    "system_prompt_ai_search",
-    "system_prompt_index_summarization",
-    "system_prompt_rewrite_query",
-];
+/// Fields the contract's list item has and its single instance lacks:
+/// every single-instance answer (create, read, update, delete) leaves them
+/// out; only the list has them.
+fn not_on_read() -> &'static [String] {
+    static FIELDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    FIELDS.get_or_init(|| {
+        sparse::properties_only_in("aisearch_instance_list_item", "aisearch_instance")
+    })
+}
+
+/// Fields the contract's update request has and its create request lacks.
+fn update_only() -> &'static [String] {
+    static FIELDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    FIELDS.get_or_init(|| {
+        sparse::properties_only_in(
+            "aisearch_instance_update_request",
+            "aisearch_instance_create_request",
+        )
+    })
+}
 
 pub(super) fn enum_check(
     body: &Map<String, Value>,
@@ -137,7 +140,7 @@ pub(super) fn defaults() -> Map<String, Value> {
 pub(super) fn without_unread(instance: &Value) -> Value {
     let mut out = instance.clone();
     if let Some(m) = out.as_object_mut() {
-        for field in NOT_ON_READ {
+        for field in not_on_read() {
             m.remove(field);
         }
     }
@@ -181,7 +184,7 @@ pub(super) async fn create_instance(app: App, ns: String, body: Bytes) -> Respon
             &["id"],
         );
     }
-    if let Some(field) = UPDATE_ONLY.iter().find(|f| body.contains_key(**f)) {
+    if let Some(field) = update_only().iter().find(|f| body.contains_key(f.as_str())) {
         return invalid(&format!("{field} can only be set by an update"), &[field]);
     }
     or_reply!(enum_check(
@@ -441,4 +444,35 @@ pub(super) async fn stats_in(
     Path((_, ns, id)): Path<(String, String, String)>,
 ) -> Response {
     instance_stats(app, ns, id).await
+}
+
+#[cfg(test)]
+mod contract_fields {
+    use super::*;
+
+    #[test]
+    fn update_only_and_list_only_fields_come_from_the_contract() {
+        assert_eq!(
+            update_only(),
+            [
+                "paused",
+                "summarization",
+                "summarization_model",
+                "system_prompt_ai_search",
+                "system_prompt_index_summarization",
+                "system_prompt_rewrite_query",
+            ]
+        );
+        assert_eq!(
+            not_on_read(),
+            [
+                "chunk",
+                "summarization",
+                "summarization_model",
+                "system_prompt_ai_search",
+                "system_prompt_index_summarization",
+                "system_prompt_rewrite_query",
+            ]
+        );
+    }
 }

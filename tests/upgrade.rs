@@ -1,0 +1,101 @@
+//! On demand: state written by an earlier build of the provider (a previous
+//! release, or the commit before a refactoring) plans empty under this one.
+//!
+//! `CFAI_PREVIOUS_PROVIDER=/path/to/old/terraform-provider-cfai \
+//!   cargo test --test upgrade -- --ignored`
+//!
+//! Applies every managed type and reads every data source with the earlier
+//! binary, then plans with this one: no change, no API write; a refresh-only
+//! apply and a plan after it are empty too.
+
+mod support;
+
+use std::path::PathBuf;
+
+use support::{provider_block, require_terraform, BackgroundEmulator, Workspace, ACCOUNT};
+
+fn writes(emu: &BackgroundEmulator) -> u64 {
+    emu.get()
+        .counts()
+        .iter()
+        .filter(|(route, _)| !route.starts_with("GET ") && !route.contains("__admin"))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+#[test]
+#[ignore = "needs an earlier provider binary: CFAI_PREVIOUS_PROVIDER"]
+fn state_from_an_earlier_build_plans_empty() {
+    let previous = PathBuf::from(
+        std::env::var("CFAI_PREVIOUS_PROVIDER")
+            .expect("CFAI_PREVIOUS_PROVIDER: the earlier terraform-provider-cfai binary"),
+    );
+    let Some(tf) = require_terraform() else {
+        panic!("this test needs terraform");
+    };
+    let old_dir = tempfile::tempdir().unwrap();
+    std::fs::copy(&previous, old_dir.path().join("terraform-provider-cfai")).unwrap();
+    let emu = BackgroundEmulator::start();
+    let ws = Workspace::new(tf);
+    let base = emu.get().base_url.clone();
+    ws.write(&format!(
+        r#"{provider}
+resource "cfai_account_api_token" "app" {{
+  name = "app"
+  policies = [{{
+    permission_groups = ["Workers R2 Storage Write"]
+    resources = {{ "com.cloudflare.api.account.{ACCOUNT}" = "*" }}
+  }}]
+  condition = {{ request_ip = {{ in = ["10.0.0.1"] }} }}
+  expires_on = "2099-01-01T00:00:00Z"
+}}
+resource "cfai_ai_search_namespace" "docs" {{
+  name        = "docs"
+  description = "upgrade"
+}}
+resource "cfai_ai_search_service_token" "svc" {{
+  name = "svc"
+}}
+resource "cfai_ai_search_instance" "kb" {{
+  id              = "kb"
+  namespace       = cfai_ai_search_namespace.docs.name
+  type            = "r2"
+  source          = "docs-bucket"
+  token_id        = cfai_ai_search_service_token.svc.id
+  max_num_results = 20
+  paused          = true
+  index_method    = {{ keyword = true, vector = true }}
+}}
+data "cfai_permission_groups" "r2" {{
+  name = "R2"
+}}
+data "cfai_ai_search_service_tokens" "all" {{
+  depends_on = [cfai_ai_search_service_token.svc]
+}}
+data "cfai_ai_search_instance" "kb" {{
+  id        = cfai_ai_search_instance.kb.id
+  namespace = cfai_ai_search_namespace.docs.name
+}}
+"#,
+        provider = provider_block(&base)
+    ));
+    ws.use_provider_dir(old_dir.path());
+    ws.apply();
+    ws.assert_plan_empty();
+    // This build, on the earlier build's state.
+    ws.use_provider_dir(
+        std::path::Path::new(support::PROVIDER_BIN)
+            .parent()
+            .unwrap(),
+    );
+    let before = writes(&emu);
+    ws.assert_plan_empty();
+    ws.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
+    ws.assert_plan_empty();
+    assert_eq!(
+        writes(&emu),
+        before,
+        "planning and refreshing wrote nothing"
+    );
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+}
