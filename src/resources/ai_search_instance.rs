@@ -250,7 +250,7 @@ impl Resource<Configured> for AiSearchInstance {
         _private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let known: InstanceModel = capture_model(state, diags)?;
+        let mut known: InstanceModel = capture_model(state, diags)?;
         // Missing credentials are an error here, not a "gone".
         let (_, account) = session(data, known.account_id.as_str(), diags)?;
         let (ns, id) = (known.namespace(), known.id.as_str());
@@ -261,9 +261,9 @@ impl Resource<Configured> for AiSearchInstance {
         };
         match found {
             Ok(Some((ns, instance))) => {
-                let mut current = state.clone();
-                current.set("account_id", Value::string(account));
-                current.set("namespace", Value::string(ns));
+                known.account_id = Attr::Known(account);
+                known.namespace = Attr::Known(ns);
+                let current = to_state(&known, self.known_type(), diags)?;
                 self.state(&current, &instance, diags)
             }
             Ok(None) => None,

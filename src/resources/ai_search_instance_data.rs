@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::ai_search_instance_fields::{computed, settings, with_instance_settings};
 use super::common::{
-    cached_schema, capture_model, failed, from_answer, session, ACCOUNT_ID, AI_SEARCH_NAME,
+    cached_schema, capture_model, failed, from_answer, session, to_state, ACCOUNT_ID,
+    AI_SEARCH_NAME,
 };
 use crate::context::Configured;
 use crate::cty::{Number, Value};
@@ -88,7 +89,6 @@ fn stats() -> Vec<Attribute> {
         .map(|n| {
             Attribute::number(n)
                 .computed()
-                .api(Sent::Never)
                 .describe(&format!("Items {n} (indexing progress)."))
         })
         .collect()
@@ -141,10 +141,11 @@ impl DataSource<Configured> for AiSearchInstanceData {
         config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let wanted: InstanceDataModel = capture_model(config, diags)?;
+        let mut wanted: InstanceDataModel = capture_model(config, diags)?;
         let (client, account) = session(data, wanted.account_id.as_str(), diags)?;
-        let ns = wanted.namespace.as_str().unwrap_or("default");
-        let id = wanted.id.as_str();
+        let ns = wanted.namespace.as_str().unwrap_or("default").to_string();
+        let (ns, id) = (ns.as_str(), wanted.id.clone());
+        let id = id.as_str();
         let instance = match client.get_instance(&account, Some(ns), id).await {
             Ok(i) => i,
             Err(e) => {
@@ -159,20 +160,32 @@ impl DataSource<Configured> for AiSearchInstanceData {
             Ok(s) => s,
             Err(e) => return failed("Could not read the instance's stats", &e, diags),
         };
-        let schema = self.known_schema();
-        let mut state = config.clone();
-        state.set("account_id", Value::string(&account));
-        state.set("namespace", Value::string(ns));
+        // A count the answer leaves out (or does not give as a number) is null.
+        let count = |name: &str| {
+            progress
+                .get(name)
+                .filter(|v| v.is_number())
+                .and_then(|v| Number::parse(&v.to_string()))
+                .into()
+        };
+        wanted.stats = Attr::Known(Stats {
+            completed: count("completed"),
+            queued: count("queued"),
+            running: count("running"),
+            error: count("error"),
+            skipped: count("skipped"),
+        });
+        wanted.account_id = Attr::Known(account);
+        wanted.namespace = Attr::Known(ns.to_string());
+        let base = to_state(&wanted, self.known_type(), diags)?;
         let object = format!("instance {id}");
-        let noun = ("instance", object.as_str());
-        let mut state = from_answer(schema, &state, &instance, noun, diags)?;
-        let stats_schema = stats()
-            .into_iter()
-            .fold(Schema::new("stats"), Schema::attribute);
-        let empty_stats = stats_schema.empty_value();
-        let stats = from_answer(&stats_schema, &empty_stats, &progress, noun, diags)?;
-        state.set("stats", stats);
-        Some(state)
+        from_answer(
+            self.known_schema(),
+            &base,
+            &instance,
+            ("instance", &object),
+            diags,
+        )
     }
 
     fn check_model(&self) -> Result<(), String> {

@@ -143,16 +143,15 @@ impl Resource<Configured> for AiSearchNamespace {
         _private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let known: NamespaceModel = capture_model(state, diags)?;
+        let mut known: NamespaceModel = capture_model(state, diags)?;
         let (client, account) = session(data, known.account_id.as_str(), diags)?;
         let ns = found(
             client.get_namespace(&account, &known.name).await,
             "Could not read the AI Search namespace",
             diags,
         )?;
-        let mut current = state.clone();
-        current.set("account_id", Value::string(account));
-        self.state(&current, &ns, diags)
+        known.account_id = Attr::Known(account);
+        self.state(&to_state(&known, self.known_type(), diags)?, &ns, diags)
     }
 
     // ------------------------------------------------------------------ update
