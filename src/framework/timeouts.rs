@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::rules::Validator;
 use super::schema::{Attribute, Block};
-use crate::cty::Value;
+use crate::cty::{Attr, Value};
 use crate::validation::parse_go_duration;
 
 fn go_duration(value: &Value) -> Result<(), String> {
@@ -37,31 +37,22 @@ pub fn block(operations: &[(&str, &str)]) -> Block {
     .describe("Bounds on how long operations may wait.")
 }
 
-/// The block in a typed model: operation → configured duration. A map,
-/// since each resource offers its own operations (the schema fixes which).
+/// The block in a typed model: operation → configured duration (unknown
+/// while a plan does not know it). A map, since each resource offers its
+/// own operations (the schema fixes which).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
-pub struct Timeouts(std::collections::BTreeMap<String, Option<String>>);
+pub struct Timeouts(std::collections::BTreeMap<String, Attr<String>>);
 
 impl Timeouts {
     /// The configured timeout for `operation`, else `default`.
-    pub fn of(timeouts: &Option<Timeouts>, operation: &str, default: Duration) -> Duration {
+    pub fn of(timeouts: &Attr<Timeouts>, operation: &str, default: Duration) -> Duration {
         timeouts
-            .as_ref()
-            .and_then(|t| t.0.get(operation).cloned().flatten())
-            .and_then(|s| parse_go_duration(&s).ok())
+            .known()
+            .and_then(|t| t.0.get(operation)?.as_str())
+            .and_then(|s| parse_go_duration(s).ok())
             .unwrap_or(default)
     }
-}
-
-/// The configured (or planned, or stored) timeout for `operation`.
-pub fn get(object: &Value, operation: &str, default: Duration) -> Duration {
-    object
-        .get("timeouts")
-        .get(operation)
-        .as_str()
-        .and_then(|s| parse_go_duration(s).ok())
-        .unwrap_or(default)
 }
 
 #[cfg(test)]
@@ -80,12 +71,14 @@ mod tests {
                 ("delete", Value::string("soon")),
             ]),
         )]);
+        let timeouts: Attr<Timeouts> =
+            crate::framework::model::get(config.get("timeouts")).unwrap();
         assert_eq!(
-            get(&config, "create", Duration::from_secs(1)),
+            Timeouts::of(&timeouts, "create", Duration::from_secs(1)),
             Duration::from_secs(90)
         );
         assert_eq!(
-            get(&Value::Null, "create", Duration::from_secs(7)),
+            Timeouts::of(&Attr::Null, "create", Duration::from_secs(7)),
             Duration::from_secs(7)
         );
         let mut d = Diagnostics::new();

@@ -32,23 +32,24 @@ pub struct AiSearchServiceToken;
 
 cached_schema!(AiSearchServiceToken, Resource);
 
+/// The configuration, plan and state alike: every attribute (and every
+/// group) may be null or, in a configuration or plan, unknown.
 #[derive(Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ServiceTokenModel {
     account_id: Attr<String>,
-    /// Null only in the skeleton an import starts from.
-    name: Option<String>,
+    name: Attr<String>,
     cf_api_id: Attr<String>,
-    cf_api_key_wo: Option<Secret>,
-    cf_api_key_wo_version: Option<Number>,
-    cf_api_key: Option<Secret>,
-    permission_groups: Attr<Vec<Option<String>>>,
+    cf_api_key_wo: Attr<Secret>,
+    cf_api_key_wo_version: Attr<Number>,
+    cf_api_key: Attr<Secret>,
+    permission_groups: Attr<Vec<Attr<String>>>,
     legacy: Attr<bool>,
     id: Attr<String>,
     enabled: Attr<bool>,
     created_at: Attr<String>,
     modified_at: Attr<String>,
-    timeouts: Option<Timeouts>,
+    timeouts: Attr<Timeouts>,
 }
 
 impl ServiceTokenModel {
@@ -57,10 +58,16 @@ impl ServiceTokenModel {
         !self.permission_groups.is_null()
     }
 
+    /// The known groups (names or ids).
+    fn groups(&self) -> Vec<Option<String>> {
+        let groups = self.permission_groups.known().map_or(&[][..], |g| g);
+        groups.iter().map(|g| g.known().cloned()).collect()
+    }
+
     /// The groups as the set they are (order says nothing).
     fn group_set(&self) -> Attr<BTreeSet<Option<String>>> {
         match &self.permission_groups {
-            Attr::Known(groups) => Attr::Known(groups.iter().cloned().collect()),
+            Attr::Known(_) => Attr::Known(self.groups().into_iter().collect()),
             Attr::Unknown => Attr::Unknown,
             Attr::Null => Attr::Null,
         }
@@ -155,12 +162,11 @@ impl Resource<Configured> for AiSearchServiceToken {
     // ---------------------------------------------------------------- validate
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        let (id, wo, key) = (
-            config.get("cf_api_id"),
-            config.get("cf_api_key_wo"),
-            config.get("cf_api_key"),
-        );
-        if !id.is_null() && !id.is_unknown() && wo.is_null() && key.is_null() {
+        let Some(config) = capture_model::<ServiceTokenModel>(config, diags) else {
+            return;
+        };
+        let id = &config.cf_api_id;
+        if id.known().is_some() && config.cf_api_key_wo.is_null() && config.cf_api_key.is_null() {
             diags.error_at(
                 AttrPath::root("cf_api_key_wo"),
                 "Missing token value",
@@ -168,9 +174,12 @@ impl Resource<Configured> for AiSearchServiceToken {
             );
         }
         if id.is_null() {
-            for field in ["cf_api_key_wo", "cf_api_key"] {
-                let value = config.get(field);
-                if !value.is_null() && !value.is_unknown() {
+            let keys = [
+                ("cf_api_key_wo", &config.cf_api_key_wo),
+                ("cf_api_key", &config.cf_api_key),
+            ];
+            for (field, value) in keys {
+                if value.known().is_some() {
                     diags.error_at(
                         AttrPath::root(field),
                         "A token value without cf_api_id",
@@ -178,12 +187,7 @@ impl Resource<Configured> for AiSearchServiceToken {
                     );
                 }
             }
-        } else if !id.is_unknown()
-            && !matches!(
-                config.get("permission_groups"),
-                Value::Null | Value::Unknown
-            )
-        {
+        } else if id.known().is_some() && config.permission_groups.known().is_some() {
             diags.error_at(
                 AttrPath::root("permission_groups"),
                 "permission_groups is for managed mode",
@@ -196,33 +200,41 @@ impl Resource<Configured> for AiSearchServiceToken {
 
     async fn plan(&self, data: &Configured, change: &mut PlanChange, diags: &mut Diagnostics) {
         plan_account(data, change, diags);
-        match change.config.get("cf_api_id") {
-            Value::Null => {}
-            Value::Unknown => {
-                // The mode is decided at apply.
-                if change.config.get("permission_groups").is_null() {
-                    change.set("permission_groups", Value::Unknown);
+        let (Some(config), Some(mut planned)) = (
+            capture_model::<ServiceTokenModel>(&change.config, diags),
+            capture_model::<ServiceTokenModel>(&change.planned, diags),
+        ) else {
+            return;
+        };
+        let groups_unset = config.permission_groups.is_null();
+        match config.cf_api_id {
+            Attr::Null => {
+                if groups_unset {
+                    let defaults = DEFAULT_GROUPS.map(|g| Attr::Known(g.to_string()));
+                    planned.permission_groups = Attr::Known(defaults.into());
                 }
-                return;
-            }
-            _ => {
-                // No minted token, so no groups (a configured value is an
-                // error validation reports once it is known).
-                if change.config.get("permission_groups").is_null() {
-                    change.set("permission_groups", Value::Null);
+                if !change.is_create() {
+                    let Some(prior) = capture_model::<ServiceTokenModel>(&change.prior, diags)
+                    else {
+                        return;
+                    };
+                    if !prior.managed()
+                        && !minter_unknown(&change.private, prior.cf_api_id.as_str())
+                    {
+                        // Leaving bring-your-own mode: a token is minted for it.
+                        planned.cf_api_id = Attr::Unknown;
+                    }
                 }
-                return;
             }
+            // The mode is decided at apply.
+            Attr::Unknown if groups_unset => planned.permission_groups = Attr::Unknown,
+            // No minted token, so no groups (a configured value is an error
+            // validation reports once it is known).
+            Attr::Known(_) if groups_unset => planned.permission_groups = Attr::Null,
+            _ => return,
         }
-        if change.config.get("permission_groups").is_null() {
-            change.set("permission_groups", Value::string_set(DEFAULT_GROUPS));
-        }
-        if !change.is_create()
-            && change.prior.get("permission_groups").is_null()
-            && !minter_unknown(&change.private, change.prior.get("cf_api_id").as_str())
-        {
-            // Leaving bring-your-own mode: a token is minted for it.
-            change.set("cf_api_id", Value::Unknown);
+        if let Some(value) = to_state(&planned, self.known_type(), diags) {
+            change.planned = value;
         }
     }
 
@@ -238,21 +250,14 @@ impl Resource<Configured> for AiSearchServiceToken {
     ) -> Option<Value> {
         let plan: ServiceTokenModel = capture_model(planned, diags)?;
         let (client, account) = session(data, plan.account_id.as_str(), diags)?;
-        let name = plan.name.clone().unwrap_or_default();
+        let name = plan.name.as_str().unwrap_or_default().to_string();
         let within = Timeouts::of(&plan.timeouts, "create", CREATE_TIMEOUT);
         let legacy = plan.legacy.known().copied();
         let (cf_api_id, key, minted) = if !plan.managed() {
             let key = capture(diags, given_key(config))?;
             (plan.cf_api_id.as_str()?.to_string(), key, false)
         } else {
-            let request = minted_request(
-                data,
-                &account,
-                &name,
-                plan.permission_groups.known().map_or(&[][..], |g| g),
-                diags,
-            )
-            .await?;
+            let request = minted_request(data, &account, &name, &plan.groups(), diags).await?;
             let (token, value) = mint(client, &account, &request, diags).await?;
             (token.id, value, true)
         };
@@ -344,7 +349,7 @@ impl Resource<Configured> for AiSearchServiceToken {
                             .map_or(g.id.clone(), |c| c.name.clone())
                     });
                     let mut imported: ServiceTokenModel = capture_model(&new_state, diags)?;
-                    imported.permission_groups = Attr::Known(names.map(Some).collect());
+                    imported.permission_groups = Attr::Known(names.map(Attr::Known).collect());
                     return to_state(&imported, self.known_type(), diags);
                 }
             }
@@ -366,7 +371,7 @@ impl Resource<Configured> for AiSearchServiceToken {
         let before: ServiceTokenModel = capture_model(prior, diags)?;
         let plan: ServiceTokenModel = capture_model(planned, diags)?;
         let (client, account) = session(data, plan.account_id.as_str(), diags)?;
-        let name = plan.name.clone().unwrap_or_default();
+        let name = plan.name.as_str().unwrap_or_default().to_string();
         let id = before.id.as_str()?.to_string();
         let legacy = plan.legacy.known().copied();
         let managed = plan.managed();
@@ -387,14 +392,7 @@ impl Resource<Configured> for AiSearchServiceToken {
         let (cf_api_id, key) = if managed && was_managed {
             let token_id = before.cf_api_id.as_str()?.to_string();
             if plan.group_set() != before.group_set() || plan.name != before.name {
-                let request = minted_request(
-                    data,
-                    &account,
-                    &name,
-                    plan.permission_groups.known().map_or(&[][..], |g| g),
-                    diags,
-                )
-                .await?;
+                let request = minted_request(data, &account, &name, &plan.groups(), diags).await?;
                 if let Err(e) = client.update_token(&account, &token_id, &request).await {
                     return failed("Could not update the minted API token", &e, diags);
                 }
@@ -413,14 +411,7 @@ impl Resource<Configured> for AiSearchServiceToken {
                 }
             }
         } else if managed {
-            let request = minted_request(
-                data,
-                &account,
-                &name,
-                plan.permission_groups.known().map_or(&[][..], |g| g),
-                diags,
-            )
-            .await?;
+            let request = minted_request(data, &account, &name, &plan.groups(), diags).await?;
             let (token, value) = mint(client, &account, &request, diags).await?;
             newly_minted = Some(token.id.clone());
             (token.id, value)
@@ -595,7 +586,8 @@ fn given_key(config: &Value) -> Result<Secret, crate::framework::Diagnostic> {
     let config: ServiceTokenModel = model::get(config)?;
     config
         .cf_api_key_wo
-        .or(config.cf_api_key)
+        .into_known()
+        .or(config.cf_api_key.into_known())
         .ok_or_else(|| {
             crate::framework::Diagnostic::error(
                 "Missing token value",
