@@ -51,6 +51,13 @@ impl<T> Attr<T> {
         }
     }
 
+    pub fn known_mut(&mut self) -> Option<&mut T> {
+        match self {
+            Attr::Known(v) => Some(v),
+            _ => None,
+        }
+    }
+
     pub fn into_known(self) -> Option<T> {
         match self {
             Attr::Known(v) => Some(v),

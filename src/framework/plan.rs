@@ -40,10 +40,6 @@ impl PlanChange {
         self.planned.set(name, value);
     }
 
-    pub(crate) fn set_unknown(&mut self, name: &str) {
-        self.planned.set(name, Value::Unknown);
-    }
-
     /// Declares that, under `path`, the prior value and the configured one
     /// mean the same to the API, so the plan may keep the prior one
     /// (Terraform allows it; the framework's guard refuses it undeclared).
@@ -51,14 +47,6 @@ impl PlanChange {
         if !self.equivalent_to_prior.contains(&path) {
             self.equivalent_to_prior.push(path);
         }
-    }
-
-    /// Plans the prior value of a top-level attribute, declared equivalent
-    /// to the configured one.
-    pub(crate) fn keep_prior(&mut self, name: &str) {
-        let prior = self.prior.get(name).clone();
-        self.planned.set(name, prior);
-        self.declare_equivalent(AttrPath::root(name));
     }
 }
 

@@ -4,9 +4,8 @@
 use async_trait::async_trait;
 use tracing::warn;
 
-use super::common::{capture, capture_model, deleted, failed, session, to_state};
-use super::permission_groups::resolve_policy;
-use super::token_model::{resolve_at_apply, AccountTokenModel};
+use super::common::{account_of, capture, capture_model, deleted, failed, session, to_state};
+use super::token_model::{resolve_at_apply, AccountTokenModel, StringMap};
 use super::token_semantics::same_policies;
 use super::token_state::{
     account_token_type, create_or_adopt, keep_equivalent_prior, state_from_api, ORDER_FROM_API,
@@ -30,16 +29,40 @@ impl AccountApiToken {
     }
 }
 
-impl AccountApiToken {
+/// The three views of one planned change, as models.
+struct TokenPlan {
+    config: AccountTokenModel,
+    /// `None` when the token is being created.
+    prior: Option<AccountTokenModel>,
+    planned: AccountTokenModel,
+}
+
+impl TokenPlan {
+    fn of(change: &PlanChange, diags: &mut Diagnostics) -> Option<TokenPlan> {
+        Some(TokenPlan {
+            config: capture_model(&change.config, diags)?,
+            prior: match change.is_create() {
+                true => None,
+                false => Some(capture_model(&change.prior, diags)?),
+            },
+            planned: capture_model(&change.planned, diags)?,
+        })
+    }
+
     /// On update: what the API will change besides what the user wrote.
-    fn plan_update_markers(&self, change: &mut PlanChange, diags: &mut Diagnostics) {
-        if change.is_create() {
-            return;
+    fn mark_update(&mut self, change: &mut PlanChange, diags: &mut Diagnostics) {
+        let Some(prior) = &self.prior else { return };
+        plan_expired(prior, &self.config, &mut self.planned, change, diags);
+        if self.planned.rotation_triggers != prior.rotation_triggers {
+            self.planned.value = Attr::Unknown;
+            self.planned.secret_access_key = Attr::Unknown;
         }
-        plan_expired(change, diags);
-        if change.planned.get("rotation_triggers") != change.prior.get("rotation_triggers") {
-            change.set_unknown("value");
-            change.set_unknown("secret_access_key");
+    }
+
+    /// The planned model becomes the change's planned value.
+    fn write(self, change: &mut PlanChange, diags: &mut Diagnostics) {
+        if let Some(planned) = to_state(&self.planned, account_token_type(), diags) {
+            change.planned = planned;
         }
     }
 }
@@ -131,15 +154,17 @@ impl Resource<Configured> for AccountApiToken {
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         // Attribute-level rules are declared in the schema; what remains
         // spans attributes or looks inside a map's keys.
-        for (i, policy) in config.get("policies").elements().iter().enumerate() {
-            validate_resources(
-                policy.get("resources"),
-                AttrPath::root("policies").index(i),
-                diags,
-            );
+        let Some(config) = capture_model::<AccountTokenModel>(config, diags) else {
+            return;
+        };
+        for (i, policy) in config.policy_list().iter().enumerate() {
+            if let Attr::Known(policy) = policy {
+                let path = AttrPath::root("policies").index(i);
+                validate_resources(&policy.resources, path, diags);
+            }
         }
         let times =
-            ["not_before", "expires_on"].map(|f| config.get(f).as_str().and_then(parse_rfc3339));
+            [&config.not_before, &config.expires_on].map(|t| t.as_str().and_then(parse_rfc3339));
         if let [Some(not_before), Some(expires_on)] = times {
             if expires_on <= not_before {
                 diags.error_at(
@@ -154,51 +179,48 @@ impl Resource<Configured> for AccountApiToken {
     // -------------------------------------------------------------------- plan
 
     async fn plan(&self, data: &Configured, change: &mut PlanChange, diags: &mut Diagnostics) {
-        if change.config.get("account_id").is_unknown() {
+        let Some(mut plan) = TokenPlan::of(change, diags) else {
+            return;
+        };
+        if plan.config.account_id.is_unknown() {
             // Not known until apply: neither are the endpoint nor the ids,
             // which are resolved then against that account's groups.
-            change.set_unknown("s3_endpoint");
-            if let Value::List(policies) = change.planned.get("policies").clone() {
-                let policies = policies.into_iter().map(|mut p| {
-                    p.set("permission_group_ids", Value::Unknown);
-                    p
-                });
-                change.set("policies", Value::List(policies.collect()));
+            plan.planned.s3_endpoint = Attr::Unknown;
+            if let Attr::Known(policies) = &mut plan.planned.policies {
+                for policy in policies.iter_mut().filter_map(Attr::known_mut) {
+                    policy.permission_group_ids = Attr::Unknown;
+                }
             }
-            return self.plan_update_markers(change, diags);
+            plan.mark_update(change, diags);
+            return plan.write(change, diags);
         }
-        let account = match data.account_id(change.config.get("account_id")) {
-            Ok(a) => a,
-            Err(d) => return diags.push(d),
+        let Some(account) = account_of(data, plan.config.account_id.as_str(), diags) else {
+            return;
         };
-        change.set("account_id", Value::string(&account));
-        change.set(
-            "s3_endpoint",
-            Value::string(r2_s3_endpoint(&account, "default")),
-        );
-        let groups = match data.permission_groups(&account).await {
+        plan.planned.s3_endpoint = Attr::Known(r2_s3_endpoint(&account, "default"));
+        plan.planned.account_id = Attr::Known(account);
+        let account = plan.planned.account_id.as_str().unwrap_or_default();
+        let groups = match data.permission_groups(account).await {
             Ok(g) => g,
-            Err(d) => return diags.push(d),
+            Err(d) => {
+                diags.push(d);
+                return plan.write(change, diags);
+            }
         };
         // Policies not yet known (from another resource) stay unknown: their
         // count and contents are decided at apply.
-        let Value::List(mut policies) = change.planned.get("policies").clone() else {
-            return self.plan_update_markers(change, diags);
-        };
-        for (i, policy) in policies.iter_mut().enumerate() {
-            let ids = resolve_policy(
-                &groups,
-                policy,
-                Some(AttrPath::root("policies").index(i)),
-                diags,
-            );
-            policy.set("permission_group_ids", ids);
+        if let Attr::Known(policies) = &mut plan.planned.policies {
+            for (i, policy) in policies.iter_mut().enumerate() {
+                if let Attr::Known(policy) = policy {
+                    policy.resolve(&groups, &AttrPath::root("policies").index(i), diags);
+                }
+            }
+            if let Some(prior) = &plan.prior {
+                keep_equivalent_prior(change, prior.policy_list(), policies);
+            }
         }
-        if !change.is_create() {
-            keep_equivalent_prior(change, &mut policies);
-        }
-        change.set("policies", Value::List(policies));
-        self.plan_update_markers(change, diags);
+        plan.mark_update(change, diags);
+        plan.write(change, diags);
     }
 
     // ------------------------------------------------------------------ create
@@ -213,8 +235,9 @@ impl Resource<Configured> for AccountApiToken {
     ) -> Option<Value> {
         let mut token: AccountTokenModel = capture_model(planned, diags)?;
         let (client, account) = session(data, token.account_id.as_str(), diags)?;
-        let policies = token.policies.as_deref_mut().unwrap_or_default();
-        resolve_at_apply(data, &account, policies, diags).await?;
+        if let Attr::Known(policies) = &mut token.policies {
+            resolve_at_apply(data, &account, policies, diags).await?;
+        }
         let disabled = token.status.as_str() == Some("disabled");
         let created = match create_or_adopt(client, &account, &token.request(None)).await {
             Ok((t, recovered)) => {
@@ -275,7 +298,7 @@ impl Resource<Configured> for AccountApiToken {
         let unchanged = token
             .policies
             .as_deref()
-            .is_none_or(|p| same_policies(known.policies.as_deref().unwrap_or_default(), p));
+            .is_none_or(|p| same_policies(known.policy_list(), p));
         let new_state = if unchanged {
             state_from_api(&known, &token, &account, None)
         } else {
@@ -315,8 +338,9 @@ impl Resource<Configured> for AccountApiToken {
             token.status.clone(),
             token.modified_on.clone(),
         );
-        let policies = token.policies.as_deref_mut().unwrap_or_default();
-        resolve_at_apply(data, &account, policies, diags).await?;
+        if let Attr::Known(policies) = &mut token.policies {
+            resolve_at_apply(data, &account, policies, diags).await?;
+        }
         // Fields Terraform did not plan to change stay as they were.
         token.id = before.id.clone();
         token.access_key_id = before.access_key_id.clone();
@@ -526,8 +550,8 @@ fn not_blank(name: &Value) -> Result<(), String> {
 
 /// Each resource key is a Cloudflare resource name; each value is `"*"` or
 /// the nested form, a JSON object of resource keys to `"*"`.
-fn validate_resources(resources: &Value, policy: AttrPath, diags: &mut Diagnostics) {
-    let Some(resources) = resources.as_map() else {
+fn validate_resources(resources: &StringMap, policy: AttrPath, diags: &mut Diagnostics) {
+    let Some(resources) = resources.known() else {
         return;
     };
     for (key, value) in resources {
@@ -563,59 +587,58 @@ fn validate_resources(resources: &Value, policy: AttrPath, diags: &mut Diagnosti
 /// means the same to the API as the configured `active` or `disabled` (the
 /// token authenticates nothing either way): no perpetual diff, and a warning
 /// saying when it expired and what to change.
-fn plan_expired(change: &mut PlanChange, diags: &mut Diagnostics) {
-    match change.prior.get("status").as_str() {
+fn plan_expired(
+    prior: &AccountTokenModel,
+    config: &AccountTokenModel,
+    planned: &mut AccountTokenModel,
+    change: &mut PlanChange,
+    diags: &mut Diagnostics,
+) {
+    match prior.status.as_str() {
         Some("expired") => {}
         Some("active" | "disabled") | None => return,
-        Some(unlisted) => return plan_unlisted_status(change, unlisted.to_string(), diags),
+        Some(unlisted) => return plan_unlisted_status(prior, unlisted, planned, change, diags),
     }
-    let id = change.prior.get("id").as_str().unwrap_or("?").to_string();
-    let since = match change.prior.get("expires_on").as_str() {
+    let id = prior.id.as_str().unwrap_or("?");
+    let since = match prior.expires_on.as_str() {
         Some(t) => format!("since {t}"),
         None => "(Cloudflare gave no expiry time)".to_string(),
     };
-    let planned_expiry = change.planned.get("expires_on").clone();
-    let revives = match &planned_expiry {
-        Value::Null => Some(true),
-        Value::Unknown => None,
-        other => Some(
-            other
-                .as_str()
-                .and_then(parse_rfc3339)
-                .is_some_and(|t| t > chrono::Utc::now()),
-        ),
+    let revives = match &planned.expires_on {
+        Attr::Null => Some(true),
+        Attr::Unknown => None,
+        Attr::Known(t) => Some(parse_rfc3339(t).is_some_and(|t| t > chrono::Utc::now())),
     };
-    let configured = change.config.get("status").clone();
     match revives {
         Some(true) => {
-            let status = match configured {
-                Value::Null => Value::string("active"),
-                other => other,
+            let status = match &config.status {
+                Attr::Null => Attr::Known("active".to_string()),
+                other => other.clone(),
             };
-            let until = planned_expiry
+            let until = planned
+                .expires_on
                 .as_str()
                 .map_or("no expiry".to_string(), |t| format!("expires_on {t}"));
             diags.push(Diagnostic::warning(
                 "The API token has expired; this apply revives it",
                 format!("Cloudflare reports token {id} as expired {since}. This apply sets {until}, after which the token authenticates again (its value is unchanged)."),
             ));
-            change.set("status", status);
+            planned.status = status;
         }
         Some(false) => {
             diags.push(Diagnostic::warning(
                 "The API token has expired",
                 format!("Cloudflare reports token {id} as expired {since}: it no longer authenticates, and `value` and `secret_access_key` in the state are dead. It stays in the state with status \"expired\" and is not replaced silently. To use it again, set expires_on to a later time (or remove it) and apply; or replace it with `terraform apply -replace=<address>`."),
             ));
-            change.keep_prior("status");
+            keep_prior_status(prior, planned, change);
         }
         // The new expiry is decided at apply: the configured status stands
         // (the API decides; the next refresh shows what it decided).
         None => {
-            if configured.is_null() {
-                change.set_unknown("status");
-            } else {
-                change.set("status", configured);
-            }
+            planned.status = match &config.status {
+                Attr::Null => Attr::Unknown,
+                configured => configured.clone(),
+            };
         }
     }
 }
@@ -623,13 +646,29 @@ fn plan_expired(change: &mut PlanChange, diags: &mut Diagnostics) {
 /// A status Cloudflare reports that this provider does not know (a newer
 /// API's `pending`, say): stored as sent and not fought, since what the
 /// configured `active` or `disabled` would change about it is unknown.
-fn plan_unlisted_status(change: &mut PlanChange, status: String, diags: &mut Diagnostics) {
-    let id = change.prior.get("id").as_str().unwrap_or("?").to_string();
+fn plan_unlisted_status(
+    prior: &AccountTokenModel,
+    status: &str,
+    planned: &mut AccountTokenModel,
+    change: &mut PlanChange,
+    diags: &mut Diagnostics,
+) {
+    let id = prior.id.as_str().unwrap_or("?");
     diags.push(Diagnostic::warning(
         "The API token has a status this provider does not know",
         format!("Cloudflare reports token {id} with status {status:?}. It is kept as reported and not changed to the configured status; if it stays so, check the token in the dashboard."),
     ));
-    change.keep_prior("status");
+    keep_prior_status(prior, planned, change);
+}
+
+/// The prior status planned, declared equivalent to the configured one.
+fn keep_prior_status(
+    prior: &AccountTokenModel,
+    planned: &mut AccountTokenModel,
+    change: &mut PlanChange,
+) {
+    planned.status = prior.status.clone();
+    change.declare_equivalent(AttrPath::root("status"));
 }
 
 /// The token changed in Cloudflare although none of its settings did: most

@@ -35,7 +35,7 @@ struct EphemeralTokenModel {
     account_id: Attr<String>,
     name: String,
     policies: Vec<PolicyModel>,
-    condition: Option<ConditionModel>,
+    condition: Attr<ConditionModel>,
     ttl: Attr<String>,
     id: Attr<String>,
     value: Attr<Secret>,

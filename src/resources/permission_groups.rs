@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 
 use crate::cloudflare::models::PermissionGroup;
-use crate::cty::Value;
 use crate::framework::{AttrPath, Diagnostic, Diagnostics};
 
 pub(crate) const SCOPE_ACCOUNT: &str = "com.cloudflare.api.account";
@@ -200,40 +199,6 @@ pub(crate) fn resolve_entries(
         }
     }
     (!pending).then_some(ids)
-}
-
-/// The ids of one policy's groups, at plan time; unknown until every entry
-/// (and, for names in several scopes, the resources) is known.
-pub(crate) fn resolve_policy(
-    groups: &[PermissionGroup],
-    policy: &Value,
-    path: Option<AttrPath>,
-    diags: &mut Diagnostics,
-) -> Value {
-    let entries = policy.get("permission_groups");
-    if !entries.is_wholly_known() || entries.is_null() {
-        return Value::Unknown;
-    }
-    let resources = policy.get("resources");
-    let scopes = resources.is_wholly_known().then(|| {
-        resource_scopes(
-            resources
-                .as_map()
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| (k.as_str(), v.as_str())),
-        )
-    });
-    match resolve_entries(
-        groups,
-        entries.strings(),
-        scopes.as_ref(),
-        path.as_ref(),
-        diags,
-    ) {
-        Some(ids) => Value::string_set(ids),
-        None => Value::Unknown,
-    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,10 @@
 //! The typed models of API tokens: the policies and condition that the
 //! account token resource and the ephemeral token share, and what each
 //! becomes in the API's request.
+//!
+//! One model serves configuration, plan and state: at plan time any value,
+//! at any depth, may be unknown, so every attribute and every element is an
+//! [`Attr`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,39 +21,97 @@ use crate::framework::{AttrPath, Diagnostics};
 use crate::r2::{r2_s3_endpoint, s3_secret_access_key};
 use crate::secret::Secret;
 
-/// A set or list of strings as Terraform may hold it (elements may be null).
-pub(crate) type Strings = Vec<Option<String>>;
+/// A set or list of strings, any element of which may be null or unknown.
+pub(crate) type Strings = Attr<Vec<Attr<String>>>;
 
-fn known(items: &[Option<String>]) -> impl Iterator<Item = String> + '_ {
-    items.iter().flatten().cloned()
+/// A map of strings, any value of which may be null or unknown.
+pub(crate) type StringMap = Attr<BTreeMap<String, Attr<String>>>;
+
+/// The known, non-null elements.
+pub(crate) fn known_strings(items: &Strings) -> impl Iterator<Item = &str> {
+    items.known().into_iter().flatten().filter_map(Attr::as_str)
+}
+
+/// Nothing in it unknown (null counts as known).
+pub(crate) fn strings_decided(items: &Strings) -> bool {
+    !items.is_unknown()
+        && items
+            .known()
+            .is_none_or(|v| v.iter().all(|s| !s.is_unknown()))
+}
+
+/// Nothing in it unknown (null counts as known).
+pub(crate) fn map_decided(map: &StringMap) -> bool {
+    !map.is_unknown()
+        && map
+            .known()
+            .is_none_or(|m| m.values().all(|v| !v.is_unknown()))
+}
+
+/// The known entries whose values are known and not null.
+pub(crate) fn known_entries(map: &StringMap) -> impl Iterator<Item = (&str, &str)> {
+    map.known()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
+}
+
+/// Known strings, each once, as a set's elements.
+pub(crate) fn string_set(items: impl IntoIterator<Item = String>) -> Vec<Attr<String>> {
+    let mut out: Vec<Attr<String>> = Vec::new();
+    for item in items.into_iter().map(Attr::Known) {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PolicyModel {
     pub effect: Attr<String>,
-    pub permission_groups: Option<Strings>,
-    pub permission_group_ids: Attr<Strings>,
-    pub resources: Option<BTreeMap<String, Option<String>>>,
+    pub permission_groups: Strings,
+    pub permission_group_ids: Strings,
+    pub resources: StringMap,
 }
 
 impl PolicyModel {
+    /// Nothing in the policy unknown.
+    pub fn decided(&self) -> bool {
+        !self.effect.is_unknown()
+            && strings_decided(&self.permission_groups)
+            && strings_decided(&self.permission_group_ids)
+            && map_decided(&self.resources)
+    }
+
     /// Resolves `permission_groups` (names or ids) to
-    /// `permission_group_ids`; errors go on `path`.
+    /// `permission_group_ids`, as far as can be told: unknown until every
+    /// entry (and, for names in several scopes, the resources) is known.
+    /// Errors go on `path`.
     pub fn resolve(
         &mut self,
         groups: &[PermissionGroup],
         path: &AttrPath,
         diags: &mut Diagnostics,
     ) {
-        let resources = self.resources.clone().unwrap_or_default();
-        let scopes: BTreeSet<&'static str> =
-            resource_scopes(resources.iter().map(|(k, v)| (k.as_str(), v.as_deref())));
-        let entries =
-            known(self.permission_groups.as_deref().unwrap_or_default()).collect::<Vec<_>>();
+        if self.permission_groups.is_null() || !strings_decided(&self.permission_groups) {
+            self.permission_group_ids = Attr::Unknown;
+            return;
+        }
+        let scopes: Option<BTreeSet<&'static str>> = map_decided(&self.resources).then(|| {
+            resource_scopes(
+                self.resources
+                    .known()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            )
+        });
+        let entries = known_strings(&self.permission_groups).map(str::to_string);
         self.permission_group_ids =
-            match resolve_entries(groups, entries, Some(&scopes), Some(path), diags) {
-                Some(ids) => Attr::Known(ids.into_iter().map(Some).collect()),
+            match resolve_entries(groups, entries, scopes.as_ref(), Some(path), diags) {
+                Some(ids) => Attr::Known(ids.into_iter().map(Attr::Known).collect()),
                 None => Attr::Unknown,
             };
     }
@@ -58,15 +120,13 @@ impl PolicyModel {
         Policy {
             id: None,
             effect: self.effect.as_str().unwrap_or("allow").to_string(),
-            permission_groups: known(self.permission_group_ids.known().map_or(&[][..], |v| v))
-                .map(|id| PermissionGroupRef { id, name: None })
+            permission_groups: known_strings(&self.permission_group_ids)
+                .map(|id| PermissionGroupRef {
+                    id: id.to_string(),
+                    name: None,
+                })
                 .collect(),
-            resources: resources_json(
-                self.resources
-                    .iter()
-                    .flatten()
-                    .filter_map(|(k, v)| Some((k.as_str(), v.as_deref()?))),
-            ),
+            resources: resources_json(known_entries(&self.resources)),
         }
     }
 }
@@ -76,13 +136,14 @@ impl PolicyModel {
 pub(crate) async fn resolve_at_apply(
     data: &Configured,
     account: &str,
-    policies: &mut [PolicyModel],
+    policies: &mut [Attr<PolicyModel>],
     diags: &mut Diagnostics,
 ) -> Option<()> {
-    if policies
-        .iter()
-        .all(|p| !p.permission_group_ids.is_unknown())
-    {
+    let pending = |p: &Attr<PolicyModel>| {
+        p.known()
+            .is_some_and(|p| p.permission_group_ids.is_unknown())
+    };
+    if !policies.iter().any(pending) {
         return Some(());
     }
     let groups = data
@@ -91,8 +152,10 @@ pub(crate) async fn resolve_at_apply(
         .map_err(|d| diags.push(d))
         .ok()?;
     for (i, policy) in policies.iter_mut().enumerate() {
-        if policy.permission_group_ids.is_unknown() {
-            policy.resolve(&groups, &AttrPath::root("policies").index(i), diags);
+        if let Attr::Known(policy) = policy {
+            if policy.permission_group_ids.is_unknown() {
+                policy.resolve(&groups, &AttrPath::root("policies").index(i), diags);
+            }
         }
     }
     (!diags.has_errors()).then_some(())
@@ -101,21 +164,21 @@ pub(crate) async fn resolve_at_apply(
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ConditionModel {
-    pub request_ip: Option<RequestIpModel>,
+    pub request_ip: Attr<RequestIpModel>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RequestIpModel {
     #[serde(rename = "in")]
-    pub allowed: Option<Strings>,
-    pub not_in: Option<Strings>,
+    pub allowed: Strings,
+    pub not_in: Strings,
 }
 
 impl ConditionModel {
-    pub fn to_api(condition: &Option<ConditionModel>) -> Option<Condition> {
-        let ip = condition.as_ref()?.request_ip.as_ref()?;
-        let all = |items: &Option<Strings>| known(items.as_deref().unwrap_or_default()).collect();
+    pub fn to_api(condition: &Attr<ConditionModel>) -> Option<Condition> {
+        let ip = condition.known()?.request_ip.known()?;
+        let all = |items: &Strings| known_strings(items).map(str::to_string).collect();
         Some(Condition {
             request_ip: Some(RequestIp {
                 allowed: all(&ip.allowed),
@@ -129,14 +192,13 @@ impl ConditionModel {
 #[serde(deny_unknown_fields)]
 pub(crate) struct AccountTokenModel {
     pub account_id: Attr<String>,
-    /// Null only in the skeleton an import starts from.
-    pub name: Option<String>,
-    pub policies: Option<Vec<PolicyModel>>,
-    pub condition: Option<ConditionModel>,
-    pub not_before: Option<String>,
-    pub expires_on: Option<String>,
+    pub name: Attr<String>,
+    pub policies: Attr<Vec<Attr<PolicyModel>>>,
+    pub condition: Attr<ConditionModel>,
+    pub not_before: Attr<String>,
+    pub expires_on: Attr<String>,
     pub status: Attr<String>,
-    pub rotation_triggers: Option<BTreeMap<String, Option<String>>>,
+    pub rotation_triggers: StringMap,
     pub id: Attr<String>,
     pub value: Attr<Secret>,
     pub access_key_id: Attr<String>,
@@ -148,32 +210,36 @@ pub(crate) struct AccountTokenModel {
 }
 
 impl AccountTokenModel {
+    /// The policies (none when null or unknown).
+    pub fn policy_list(&self) -> &[Attr<PolicyModel>] {
+        self.policies.known().map_or(&[], |p| p)
+    }
+
     /// Whether the API would see a difference between the two (policy
     /// order, CIDR and instant spellings do not count; a status not yet
     /// decided does not either).
     pub fn differs_for_api(&self, other: &AccountTokenModel) -> bool {
-        let policies = |t: &AccountTokenModel| t.policies.clone().unwrap_or_default();
         self.name != other.name
-            || !same_policy_models(&policies(self), &policies(other))
+            || !same_policy_models(self.policy_list(), other.policy_list())
             || ConditionModel::key(&self.condition) != ConditionModel::key(&other.condition)
-            || !same_instant(self.not_before.as_deref(), other.not_before.as_deref())
-            || !same_instant(self.expires_on.as_deref(), other.expires_on.as_deref())
+            || !same_instant(self.not_before.as_str(), other.not_before.as_str())
+            || !same_instant(self.expires_on.as_str(), other.expires_on.as_str())
             || (other.status.known().is_some() && self.status != other.status)
     }
 
     /// The create or update request (`status` on update only).
     pub fn request(&self, status: Option<String>) -> TokenRequest {
         TokenRequest {
-            name: self.name.clone().unwrap_or_default(),
+            name: self.name.as_str().unwrap_or_default().to_string(),
             policies: self
-                .policies
+                .policy_list()
                 .iter()
-                .flatten()
+                .filter_map(Attr::known)
                 .map(PolicyModel::to_api)
                 .collect(),
             condition: ConditionModel::to_api(&self.condition),
-            not_before: self.not_before.clone(),
-            expires_on: self.expires_on.clone(),
+            not_before: self.not_before.known().cloned(),
+            expires_on: self.expires_on.known().cloned(),
             status,
         }
     }

@@ -10,9 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value as Json;
 
 use super::permission_groups::is_group_id;
-use super::token_model::{ConditionModel, PolicyModel, RequestIpModel};
+use super::token_model::{
+    known_strings, string_set, ConditionModel, PolicyModel, RequestIpModel, Strings,
+};
 use crate::cloudflare::models::{Condition, PermissionGroup, Policy};
-use crate::cty::Value;
 use crate::framework::{Attr, Semantic};
 use crate::validation::normalize_cidr;
 
@@ -64,9 +65,7 @@ pub(crate) fn resources_json<'a>(
         .collect()
 }
 
-fn resources_from_api(
-    resources: &serde_json::Map<String, Json>,
-) -> BTreeMap<String, Option<String>> {
+fn resources_from_api(resources: &serde_json::Map<String, Json>) -> BTreeMap<String, Attr<String>> {
     resources
         .iter()
         .map(|(k, v)| {
@@ -74,7 +73,7 @@ fn resources_from_api(
                 Json::String(s) => s.clone(),
                 other => sorted(other).to_string(),
             };
-            (k.clone(), Some(text))
+            (k.clone(), Attr::Known(text))
         })
         .collect()
 }
@@ -96,48 +95,36 @@ impl PolicyKey {
     }
 }
 
-/// `None` while anything in the policy is unknown. Read from the value
-/// itself, not through the model: plans compare every policy with this.
-pub(crate) fn key_of_state(policy: &Value) -> Option<PolicyKey> {
-    if !policy.is_wholly_known() {
-        return None;
-    }
-    let ids = policy.get_opt("permission_group_ids");
-    if ids.is_null() {
-        return None;
-    }
-    let resources = policy.get_opt("resources").as_map()?;
-    Some(PolicyKey::new(
-        policy.get_opt("effect").as_str(),
-        ids.elements().iter().filter_map(Value::as_str),
-        resources
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or_default())),
-    ))
-}
-
 impl PolicyModel {
-    /// What Cloudflare compares; `None` until the ids are resolved.
+    /// What Cloudflare compares; `None` while anything in the policy is
+    /// unknown, or its ids or resources are not set.
     pub(crate) fn key(&self) -> Option<PolicyKey> {
-        let resources = self.resources.as_ref()?;
+        if !self.decided() {
+            return None;
+        }
         Some(PolicyKey::new(
             self.effect.as_str(),
             self.permission_group_ids
                 .known()?
                 .iter()
-                .flatten()
-                .map(String::as_str),
-            resources
+                .filter_map(Attr::as_str),
+            self.resources
+                .known()?
                 .iter()
-                .map(|(k, v)| (k.as_str(), v.as_deref().unwrap_or_default())),
+                .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or_default())),
         ))
     }
 }
 
+/// A policy's key, as a list element that may itself be unknown.
+pub(crate) fn key_of(policy: &Attr<PolicyModel>) -> Option<PolicyKey> {
+    policy.known()?.key()
+}
+
 /// Two lists of policies the same to Cloudflare, in any order.
-pub(crate) fn same_policy_models(a: &[PolicyModel], b: &[PolicyModel]) -> bool {
-    let ka = sorted_keys(a.iter().map(PolicyModel::key));
-    ka.is_some() && ka == sorted_keys(b.iter().map(PolicyModel::key))
+pub(crate) fn same_policy_models(a: &[Attr<PolicyModel>], b: &[Attr<PolicyModel>]) -> bool {
+    let ka = sorted_keys(a.iter().map(key_of));
+    ka.is_some() && ka == sorted_keys(b.iter().map(key_of))
 }
 
 pub(crate) fn key_of_api(policy: &Policy) -> PolicyKey {
@@ -169,8 +156,8 @@ fn sorted_keys(keys: impl IntoIterator<Item = Option<PolicyKey>>) -> Option<Vec<
 }
 
 /// The same policies, in any order.
-pub(crate) fn same_policies(state: &[PolicyModel], api: &[Policy]) -> bool {
-    let ours = sorted_keys(state.iter().map(PolicyModel::key));
+pub(crate) fn same_policies(state: &[Attr<PolicyModel>], api: &[Policy]) -> bool {
+    let ours = sorted_keys(state.iter().map(key_of));
     ours.is_some() && ours == sorted_keys(api.iter().map(|p| Some(key_of_api(p))))
 }
 
@@ -191,13 +178,13 @@ pub(crate) fn same_keys(a: &[Option<PolicyKey>], b: &[Option<PolicyKey>]) -> boo
 /// others are written with names where the configuration used names.
 pub(crate) fn policies_from_api(
     api: &[Policy],
-    prior: &[PolicyModel],
+    prior: &[Attr<PolicyModel>],
     catalog: &[PermissionGroup],
-) -> Vec<PolicyModel> {
+) -> Vec<Attr<PolicyModel>> {
     let mut remaining: Vec<(PolicyKey, &Policy)> = api.iter().map(|p| (key_of_api(p), p)).collect();
     let mut out = Vec::new();
     for p in prior {
-        if let Some(key) = p.key() {
+        if let Some(key) = key_of(p) {
             if let Some(pos) = remaining.iter().position(|(k, _)| *k == key) {
                 remaining.remove(pos);
                 out.push(p.clone());
@@ -206,11 +193,8 @@ pub(crate) fn policies_from_api(
     }
     let prior_uses_ids = !prior.is_empty()
         && prior.iter().all(|p| {
-            p.permission_groups
-                .iter()
-                .flatten()
-                .flatten()
-                .all(|g| is_group_id(g))
+            p.known()
+                .is_none_or(|p| known_strings(&p.permission_groups).all(is_group_id))
         });
     for (_, policy) in remaining {
         let groups = policy.permission_groups.iter().map(|g| {
@@ -227,25 +211,14 @@ pub(crate) fn policies_from_api(
                 })
                 .unwrap_or_else(|| g.id.clone())
         });
-        out.push(PolicyModel {
+        out.push(Attr::Known(PolicyModel {
             effect: Attr::Known(policy.effect.clone()),
-            permission_groups: Some(unique(groups)),
-            permission_group_ids: Attr::Known(unique(
+            permission_groups: Attr::Known(string_set(groups)),
+            permission_group_ids: Attr::Known(string_set(
                 policy.permission_groups.iter().map(|g| g.id.clone()),
             )),
-            resources: Some(resources_from_api(&policy.resources)),
-        });
-    }
-    out
-}
-
-/// The elements of a set, each once, in first-seen order.
-fn unique(items: impl IntoIterator<Item = String>) -> Vec<Option<String>> {
-    let mut out: Vec<Option<String>> = Vec::new();
-    for item in items.into_iter().map(Some) {
-        if !out.contains(&item) {
-            out.push(item);
-        }
+            resources: Attr::Known(resources_from_api(&policy.resources)),
+        }));
     }
     out
 }
@@ -263,22 +236,18 @@ fn normalized(items: &[String]) -> BTreeSet<String> {
 
 impl ConditionModel {
     /// The CIDR sets Cloudflare compares (empty when there is no condition).
-    pub(crate) fn key(condition: &Option<ConditionModel>) -> CidrSets {
-        let ip = condition.as_ref().and_then(|c| c.request_ip.as_ref());
-        let set = |items: Option<&Vec<Option<String>>>| {
+    pub(crate) fn key(condition: &Attr<ConditionModel>) -> CidrSets {
+        let ip = condition.known().and_then(|c| c.request_ip.known());
+        let set = |items: Option<&Strings>| {
             normalized(
                 &items
                     .into_iter()
-                    .flatten()
-                    .flatten()
-                    .cloned()
+                    .flat_map(known_strings)
+                    .map(str::to_string)
                     .collect::<Vec<_>>(),
             )
         };
-        (
-            set(ip.and_then(|ip| ip.allowed.as_ref())),
-            set(ip.and_then(|ip| ip.not_in.as_ref())),
-        )
+        (set(ip.map(|ip| &ip.allowed)), set(ip.map(|ip| &ip.not_in)))
     }
 }
 
@@ -293,30 +262,30 @@ pub(crate) fn condition_key_api(condition: Option<&Condition>) -> CidrSets {
 /// of every entry that did not change.
 pub(crate) fn condition_from_api(
     api: Option<&Condition>,
-    prior: &Option<ConditionModel>,
-) -> Option<ConditionModel> {
+    prior: &Attr<ConditionModel>,
+) -> Attr<ConditionModel> {
     let ip = api.and_then(|c| c.request_ip.clone()).unwrap_or_default();
     if ip.allowed.is_empty() && ip.not_in.is_empty() {
-        return None;
+        return Attr::Null;
     }
-    let prior_ip = prior.as_ref().and_then(|c| c.request_ip.as_ref());
-    let list = |api_items: &[String], prior_items: Option<&Vec<Option<String>>>| {
+    let prior_ip = prior.known().and_then(|c| c.request_ip.known());
+    let list = |api_items: &[String], prior_items: Option<&Strings>| {
         if api_items.is_empty() {
-            return None;
+            return Attr::Null;
         }
-        let written: Vec<&String> = prior_items.into_iter().flatten().flatten().collect();
-        Some(unique(api_items.iter().map(|c| {
+        let written: Vec<&str> = prior_items.into_iter().flat_map(known_strings).collect();
+        Attr::Known(string_set(api_items.iter().map(|c| {
             let n = normalize_cidr(c);
             written
                 .iter()
                 .find(|p| normalize_cidr(p) == n)
-                .map_or_else(|| c.clone(), |p| (*p).clone())
+                .map_or_else(|| c.clone(), |p| p.to_string())
         })))
     };
-    Some(ConditionModel {
-        request_ip: Some(RequestIpModel {
-            allowed: list(&ip.allowed, prior_ip.and_then(|ip| ip.allowed.as_ref())),
-            not_in: list(&ip.not_in, prior_ip.and_then(|ip| ip.not_in.as_ref())),
+    Attr::Known(ConditionModel {
+        request_ip: Attr::Known(RequestIpModel {
+            allowed: list(&ip.allowed, prior_ip.map(|ip| &ip.allowed)),
+            not_in: list(&ip.not_in, prior_ip.map(|ip| &ip.not_in)),
         }),
     })
 }
@@ -333,11 +302,11 @@ pub(crate) fn same_instant(a: Option<&str>, b: Option<&str>) -> bool {
 }
 
 /// The prior string when it names the same instant as the API's.
-pub(crate) fn time_from_api(api: Option<&str>, prior: &Option<String>) -> Option<String> {
-    if same_instant(api, prior.as_deref()) {
+pub(crate) fn time_from_api(api: Option<&str>, prior: &Attr<String>) -> Attr<String> {
+    if same_instant(api, prior.as_str()) {
         prior.clone()
     } else {
-        api.map(str::to_string)
+        api.map(str::to_string).into()
     }
 }
 
@@ -346,6 +315,7 @@ mod tests {
     use serde_json::json;
 
     use crate::cloudflare::models::{PermissionGroupRef, RequestIp};
+    use crate::cty::Value;
     use crate::framework::model;
 
     use super::*;
@@ -412,7 +382,7 @@ mod tests {
                 json!({"acct": {"b": "*", "x.*": "*"}}),
             ),
         ];
-        let state: Vec<PolicyModel> = state.iter().map(|p| model::get(p).unwrap()).collect();
+        let state: Vec<Attr<PolicyModel>> = state.iter().map(|p| model::get(p).unwrap()).collect();
         assert!(same_policies(&state, &api));
         let changed = vec![
             api_policy("allow", &["a"], json!({"acct": {"b": "*", "x.*": "*"}})),
@@ -437,16 +407,17 @@ mod tests {
                 json!({"acct": "*"}),
             ),
         ];
-        let kept: PolicyModel = model::get(&kept).unwrap();
+        let kept: Attr<PolicyModel> = model::get(&kept).unwrap();
         let out = policies_from_api(&api, std::slice::from_ref(&kept), &[]);
         assert_eq!(out[0], kept, "the unchanged policy stays as written, first");
+        let new = out[1].known().unwrap();
         assert_eq!(
-            out[1].permission_groups,
-            Some(vec![Some("name-c".to_string())]),
+            known_strings(&new.permission_groups).collect::<Vec<_>>(),
+            ["name-c"],
             "names where the config used names"
         );
         assert_eq!(
-            out[1].resources.as_ref().unwrap()["zone"].as_deref(),
+            new.resources.known().unwrap()["zone"].as_str(),
             Some(r#"{"z":"*"}"#)
         );
     }
@@ -466,7 +437,7 @@ mod tests {
                 not_in: vec![],
             }),
         };
-        let state: Option<ConditionModel> = model::get(&state).unwrap();
+        let state: Attr<ConditionModel> = model::get(&state).unwrap();
         assert_eq!(ConditionModel::key(&state), condition_key_api(Some(&api)));
         assert_eq!(
             condition_from_api(Some(&api), &state),
@@ -484,9 +455,9 @@ mod tests {
         assert_eq!(
             time_from_api(
                 Some("2030-01-01T00:00:00Z"),
-                &Some("2030-01-01T01:00:00+01:00".to_string())
+                &Attr::Known("2030-01-01T01:00:00+01:00".to_string())
             ),
-            Some("2030-01-01T01:00:00+01:00".to_string())
+            Attr::Known("2030-01-01T01:00:00+01:00".to_string())
         );
     }
 }

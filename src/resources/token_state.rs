@@ -5,44 +5,48 @@
 
 use crate::cloudflare::models::{Condition, PermissionGroup, RequestIp, Token, TokenRequest};
 use crate::cloudflare::Client;
-use crate::cty::{Type, Value};
+use crate::cty::Type;
 use crate::framework::{AttrPath, PlanChange};
 use crate::validation::parse_rfc3339;
 
-use super::token_model::{AccountTokenModel, ConditionModel};
-
+use super::token_model::{AccountTokenModel, ConditionModel, PolicyModel};
 use super::token_semantics::{
-    condition_from_api, condition_key_api, key_of_state, policies_from_api, same_api_policies,
+    condition_from_api, condition_key_api, key_of, policies_from_api, same_api_policies,
     same_instant, same_keys, time_from_api,
 };
+use crate::cty::Attr;
 
 /// Private-state flag: the policies in state are in the API's order (after
 /// an import or an outside change), not in the configuration's.
 pub(crate) const ORDER_FROM_API: &str = "policy_order_from_api";
 
 /// Where the configuration means what the prior state already says, keep
-/// the prior's form (names vs ids, JSON spacing), so no diff appears. Policies are compared position by position, except that
-/// an order the API chose (import, outside change) is kept while the set of
-/// policies is equal: there is nothing for the user to confirm.
-pub(crate) fn keep_equivalent_prior(change: &mut PlanChange, policies: &mut [Value]) {
-    let prior_policies = change.prior.get("policies").elements();
+/// the prior's form (names vs ids, JSON spacing), so no diff appears.
+/// Policies are compared position by position, except that an order the
+/// API chose (import, outside change) is kept while the set of policies is
+/// equal: there is nothing for the user to confirm.
+pub(crate) fn keep_equivalent_prior(
+    change: &mut PlanChange,
+    prior: &[Attr<PolicyModel>],
+    policies: &mut [Attr<PolicyModel>],
+) {
     let api_order = change
         .private
         .get(ORDER_FROM_API)
         .and_then(|v| v.as_bool())
         .unwrap_or(false);
     // Each policy's key once: reading one is the costly part of a plan.
-    let planned_keys: Vec<_> = policies.iter().map(key_of_state).collect();
-    let prior_keys: Vec<_> = prior_policies.iter().map(key_of_state).collect();
+    let planned_keys: Vec<_> = policies.iter().map(key_of).collect();
+    let prior_keys: Vec<_> = prior.iter().map(key_of).collect();
     if api_order && same_keys(&planned_keys, &prior_keys) {
-        policies.clone_from_slice(prior_policies);
+        policies.clone_from_slice(prior);
     } else {
         // The apply writes the configuration's order.
         change.private.remove(ORDER_FROM_API);
         for ((planned, key), (prior, prior_key)) in policies
             .iter_mut()
             .zip(&planned_keys)
-            .zip(prior_policies.iter().zip(&prior_keys))
+            .zip(prior.iter().zip(&prior_keys))
         {
             if key.is_some() && key == prior_key {
                 *planned = prior.clone();
@@ -108,11 +112,11 @@ pub(crate) fn state_from_api(
     let mut state = prior.clone();
     state.fill_computed(token, account);
     if let Some(name) = &token.name {
-        state.name = Some(name.clone());
+        state.name = Attr::Known(name.clone());
     }
     if let (Some(catalog), Some(policies)) = (changed_policies, &token.policies) {
-        let prior_policies = prior.policies.as_deref().unwrap_or_default();
-        state.policies = Some(policies_from_api(policies, prior_policies, catalog));
+        let prior_policies = prior.policy_list();
+        state.policies = Attr::Known(policies_from_api(policies, prior_policies, catalog));
     }
     let removal = absence_is_removal(prior, token);
     let told = |present: bool| present || removal;
