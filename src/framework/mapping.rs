@@ -66,6 +66,20 @@ pub fn differs_on(attrs: &[Attribute], phase: Phase, before: &Value, after: &Val
         .any(|a| before.get(&a.name) != after.get(&a.name))
 }
 
+/// On an update: the optional, computed attributes sent in `phase` that
+/// both the configuration and the prior state leave null are planned
+/// unknown, for the answer to decide (after an import a read may not have
+/// said them; the update's answer carries every field).
+pub fn leave_to_api(attrs: &[Attribute], phase: Phase, change: &mut super::PlanChange) {
+    for attr in attrs.iter().filter(|a| a.optional && a.computed) {
+        let sent = attr.api.as_ref().is_some_and(|f| f.sent_on(phase));
+        let name = attr.name.as_str();
+        if sent && change.config.get(name).is_null() && change.prior.get(name).is_null() {
+            change.planned.set(name, Value::Unknown);
+        }
+    }
+}
+
 /// The attributes only the API sets (never sent, not configurable).
 pub fn api_only(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
     attrs.iter().filter(|a| {

@@ -36,10 +36,6 @@ impl PlanChange {
         self.prior.is_null()
     }
 
-    pub(crate) fn set(&mut self, name: &str, value: Value) {
-        self.planned.set(name, value);
-    }
-
     /// Declares that, under `path`, the prior value and the configured one
     /// mean the same to the API, so the plan may keep the prior one
     /// (Terraform allows it; the framework's guard refuses it undeclared).

@@ -34,13 +34,13 @@ with_instance_settings! {
     #[serde(deny_unknown_fields)]
     struct InstanceModel {
         account_id: Attr<String>,
-        id: String,
+        id: Attr<String>,
         namespace: Attr<String>,
-        r#type: Option<String>,
-        source: Option<String>,
-        token_id: Option<String>,
+        r#type: Attr<String>,
+        source: Attr<String>,
+        token_id: Attr<String>,
         embedding_model: Attr<String>,
-        sync_triggers: Option<BTreeMap<String, Option<String>>>,
+        sync_triggers: Attr<BTreeMap<String, Attr<String>>>,
         status: Attr<String>,
         engine_version: Attr<Number>,
         public_endpoint_id: Attr<String>,
@@ -149,22 +149,25 @@ impl Resource<Configured> for AiSearchInstance {
     // -------------------------------------------------------------------- plan
 
     async fn plan(&self, data: &Configured, change: &mut PlanChange, diags: &mut Diagnostics) {
-        plan_account(data, change, diags);
-        let attrs = &self.known_schema().attributes;
-        if change.is_create()
-            || !mapping::differs_on(attrs, Phase::Update, &change.prior, &change.planned)
-        {
+        let (Some(config), Some(mut planned)) = (
+            capture_model::<InstanceModel>(&change.config, diags),
+            capture_model::<InstanceModel>(&change.planned, diags),
+        ) else {
             return;
-        }
-        // The update's answer carries every field, including those a read
-        // leaves out (after an import they are still null here): whatever
-        // the configuration leaves to the API is decided by it.
-        for attr in attrs.iter().filter(|a| a.optional && a.computed) {
-            let name = attr.name.as_str();
-            let sent = attr.api.as_ref().is_some_and(|f| f.sent_on(Phase::Update));
-            if sent && change.config.get(name).is_null() && change.prior.get(name).is_null() {
-                change.set(name, Value::Unknown);
-            }
+        };
+        plan_account(data, &config.account_id, &mut planned.account_id, diags);
+        let Some(planned) = to_state(&planned, self.known_type(), diags) else {
+            return;
+        };
+        change.planned = planned;
+        let attrs = &self.known_schema().attributes;
+        if !change.is_create()
+            && mapping::differs_on(attrs, Phase::Update, &change.prior, &change.planned)
+        {
+            // The update's answer carries every field, including those a
+            // read leaves out (after an import they are still null here):
+            // whatever the configuration leaves to the API is decided by it.
+            mapping::leave_to_api(attrs, Phase::Update, change);
         }
     }
 
@@ -180,7 +183,7 @@ impl Resource<Configured> for AiSearchInstance {
     ) -> Option<Value> {
         let plan: InstanceModel = capture_model(planned, diags)?;
         let (client, account) = session(data, plan.account_id.as_str(), diags)?;
-        let (ns, id) = (plan.namespace(), plan.id.as_str());
+        let (ns, id) = (plan.namespace(), plan.id.as_str()?);
         let body = capture(diags, self.body(planned, Phase::Create))?;
         let created = match client.create_instance(&account, Some(ns), &body).await {
             Ok(i) => i,
@@ -230,7 +233,7 @@ impl Resource<Configured> for AiSearchInstance {
                 }
             }
         }
-        if plan.sync_triggers.is_some() {
+        if !plan.sync_triggers.is_null() {
             if let Err(e) = sync(client, &account, ns, id).await {
                 diags.push(api_error(
                     "The instance was created, but its sync job could not be started",
@@ -253,7 +256,7 @@ impl Resource<Configured> for AiSearchInstance {
         let mut known: InstanceModel = capture_model(state, diags)?;
         // Missing credentials are an error here, not a "gone".
         let (_, account) = session(data, known.account_id.as_str(), diags)?;
-        let (ns, id) = (known.namespace(), known.id.as_str());
+        let (ns, id) = (known.namespace(), known.id.as_str()?);
         let found = match data.read_instance(&account, ns, id).await {
             Ok(Some(instance)) => Ok(Some((ns.to_string(), instance))),
             Ok(None) => moved_elsewhere(data, &account, ns, id, &known).await,
@@ -285,7 +288,7 @@ impl Resource<Configured> for AiSearchInstance {
         let before: InstanceModel = capture_model(prior, diags)?;
         let plan: InstanceModel = capture_model(planned, diags)?;
         let (client, account) = session(data, plan.account_id.as_str(), diags)?;
-        let id = plan.id.as_str();
+        let id = plan.id.as_str()?;
         let (from, to) = (before.namespace(), plan.namespace());
         let attrs = &self.known_schema().attributes;
         let mut state = planned.clone();
@@ -323,7 +326,7 @@ impl Resource<Configured> for AiSearchInstance {
                 Err(e) => return failed("Could not update the AI Search instance", &e, diags),
             }
         }
-        if plan.sync_triggers != before.sync_triggers && plan.sync_triggers.is_some() {
+        if plan.sync_triggers != before.sync_triggers && !plan.sync_triggers.is_null() {
             if let Err(e) = sync(client, &account, to, id).await {
                 diags.push(api_error(
                     "The instance was updated, but its sync job could not be started",
@@ -344,8 +347,9 @@ impl Resource<Configured> for AiSearchInstance {
         let Some((client, account)) = session(data, known.account_id.as_str(), diags) else {
             return;
         };
+        let Some(id) = known.id.as_str() else { return };
         let result = client
-            .delete_instance(&account, Some(known.namespace()), &known.id)
+            .delete_instance(&account, Some(known.namespace()), id)
             .await;
         deleted(result, "Could not delete the AI Search instance", diags);
     }
@@ -374,7 +378,7 @@ impl Resource<Configured> for AiSearchInstance {
         let skeleton = InstanceModel {
             account_id: Attr::Known(account),
             namespace: Attr::Known(ns),
-            id: instance,
+            id: Attr::Known(instance),
             ..InstanceModel::default()
         };
         Some((

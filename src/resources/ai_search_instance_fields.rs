@@ -294,7 +294,7 @@ macro_rules! with_instance_settings {
             system_prompt_ai_search: Attr<String>,
             system_prompt_index_summarization: Attr<String>,
             system_prompt_rewrite_query: Attr<String>,
-            custom_metadata: Attr<Vec<Option<$crate::resources::ai_search_instance_fields::CustomMetadata>>>,
+            custom_metadata: Attr<Vec<Attr<$crate::resources::ai_search_instance_fields::CustomMetadata>>>,
             index_method: Attr<$crate::resources::ai_search_instance_fields::IndexMethod>,
             indexing_options: Attr<$crate::resources::ai_search_instance_fields::IndexingOptions>,
             retrieval_options: Attr<$crate::resources::ai_search_instance_fields::RetrievalOptions>,
@@ -305,9 +305,8 @@ macro_rules! with_instance_settings {
 }
 pub(crate) use with_instance_settings;
 
-/// Declares the nested models of the settings: every member may be null
-/// or, in a plan, unknown (and so may the elements of a collection of
-/// strings, which Terraform allows to hold nulls).
+/// Declares the nested models of the settings: every member, and every
+/// element of a collection, may be null or, in a plan, unknown.
 macro_rules! nested_models {
     ($($name:ident { $($field:ident: $ty:ty,)* })*) => {$(
         #[derive(Serialize, Deserialize)]
@@ -323,14 +322,14 @@ nested_models! {
     IndexMethod { keyword: bool, vector: bool, }
     IndexingOptions { keyword_tokenizer: String, }
     BoostBy { field: String, direction: String, }
-    RetrievalOptions { boost_by: Vec<Option<BoostBy>>, keyword_match_mode: String, }
+    RetrievalOptions { boost_by: Vec<Attr<BoostBy>>, keyword_match_mode: String, }
     Toggle { disabled: bool, }
     Mcp { disabled: bool, description: String, }
     RateLimit { period_ms: Number, requests: Number, technique: String, }
     PublicEndpoint {
         enabled: bool,
-        authorized_hosts: Vec<Option<String>>,
-        custom_domains: Vec<Option<String>>,
+        authorized_hosts: Vec<Attr<String>>,
+        custom_domains: Vec<Attr<String>>,
         default_domain_enabled: bool,
         chat_completions_endpoint: Toggle,
         search_endpoint: Toggle,
@@ -339,10 +338,10 @@ nested_models! {
     }
     ContentSelector { path: String, selector: String, }
     ParseOptions {
-        content_selector: Vec<Option<ContentSelector>>,
-        include_headers: BTreeMap<String, Option<String>>,
+        content_selector: Vec<Attr<ContentSelector>>,
+        include_headers: BTreeMap<String, Attr<String>>,
         include_images: bool,
-        specific_sitemaps: Vec<Option<String>>,
+        specific_sitemaps: Vec<Attr<String>>,
         use_browser_rendering: bool,
     }
     DiscoverOptions {
@@ -355,8 +354,8 @@ nested_models! {
     }
     WebCrawler { parse_type: String, parse_options: ParseOptions, discover_options: DiscoverOptions, }
     SourceParams {
-        include_items: Vec<Option<String>>,
-        exclude_items: Vec<Option<String>>,
+        include_items: Vec<Attr<String>>,
+        exclude_items: Vec<Attr<String>>,
         prefix: String,
         r2_jurisdiction: String,
         web_crawler: WebCrawler,

@@ -26,8 +26,8 @@ cached_schema!(AiSearchNamespace, Resource);
 #[serde(deny_unknown_fields)]
 struct NamespaceModel {
     account_id: Attr<String>,
-    name: String,
-    description: Option<String>,
+    name: Attr<String>,
+    description: Attr<String>,
     created_at: Attr<String>,
 }
 
@@ -77,7 +77,16 @@ impl Resource<Configured> for AiSearchNamespace {
     // -------------------------------------------------------------------- plan
 
     async fn plan(&self, data: &Configured, change: &mut PlanChange, diags: &mut Diagnostics) {
-        plan_account(data, change, diags);
+        let (Some(config), Some(mut planned)) = (
+            capture_model::<NamespaceModel>(&change.config, diags),
+            capture_model::<NamespaceModel>(&change.planned, diags),
+        ) else {
+            return;
+        };
+        plan_account(data, &config.account_id, &mut planned.account_id, diags);
+        if let Some(planned) = to_state(&planned, self.known_type(), diags) {
+            change.planned = planned;
+        }
     }
 
     // ------------------------------------------------------------------ create
@@ -92,9 +101,9 @@ impl Resource<Configured> for AiSearchNamespace {
     ) -> Option<Value> {
         let plan: NamespaceModel = capture_model(planned, diags)?;
         let (client, account) = session(data, plan.account_id.as_str(), diags)?;
-        let name = &plan.name;
+        let name = plan.name.as_str()?;
         let created = match client
-            .create_namespace(&account, name, plan.description.as_deref())
+            .create_namespace(&account, name, plan.description.as_str())
             .await
         {
             // Made, perhaps, with the answer lost: the name is ours to find.
@@ -114,7 +123,7 @@ impl Resource<Configured> for AiSearchNamespace {
         };
         match created {
             Ok(ns) => {
-                let mut state = self.state(planned, &ns, diags)?;
+                let mut state = self.state(&plan, &ns, diags)?;
                 mapping::keep_planned_computed(
                     &self.known_schema().attributes,
                     planned,
@@ -146,12 +155,12 @@ impl Resource<Configured> for AiSearchNamespace {
         let mut known: NamespaceModel = capture_model(state, diags)?;
         let (client, account) = session(data, known.account_id.as_str(), diags)?;
         let ns = found(
-            client.get_namespace(&account, &known.name).await,
+            client.get_namespace(&account, known.name.as_str()?).await,
             "Could not read the AI Search namespace",
             diags,
         )?;
         known.account_id = Attr::Known(account);
-        self.state(&to_state(&known, self.known_type(), diags)?, &ns, diags)
+        self.state(&known, &ns, diags)
     }
 
     // ------------------------------------------------------------------ update
@@ -172,10 +181,10 @@ impl Resource<Configured> for AiSearchNamespace {
         }
         let (client, account) = session(data, plan.account_id.as_str(), diags)?;
         match client
-            .update_namespace(&account, &plan.name, plan.description.as_deref())
+            .update_namespace(&account, plan.name.as_str()?, plan.description.as_str())
             .await
         {
-            Ok(ns) => self.state(planned, &ns, diags),
+            Ok(ns) => self.state(&plan, &ns, diags),
             Err(e) => failed("Could not update the AI Search namespace", &e, diags),
         }
     }
@@ -189,7 +198,9 @@ impl Resource<Configured> for AiSearchNamespace {
         let Some((client, account)) = session(data, known.account_id.as_str(), diags) else {
             return;
         };
-        let name = &known.name;
+        let Some(name) = known.name.as_str() else {
+            return;
+        };
         match client.delete_namespace(&account, name).await {
             Err(e) if e.kind == ErrorKind::Conflict => {
                 let held = match client.list_instances(&account, Some(name)).await {
@@ -221,8 +232,8 @@ impl Resource<Configured> for AiSearchNamespace {
             import_id(data, id, 1, 0, "<account_id>/<name> or <name>", diags)?;
         let skeleton = NamespaceModel {
             account_id: Attr::Known(account),
-            name: parts.remove(0),
-            description: None,
+            name: Attr::Known(parts.remove(0)),
+            description: Attr::Null,
             created_at: Attr::Null,
         };
         let state = to_state(&skeleton, self.known_type(), diags)?;
@@ -236,27 +247,23 @@ impl Resource<Configured> for AiSearchNamespace {
 
 impl AiSearchNamespace {
     /// `base` updated with what the API says of the namespace.
-    fn state(&self, base: &Value, ns: &Namespace, diags: &mut Diagnostics) -> Option<Value> {
-        let mut state = from_answer(
-            self.known_schema(),
-            base,
-            ns,
-            ("namespace", "namespace"),
-            diags,
-        )?;
+    fn state(
+        &self,
+        base: &NamespaceModel,
+        ns: &Namespace,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let mut answer = ns.clone();
+        // An empty description reads back as none: the written "" stands.
+        let said = ns.description.clone().flatten().unwrap_or_default();
+        if said.is_empty() && base.description.as_str() == Some("") {
+            answer.description = Some(Some(String::new()));
+        }
+        let base = to_state(base, self.known_type(), diags)?;
+        let noun = ("namespace", "namespace");
+        let mut state = from_answer(self.known_schema(), &base, &answer, noun, diags)?;
         // What the plan left to the API and the answer did not say is null.
         state.unknowns_to_null();
-        // An empty description reads back as none.
-        if ns
-            .description
-            .clone()
-            .flatten()
-            .unwrap_or_default()
-            .is_empty()
-            && base.get("description").as_str() == Some("")
-        {
-            state.set("description", Value::string(""));
-        }
         Some(state)
     }
 }

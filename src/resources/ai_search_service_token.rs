@@ -199,13 +199,13 @@ impl Resource<Configured> for AiSearchServiceToken {
     // -------------------------------------------------------------------- plan
 
     async fn plan(&self, data: &Configured, change: &mut PlanChange, diags: &mut Diagnostics) {
-        plan_account(data, change, diags);
         let (Some(config), Some(mut planned)) = (
             capture_model::<ServiceTokenModel>(&change.config, diags),
             capture_model::<ServiceTokenModel>(&change.planned, diags),
         ) else {
             return;
         };
+        plan_account(data, &config.account_id, &mut planned.account_id, diags);
         let groups_unset = config.permission_groups.is_null();
         match config.cf_api_id {
             Attr::Null => {
@@ -231,7 +231,7 @@ impl Resource<Configured> for AiSearchServiceToken {
             // No minted token, so no groups (a configured value is an error
             // validation reports once it is known).
             Attr::Known(_) if groups_unset => planned.permission_groups = Attr::Null,
-            _ => return,
+            _ => {}
         }
         if let Some(value) = to_state(&planned, self.known_type(), diags) {
             change.planned = value;

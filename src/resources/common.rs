@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::cloudflare::{ApiError, Client};
 use crate::context::{api_error, Configured};
 use crate::cty::Value;
-use crate::framework::{mapping, Diagnostic, Diagnostics, PlanChange, Schema, Validator};
+use crate::framework::{mapping, Attr, Diagnostic, Diagnostics, Schema, Validator};
 use crate::validation::is_account_id;
 
 /// The schema of a registered type, built once, and its cty type:
@@ -141,19 +141,20 @@ pub(crate) const AI_SEARCH_NAME: Validator = Validator::Regex(
     "lowercase letters, digits and underscores, in groups joined by single hyphens",
 );
 
-/// Plans `account_id` (the resource's own, else the provider's); `None`
-/// while it is unknown or when it cannot be had (with an error).
+/// Plans `account_id`: the resource's own, else the provider's (an error
+/// when there is neither); left alone while the configured one is unknown.
 pub(crate) fn plan_account(
     data: &Configured,
-    change: &mut PlanChange,
+    configured: &Attr<String>,
+    planned: &mut Attr<String>,
     diags: &mut Diagnostics,
-) -> Option<String> {
-    if change.config.get("account_id").is_unknown() {
-        return None;
+) {
+    if configured.is_unknown() {
+        return;
     }
-    let account = capture(diags, data.account_id(change.config.get("account_id")))?;
-    change.set("account_id", Value::string(&account));
-    Some(account)
+    if let Some(account) = account_of(data, configured.as_str(), diags) {
+        *planned = Attr::Known(account);
+    }
 }
 
 /// A delete's outcome: an object already gone counts as deleted.

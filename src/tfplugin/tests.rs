@@ -50,20 +50,20 @@ impl Resource<()> for Faulty {
     /// way the framework allows).
     async fn plan(&self, _: &(), change: &mut PlanChange, _: &mut Diagnostics) {
         match change.config.get("mode").as_str() {
-            Some("unknown_where_known") => change.set("name", Value::Unknown),
-            Some("different_value") => change.set("name", "other".into()),
+            Some("unknown_where_known") => change.planned.set("name", Value::Unknown),
+            Some("different_value") => change.planned.set("name", "other".into()),
             Some("undeclared_prior") => {
                 let prior = change.prior.get("name").clone();
-                change.set("name", prior);
+                change.planned.set("name", prior);
             }
             Some("declared_prior") => {
                 let prior = change.prior.get("name").clone();
-                change.set("name", prior);
+                change.planned.set("name", prior);
                 change.declare_equivalent(crate::framework::AttrPath::root("name"));
             }
             Some("write_only_kept") => {
                 let secret = change.config.get("secret_wo").clone();
-                change.set("secret_wo", secret);
+                change.planned.set("secret_wo", secret);
             }
             _ => {}
         }
