@@ -27,6 +27,13 @@ use crate::validation::parse_go_duration;
 
 pub struct EphemeralAccountApiToken;
 
+/// The private data Close gets: which token to delete.
+#[derive(Serialize, Deserialize)]
+struct OpenedToken {
+    account: String,
+    id: String,
+}
+
 cached_schema!(EphemeralAccountApiToken, EphemeralResource);
 
 #[derive(Serialize, Deserialize)]
@@ -159,9 +166,14 @@ impl EphemeralResource<Configured> for EphemeralAccountApiToken {
         m.value = Attr::Known(value);
         m.expires_on = Attr::Known(expires_on);
         let result = to_state(&m, self.known_type(), diags)?;
-        let mut private = Private::new();
-        private.insert("account".into(), account.into());
-        private.insert("id".into(), token.id.into());
+        let opened = OpenedToken {
+            account,
+            id: token.id,
+        };
+        let private = match serde_json::to_value(&opened) {
+            Ok(serde_json::Value::Object(private)) => private,
+            _ => Private::new(),
+        };
         Some(Opened {
             result,
             private,
@@ -172,12 +184,11 @@ impl EphemeralResource<Configured> for EphemeralAccountApiToken {
     // ------------------------------------------------------------------- close
 
     async fn close(&self, data: &Configured, private: &Private, diags: &mut Diagnostics) {
-        let (Some(account), Some(id)) = (
-            private.get("account").and_then(|v| v.as_str()),
-            private.get("id").and_then(|v| v.as_str()),
-        ) else {
+        let private = serde_json::Value::Object(private.clone());
+        let Ok(OpenedToken { account, id }) = serde_json::from_value(private) else {
             return;
         };
+        let (account, id) = (account.as_str(), id.as_str());
         let Ok(client) = data.client() else { return };
         match client.delete_token(account, id).await {
             Ok(()) => data.run_tokens().closed(account, id),
