@@ -166,8 +166,36 @@ pub fn to_value<T: Serialize + ?Sized>(model: &T, ty: &Type) -> Result<Value, Co
         .serialize(ValueSerializer {
             ty,
             path: Path::Root,
+            partial: false,
         })
         .map_err(|e| CodecError::new(e.0))
+}
+
+/// Writes the fields of `part`, a struct naming some of the attributes of
+/// object type `ty` (each of them whole), into `value`, an object of that
+/// type: a typed write of a few attributes, without reading or writing the
+/// rest.
+pub fn merge_into<T: Serialize + ?Sized>(
+    part: &T,
+    value: &mut Value,
+    ty: &Type,
+) -> Result<(), CodecError> {
+    let written = part
+        .serialize(ValueSerializer {
+            ty,
+            path: Path::Root,
+            partial: true,
+        })
+        .map_err(|e| CodecError::new(e.0))?;
+    match (written, value) {
+        (Value::Object(fields), Value::Object(target)) => {
+            target.extend(fields);
+            Ok(())
+        }
+        _ => Err(CodecError::new(
+            "only an object's attributes can be written",
+        )),
+    }
 }
 
 #[derive(Debug)]
@@ -514,6 +542,9 @@ impl<'de, 'a: 'p, 'p, I: Iterator<Item = (&'a String, &'a Value)>> de::MapAccess
 struct ValueSerializer<'t> {
     ty: &'t Type,
     path: Path<'t>,
+    /// A struct may name some of its object type's members (the outermost
+    /// one only: see [`merge_into`]).
+    partial: bool,
 }
 
 impl<'t> ValueSerializer<'t> {
@@ -646,6 +677,7 @@ impl<'t> ser::Serializer for ValueSerializer<'t> {
         let text = value.serialize(ValueSerializer {
             ty: &Type::String,
             path: self.path,
+            partial: false,
         })?;
         self.number(text.as_str().and_then(Number::parse))
     }
@@ -703,6 +735,7 @@ impl<'t> ser::Serializer for ValueSerializer<'t> {
                 members: BTreeMap::new(),
                 key: None,
                 path: self.path,
+                partial: self.partial,
             }),
             _ => Err(self.mismatch("map")),
         }
@@ -715,6 +748,7 @@ impl<'t> ser::Serializer for ValueSerializer<'t> {
                 members: BTreeMap::new(),
                 key: None,
                 path: self.path,
+                partial: self.partial,
             }),
             _ => Err(self.mismatch("struct")),
         }
@@ -750,7 +784,11 @@ impl Sequence<'_> {
             _ => return Err(at(&self.path, "not a sequence type")),
         };
         let path = Path::Index(&self.path, i);
-        let item = value.serialize(ValueSerializer { ty, path })?;
+        let item = value.serialize(ValueSerializer {
+            ty,
+            path,
+            partial: false,
+        })?;
         self.items.push(item);
         Ok(())
     }
@@ -799,6 +837,7 @@ struct Object<'t> {
     members: BTreeMap<String, Value>,
     key: Option<String>,
     path: Path<'t>,
+    partial: bool,
 }
 
 impl Object<'_> {
@@ -812,7 +851,11 @@ impl Object<'_> {
                 .ok_or_else(|| at(&path, "the model has this field; the schema does not"))?,
             _ => return Err(at(&self.path, "not an object type")),
         };
-        let value = value.serialize(ValueSerializer { ty, path })?;
+        let value = value.serialize(ValueSerializer {
+            ty,
+            path,
+            partial: false,
+        })?;
         if self.members.insert(name.to_string(), value).is_some() {
             return Err(at(&path, "written twice"));
         }
@@ -822,7 +865,8 @@ impl Object<'_> {
     fn finish(self) -> Result<Value, Error> {
         match self.ty {
             Type::Object(members) => {
-                if let Some(missing) = members.keys().find(|m| !self.members.contains_key(*m)) {
+                let missing = members.keys().find(|m| !self.members.contains_key(*m));
+                if let (Some(missing), false) = (missing, self.partial) {
                     return Err(at(
                         &Path::Field(&self.path, missing),
                         "the schema has this attribute; the model has no field for it",
@@ -857,6 +901,7 @@ impl ser::SerializeMap for Object<'_> {
         let key = key.serialize(ValueSerializer {
             ty: &Type::String,
             path: self.path,
+            partial: false,
         })?;
         match key {
             Value::String(k) => {

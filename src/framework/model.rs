@@ -38,6 +38,19 @@ pub fn to_value<M: Serialize>(model: &M, ty: &Type) -> Result<Value, Diagnostic>
     })
 }
 
+/// Writes the attributes a partial model names (a struct with some of the
+/// schema's attributes, without `deny_unknown_fields`) into `value`: what a
+/// plan uses to set a few attributes without converting the whole object.
+/// Reading one is [`get`], which skips the attributes the struct lacks.
+pub fn put<M: Serialize>(part: &M, value: &mut Value, ty: &Type) -> Result<(), Diagnostic> {
+    codec::merge_into(part, value, ty).map_err(|e| {
+        Diagnostic::error(
+            "Model does not fit its schema",
+            format!("{e}. This is a bug in the cfai provider."),
+        )
+    })
+}
+
 /// Whether `M` has exactly the schema's attributes, at every depth, with
 /// types that carry every value through unchanged: a value with every
 /// attribute set (every list, set and map holding one element) must come

@@ -2,10 +2,11 @@
 //! name, plus the S3 credentials R2 derives from it.
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use tracing::warn;
 
 use super::common::{account_of, capture, capture_model, deleted, failed, session, to_state};
-use super::token_model::{resolve_at_apply, AccountTokenModel, StringMap};
+use super::token_model::{resolve_at_apply, AccountTokenModel, PolicyModel, StringMap};
 use super::token_semantics::same_policies;
 use super::token_state::{
     account_token_type, create_or_adopt, keep_equivalent_prior, state_from_api, ORDER_FROM_API,
@@ -18,6 +19,7 @@ use crate::framework::{
     Semantic, Validator,
 };
 use crate::r2::r2_s3_endpoint;
+use crate::secret::Secret;
 use crate::validation::{is_account_id, parse_rfc3339};
 
 pub struct AccountApiToken;
@@ -31,10 +33,46 @@ impl AccountApiToken {
 
 /// The three views of one planned change, as models.
 struct TokenPlan {
-    config: AccountTokenModel,
+    config: ConfigPart,
     /// `None` when the token is being created.
-    prior: Option<AccountTokenModel>,
-    planned: AccountTokenModel,
+    prior: Option<PlanPart>,
+    planned: PlanPart,
+}
+
+/// What a plan reads of the configuration.
+#[derive(Serialize, Deserialize)]
+struct ConfigPart {
+    account_id: Attr<String>,
+    status: Attr<String>,
+}
+
+/// What a plan reads of the prior state and of the planned one, and what
+/// it writes of the planned one: the attributes its rules concern (a part
+/// of [`AccountTokenModel`], so that a plan converts no more than it
+/// needs). The `Option` fields are only written, and only when set.
+#[derive(Serialize, Deserialize)]
+struct PlanPart {
+    policies: Attr<Vec<Attr<PolicyModel>>>,
+    expires_on: Attr<String>,
+    status: Attr<String>,
+    #[serde(skip_serializing)]
+    rotation_triggers: StringMap,
+    #[serde(skip_serializing)]
+    id: Attr<String>,
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    account_id: Option<Attr<String>>,
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    s3_endpoint: Option<Attr<String>>,
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    value: Option<Attr<Secret>>,
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    secret_access_key: Option<Attr<Secret>>,
+}
+
+impl PlanPart {
+    fn policy_list(&self) -> &[Attr<PolicyModel>] {
+        self.policies.known().map_or(&[], |p| p)
+    }
 }
 
 impl TokenPlan {
@@ -54,16 +92,15 @@ impl TokenPlan {
         let Some(prior) = &self.prior else { return };
         plan_expired(prior, &self.config, &mut self.planned, change, diags);
         if self.planned.rotation_triggers != prior.rotation_triggers {
-            self.planned.value = Attr::Unknown;
-            self.planned.secret_access_key = Attr::Unknown;
+            self.planned.value = Some(Attr::Unknown);
+            self.planned.secret_access_key = Some(Attr::Unknown);
         }
     }
 
-    /// The planned model becomes the change's planned value.
+    /// The planned attributes go into the change's planned value.
     fn write(self, change: &mut PlanChange, diags: &mut Diagnostics) {
-        if let Some(planned) = to_state(&self.planned, account_token_type(), diags) {
-            change.planned = planned;
-        }
+        let written = model::put(&self.planned, &mut change.planned, account_token_type());
+        capture(diags, written);
     }
 }
 
@@ -185,7 +222,7 @@ impl Resource<Configured> for AccountApiToken {
         if plan.config.account_id.is_unknown() {
             // Not known until apply: neither are the endpoint nor the ids,
             // which are resolved then against that account's groups.
-            plan.planned.s3_endpoint = Attr::Unknown;
+            plan.planned.s3_endpoint = Some(Attr::Unknown);
             if let Attr::Known(policies) = &mut plan.planned.policies {
                 for policy in policies.iter_mut().filter_map(Attr::known_mut) {
                     policy.permission_group_ids = Attr::Unknown;
@@ -197,10 +234,9 @@ impl Resource<Configured> for AccountApiToken {
         let Some(account) = account_of(data, plan.config.account_id.as_str(), diags) else {
             return;
         };
-        plan.planned.s3_endpoint = Attr::Known(r2_s3_endpoint(&account, "default"));
-        plan.planned.account_id = Attr::Known(account);
-        let account = plan.planned.account_id.as_str().unwrap_or_default();
-        let groups = match data.permission_groups(account).await {
+        plan.planned.s3_endpoint = Some(Attr::Known(r2_s3_endpoint(&account, "default")));
+        plan.planned.account_id = Some(Attr::Known(account.clone()));
+        let groups = match data.permission_groups(&account).await {
             Ok(g) => g,
             Err(d) => {
                 diags.push(d);
@@ -588,9 +624,9 @@ fn validate_resources(resources: &StringMap, policy: AttrPath, diags: &mut Diagn
 /// token authenticates nothing either way): no perpetual diff, and a warning
 /// saying when it expired and what to change.
 fn plan_expired(
-    prior: &AccountTokenModel,
-    config: &AccountTokenModel,
-    planned: &mut AccountTokenModel,
+    prior: &PlanPart,
+    config: &ConfigPart,
+    planned: &mut PlanPart,
     change: &mut PlanChange,
     diags: &mut Diagnostics,
 ) {
@@ -647,9 +683,9 @@ fn plan_expired(
 /// API's `pending`, say): stored as sent and not fought, since what the
 /// configured `active` or `disabled` would change about it is unknown.
 fn plan_unlisted_status(
-    prior: &AccountTokenModel,
+    prior: &PlanPart,
     status: &str,
-    planned: &mut AccountTokenModel,
+    planned: &mut PlanPart,
     change: &mut PlanChange,
     diags: &mut Diagnostics,
 ) {
@@ -662,11 +698,7 @@ fn plan_unlisted_status(
 }
 
 /// The prior status planned, declared equivalent to the configured one.
-fn keep_prior_status(
-    prior: &AccountTokenModel,
-    planned: &mut AccountTokenModel,
-    change: &mut PlanChange,
-) {
+fn keep_prior_status(prior: &PlanPart, planned: &mut PlanPart, change: &mut PlanChange) {
     planned.status = prior.status.clone();
     change.declare_equivalent(AttrPath::root("status"));
 }

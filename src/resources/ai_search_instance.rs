@@ -149,17 +149,7 @@ impl Resource<Configured> for AiSearchInstance {
     // -------------------------------------------------------------------- plan
 
     async fn plan(&self, data: &Configured, change: &mut PlanChange, diags: &mut Diagnostics) {
-        let (Some(config), Some(mut planned)) = (
-            capture_model::<InstanceModel>(&change.config, diags),
-            capture_model::<InstanceModel>(&change.planned, diags),
-        ) else {
-            return;
-        };
-        plan_account(data, &config.account_id, &mut planned.account_id, diags);
-        let Some(planned) = to_state(&planned, self.known_type(), diags) else {
-            return;
-        };
-        change.planned = planned;
+        plan_account(data, change, self.known_type(), diags);
         let attrs = &self.known_schema().attributes;
         if !change.is_create()
             && mapping::differs_on(attrs, Phase::Update, &change.prior, &change.planned)

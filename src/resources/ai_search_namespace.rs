@@ -77,16 +77,7 @@ impl Resource<Configured> for AiSearchNamespace {
     // -------------------------------------------------------------------- plan
 
     async fn plan(&self, data: &Configured, change: &mut PlanChange, diags: &mut Diagnostics) {
-        let (Some(config), Some(mut planned)) = (
-            capture_model::<NamespaceModel>(&change.config, diags),
-            capture_model::<NamespaceModel>(&change.planned, diags),
-        ) else {
-            return;
-        };
-        plan_account(data, &config.account_id, &mut planned.account_id, diags);
-        if let Some(planned) = to_state(&planned, self.known_type(), diags) {
-            change.planned = planned;
-        }
+        plan_account(data, change, self.known_type(), diags);
     }
 
     // ------------------------------------------------------------------ create

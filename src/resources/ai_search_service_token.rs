@@ -52,6 +52,13 @@ struct ServiceTokenModel {
     timeouts: Attr<Timeouts>,
 }
 
+/// What a plan reads and writes: the mode and what follows from it.
+#[derive(Serialize, Deserialize)]
+struct ModePart {
+    cf_api_id: Attr<String>,
+    permission_groups: Attr<Vec<Attr<String>>>,
+}
+
 impl ServiceTokenModel {
     /// Managed mode: the provider mints the token (it has groups).
     fn managed(&self) -> bool {
@@ -199,13 +206,13 @@ impl Resource<Configured> for AiSearchServiceToken {
     // -------------------------------------------------------------------- plan
 
     async fn plan(&self, data: &Configured, change: &mut PlanChange, diags: &mut Diagnostics) {
+        plan_account(data, change, self.known_type(), diags);
         let (Some(config), Some(mut planned)) = (
-            capture_model::<ServiceTokenModel>(&change.config, diags),
-            capture_model::<ServiceTokenModel>(&change.planned, diags),
+            capture_model::<ModePart>(&change.config, diags),
+            capture_model::<ModePart>(&change.planned, diags),
         ) else {
             return;
         };
-        plan_account(data, &config.account_id, &mut planned.account_id, diags);
         let groups_unset = config.permission_groups.is_null();
         match config.cf_api_id {
             Attr::Null => {
@@ -214,11 +221,10 @@ impl Resource<Configured> for AiSearchServiceToken {
                     planned.permission_groups = Attr::Known(defaults.into());
                 }
                 if !change.is_create() {
-                    let Some(prior) = capture_model::<ServiceTokenModel>(&change.prior, diags)
-                    else {
+                    let Some(prior) = capture_model::<ModePart>(&change.prior, diags) else {
                         return;
                     };
-                    if !prior.managed()
+                    if prior.permission_groups.is_null()
                         && !minter_unknown(&change.private, prior.cf_api_id.as_str())
                     {
                         // Leaving bring-your-own mode: a token is minted for it.
@@ -233,9 +239,10 @@ impl Resource<Configured> for AiSearchServiceToken {
             Attr::Known(_) if groups_unset => planned.permission_groups = Attr::Null,
             _ => {}
         }
-        if let Some(value) = to_state(&planned, self.known_type(), diags) {
-            change.planned = value;
-        }
+        capture(
+            diags,
+            model::put(&planned, &mut change.planned, self.known_type()),
+        );
     }
 
     // ------------------------------------------------------------------ create

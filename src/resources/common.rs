@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::cloudflare::{ApiError, Client};
 use crate::context::{api_error, Configured};
 use crate::cty::Value;
-use crate::framework::{mapping, Attr, Diagnostic, Diagnostics, Schema, Validator};
+use crate::framework::{mapping, Attr, Diagnostic, Diagnostics, PlanChange, Schema, Validator};
 use crate::validation::is_account_id;
 
 /// The schema of a registered type, built once, and its cty type:
@@ -141,19 +141,34 @@ pub(crate) const AI_SEARCH_NAME: Validator = Validator::Regex(
     "lowercase letters, digits and underscores, in groups joined by single hyphens",
 );
 
+/// The account attribute every resource has: read and written alone.
+#[derive(Serialize, serde::Deserialize)]
+struct AccountPart {
+    account_id: Attr<String>,
+}
+
 /// Plans `account_id`: the resource's own, else the provider's (an error
 /// when there is neither); left alone while the configured one is unknown.
 pub(crate) fn plan_account(
     data: &Configured,
-    configured: &Attr<String>,
-    planned: &mut Attr<String>,
+    change: &mut PlanChange,
+    ty: &crate::cty::Type,
     diags: &mut Diagnostics,
 ) {
-    if configured.is_unknown() {
+    let Some(configured) = capture_model::<AccountPart>(&change.config, diags) else {
+        return;
+    };
+    if configured.account_id.is_unknown() {
         return;
     }
-    if let Some(account) = account_of(data, configured.as_str(), diags) {
-        *planned = Attr::Known(account);
+    if let Some(account) = account_of(data, configured.account_id.as_str(), diags) {
+        let planned = AccountPart {
+            account_id: Attr::Known(account),
+        };
+        capture(
+            diags,
+            crate::framework::model::put(&planned, &mut change.planned, ty),
+        );
     }
 }
 
