@@ -29,18 +29,18 @@
 //! [`framework::Resource`] in the order schema, validate, plan, create,
 //! read, update, delete, import. From `cfai_ai_search_namespace`:
 //!
-//! - **A typed model**: one field per attribute, `Option` for what may be
-//!   null, [`framework::Attr`] for what a plan may leave unknown. A test
-//!   holds every registered type's model to its schema
-//!   ([`framework::model::check`]).
+//! - **A typed model**: one field per attribute, [`framework::Attr`] for
+//!   what may be null or (in a configuration or plan) unknown; the same
+//!   model serves configuration, plan and state. A test holds every
+//!   registered type's model to its schema ([`framework::model::check`]).
 //!
 //!   ```ignore
 //!   #[derive(Serialize, Deserialize)]
 //!   #[serde(deny_unknown_fields)]
 //!   struct NamespaceModel {
 //!       account_id: Attr<String>,
-//!       name: String,
-//!       description: Option<String>,
+//!       name: Attr<String>,
+//!       description: Attr<String>,
 //!       created_at: Attr<String>,
 //!   }
 //!   ```
@@ -55,11 +55,14 @@
 //!   ```ignore
 //!   let plan: NamespaceModel = capture_model(planned, diags)?;
 //!   let (client, account) = session(data, plan.account_id.as_str(), diags)?;
-//!   match client.update_namespace(&account, &plan.name, plan.description.as_deref()).await {
-//!       Ok(ns) => self.state(planned, &ns, diags),
+//!   match client.update_namespace(&account, plan.name.as_str()?, plan.description.as_str()).await {
+//!       Ok(ns) => self.state(&plan, &ns, diags),
 //!       Err(e) => failed("Could not update the AI Search namespace", &e, diags),
 //!   }
 //!   ```
+//! - **Plans on parts**: a plan reads and writes only the attributes it
+//!   concerns, as a smaller struct ([`framework::model::put`]);
+//!   `common::plan_account` is the one every resource shares.
 //!
 //! A new resource is its file, its line in the provider's registration,
 //! its emulator routes and its example; docs, the schema lint, the model

@@ -4,10 +4,13 @@
 //! `req.Plan.Get(ctx, &model)` / `resp.State.Set(ctx, model)`.
 //!
 //! A model is a serde struct with `#[serde(deny_unknown_fields)]`, one field
-//! per attribute, named as the attribute: `String` (or a nested struct) for
-//! what is always there, `Option` for what may be null, [`Attr`] for what a
-//! plan may also leave unknown. [`check`] holds a model to its schema;
-//! every registered type runs it in the tests.
+//! per attribute, named as the attribute: [`Attr`] for what may be null or,
+//! in a configuration or plan, unknown (at any depth, collection elements
+//! included, when the model serves plans too); `Option` or a plain type
+//! where neither can happen. [`check`] holds a model to its schema; every
+//! registered type runs it in the tests. A part of a model (a struct
+//! naming some attributes, without `deny_unknown_fields`) reads with [`get`]
+//! and writes with [`put`].
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
