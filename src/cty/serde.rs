@@ -72,11 +72,6 @@ impl<T> Attr<T> {
     pub fn is_unknown(&self) -> bool {
         matches!(self, Attr::Unknown)
     }
-
-    /// The value as `Option` once nothing is unknown: `None` is null.
-    pub fn as_option(&self) -> Option<&T> {
-        self.known()
-    }
 }
 
 impl Attr<String> {
