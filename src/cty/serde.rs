@@ -860,8 +860,11 @@ impl Object<'_> {
     fn finish(self) -> Result<Value, Error> {
         match self.ty {
             Type::Object(members) => {
-                let missing = members.keys().find(|m| !self.members.contains_key(*m));
-                if let (Some(missing), false) = (missing, self.partial) {
+                let missing = match self.partial {
+                    true => None,
+                    false => members.keys().find(|m| !self.members.contains_key(*m)),
+                };
+                if let Some(missing) = missing {
                     return Err(at(
                         &Path::Field(&self.path, missing),
                         "the schema has this attribute; the model has no field for it",

@@ -53,8 +53,17 @@ struct ConfigPart {
 #[derive(Serialize, Deserialize)]
 struct PlanPart {
     policies: Attr<Vec<Attr<PolicyModel>>>,
+    #[serde(skip_serializing)]
     expires_on: Attr<String>,
+    #[serde(skip_serializing)]
     status: Attr<String>,
+    /// The status planned, when a rule decides it.
+    #[serde(
+        rename = "status",
+        skip_deserializing,
+        skip_serializing_if = "Option::is_none"
+    )]
+    planned_status: Option<Attr<String>>,
     #[serde(skip_serializing)]
     rotation_triggers: StringMap,
     #[serde(skip_serializing)]
@@ -659,7 +668,7 @@ fn plan_expired(
                 "The API token has expired; this apply revives it",
                 format!("Cloudflare reports token {id} as expired {since}. This apply sets {until}, after which the token authenticates again (its value is unchanged)."),
             ));
-            planned.status = status;
+            planned.planned_status = Some(status);
         }
         Some(false) => {
             diags.push(Diagnostic::warning(
@@ -671,10 +680,10 @@ fn plan_expired(
         // The new expiry is decided at apply: the configured status stands
         // (the API decides; the next refresh shows what it decided).
         None => {
-            planned.status = match &config.status {
+            planned.planned_status = Some(match &config.status {
                 Attr::Null => Attr::Unknown,
                 configured => configured.clone(),
-            };
+            });
         }
     }
 }
@@ -699,7 +708,7 @@ fn plan_unlisted_status(
 
 /// The prior status planned, declared equivalent to the configured one.
 fn keep_prior_status(prior: &PlanPart, planned: &mut PlanPart, change: &mut PlanChange) {
-    planned.status = prior.status.clone();
+    planned.planned_status = Some(prior.status.clone());
     change.declare_equivalent(AttrPath::root("status"));
 }
 
