@@ -336,8 +336,14 @@ async fn data_source_reads_validly(
         let state = plugin.read_data(type_name, &c.resolved).await.unwrap();
         let v = cfai::framework::oracle::check_read(&schema, &state);
         assert!(v.is_empty(), "{type_name} case {case}: {v:?}");
-        let kept =
-            cfai::framework::oracle::check_plan(&schema, &Value::Null, &c.resolved, &state, &[]);
+        let kept = cfai::framework::oracle::check_plan(
+            &schema,
+            &schema.cty_type(),
+            &Value::Null,
+            &c.resolved,
+            &state,
+            &[],
+        );
         assert!(
             kept.is_empty(),
             "{type_name} case {case}: configured values changed: {kept:?}"

@@ -21,7 +21,7 @@ use super::oracle::{self, raw_equal, Violation};
 use super::plan::PlanChange;
 use super::schema::{AttrType, Attribute, Nesting, Schema};
 use super::{AttrPath, Diagnostic, PathStep};
-use crate::cty::Value;
+use crate::cty::{Type, Value};
 
 /// Which answer is being checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,12 +49,13 @@ impl Stage {
     }
 }
 
-/// Every rule the planned change breaks.
-pub fn check_plan(schema: &Schema, change: &PlanChange) -> Vec<Violation> {
+/// Every rule the planned change breaks; `ty` is the schema's type.
+pub fn check_plan(schema: &Schema, ty: &Type, change: &PlanChange) -> Vec<Violation> {
     let as_client_sees = client_view(schema, change.capabilities.write_only_attributes);
     let schema = as_client_sees.as_ref().unwrap_or(schema);
     let mut out = oracle::check_plan(
         schema,
+        ty,
         &change.prior,
         &change.config,
         &change.planned,

@@ -58,13 +58,14 @@ fn attr_step(path: &AttrPath, name: &str) -> AttrPath {
 /// that name nothing in the schema.
 pub fn check_plan(
     schema: &Schema,
+    ty: &Type,
     prior: &Value,
     config: &Value,
     planned: &Value,
     requires_replace: &[AttrPath],
 ) -> Vec<Violation> {
     let mut out = Vec::new();
-    conforms(planned, &schema.cty_type(), &AttrPath::default(), &mut out);
+    conforms(planned, ty, &AttrPath::default(), &mut out);
     plan_block(
         &schema.attributes,
         &schema.blocks,

@@ -38,8 +38,8 @@ impl<P: ProviderDef> ProviderServer<P> {
         let Some(e) = capture(diags, self.ephemeral_resource(&req.type_name)) else {
             return;
         };
-        let ty = e.schema.cty_type();
-        if let Some(config) = capture(diags, decode(req.config.as_ref(), &ty, "configuration")) {
+        let ty = &e.ty;
+        if let Some(config) = capture(diags, decode(req.config.as_ref(), ty, "configuration")) {
             let caps = ClientCapabilities::default();
             rules::validate(&e.schema.attributes, &e.schema.blocks, &config, caps, diags);
             e.item.validate(&config, diags);
@@ -56,12 +56,12 @@ impl<P: ProviderDef> ProviderServer<P> {
         Option<prost_types::Timestamp>,
     )> {
         let e = capture(diags, self.ephemeral_resource(&req.type_name))?;
-        let ty = e.schema.cty_type();
-        let config = capture(diags, decode(req.config.as_ref(), &ty, "configuration"))?;
+        let ty = &e.ty;
+        let config = capture(diags, decode(req.config.as_ref(), ty, "configuration"))?;
         if !config.is_wholly_known() {
             // Nothing is created for a configuration still being decided.
             let result = unknown_result(&e.schema, &config);
-            return capture(diags, encode(&result, &ty, "ephemeral result"))
+            return capture(diags, encode(&result, ty, "ephemeral result"))
                 .map(|r| (r, None, None));
         }
         let data = capture(diags, self.data())?;
@@ -82,7 +82,7 @@ impl<P: ProviderDef> ProviderServer<P> {
             );
             result.unknowns_to_null();
         }
-        let encoded = capture(diags, encode(&result, &ty, "ephemeral result"))?;
+        let encoded = capture(diags, encode(&result, ty, "ephemeral result"))?;
         let private = Some(encode_private(&opened.private)).filter(|p| !p.is_empty());
         Some((encoded, private, opened.renew_at.map(timestamp)))
     }

@@ -109,10 +109,7 @@ impl<P: ProviderDef> ProviderServer<P> {
         let mut state = r.item.upgrade_state(req.version, raw, diags)?;
         clear_write_only(&r.schema.attributes, &mut state);
         state.unknowns_to_null();
-        capture(
-            diags,
-            encode(&state, &r.schema.cty_type(), "upgraded state"),
-        )
+        capture(diags, encode(&state, &r.ty, "upgraded state"))
     }
 
     pub(super) async fn read(
@@ -126,10 +123,10 @@ impl<P: ProviderDef> ProviderServer<P> {
             self.resource(&req.type_name),
             req.current_state.clone()
         );
-        let ty = r.schema.cty_type();
+        let ty = &r.ty;
         let current = try_diag!(
             diags,
-            decode(req.current_state.as_ref(), &ty, "current state"),
+            decode(req.current_state.as_ref(), ty, "current state"),
             req.current_state.clone()
         );
         let data = try_diag!(diags, self.data(), req.current_state.clone());
@@ -151,7 +148,7 @@ impl<P: ProviderDef> ProviderServer<P> {
                     self.strict,
                     diags,
                 );
-                capture(diags, encode(&state, &ty, "refreshed state")).or(req.current_state.clone())
+                capture(diags, encode(&state, ty, "refreshed state")).or(req.current_state.clone())
             }
             // Gone: Terraform drops it from state and plans a create.
             Some(None) if !diags.has_errors() => Some(proto::DynamicValue {
@@ -173,20 +170,20 @@ impl<P: ProviderDef> ProviderServer<P> {
         Vec<u8>,
     )> {
         let r = try_diag!(diags, self.resource(&req.type_name), None);
-        let ty = r.schema.cty_type();
+        let ty = &r.ty;
         let prior = try_diag!(
             diags,
-            decode(req.prior_state.as_ref(), &ty, "prior state"),
+            decode(req.prior_state.as_ref(), ty, "prior state"),
             None
         );
         let proposed = try_diag!(
             diags,
-            decode(req.proposed_new_state.as_ref(), &ty, "proposed new state"),
+            decode(req.proposed_new_state.as_ref(), ty, "proposed new state"),
             None
         );
         let config = try_diag!(
             diags,
-            decode(req.config.as_ref(), &ty, "configuration"),
+            decode(req.config.as_ref(), ty, "configuration"),
             None
         );
         if proposed.is_null() {
@@ -220,14 +217,14 @@ impl<P: ProviderDef> ProviderServer<P> {
         if diags.has_errors() {
             return None;
         }
-        let violations = guard::check_plan(&r.schema, &change);
+        let violations = guard::check_plan(&r.schema, ty, &change);
         for d in guard::refuse(&req.type_name, Stage::Plan, &violations, self.strict) {
             diags.push(d);
         }
         if diags.has_errors() {
             return None;
         }
-        let planned = capture(diags, encode(&change.planned, &ty, "planned state"))?;
+        let planned = capture(diags, encode(&change.planned, ty, "planned state"))?;
         let replace = change.requires_replace.iter().map(convert::path).collect();
         Some((Some(planned), replace, encode_private(&change.private)))
     }
@@ -243,20 +240,20 @@ impl<P: ProviderDef> ProviderServer<P> {
             self.resource(&req.type_name),
             req.prior_state.clone()
         );
-        let ty = r.schema.cty_type();
+        let ty = &r.ty;
         let prior = try_diag!(
             diags,
-            decode(req.prior_state.as_ref(), &ty, "prior state"),
+            decode(req.prior_state.as_ref(), ty, "prior state"),
             req.prior_state.clone()
         );
         let planned = try_diag!(
             diags,
-            decode(req.planned_state.as_ref(), &ty, "planned state"),
+            decode(req.planned_state.as_ref(), ty, "planned state"),
             req.prior_state.clone()
         );
         let config = try_diag!(
             diags,
-            decode(req.config.as_ref(), &ty, "configuration"),
+            decode(req.config.as_ref(), ty, "configuration"),
             req.prior_state.clone()
         );
         let data = try_diag!(diags, self.data(), req.prior_state.clone());
@@ -301,7 +298,7 @@ impl<P: ProviderDef> ProviderServer<P> {
                 diags,
             );
         }
-        capture(diags, encode(&state, &ty, "new state"))
+        capture(diags, encode(&state, ty, "new state"))
     }
 
     pub(super) async fn import(
@@ -319,10 +316,7 @@ impl<P: ProviderDef> ProviderServer<P> {
         .flatten()?;
         clear_write_only(&r.schema.attributes, &mut state);
         state.unknowns_to_null();
-        let encoded = capture(
-            diags,
-            encode(&state, &r.schema.cty_type(), "imported state"),
-        )?;
+        let encoded = capture(diags, encode(&state, &r.ty, "imported state"))?;
         Some(proto::import_resource_state::ImportedResource {
             type_name: req.type_name.clone(),
             state: Some(encoded),
@@ -336,10 +330,10 @@ impl<P: ProviderDef> ProviderServer<P> {
         diags: &mut Diagnostics,
     ) -> Option<proto::DynamicValue> {
         let d = try_diag!(diags, self.data_source(&req.type_name), None);
-        let ty = d.schema.cty_type();
+        let ty = &d.ty;
         let config = try_diag!(
             diags,
-            decode(req.config.as_ref(), &ty, "configuration"),
+            decode(req.config.as_ref(), ty, "configuration"),
             None
         );
         let data = try_diag!(diags, self.data(), None);
@@ -358,7 +352,7 @@ impl<P: ProviderDef> ProviderServer<P> {
             self.strict,
             diags,
         );
-        capture(diags, encode(&state, &ty, "data source result"))
+        capture(diags, encode(&state, ty, "data source result"))
     }
 
     pub(super) fn call(

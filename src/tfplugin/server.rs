@@ -11,6 +11,7 @@ use tracing::{debug, info};
 use super::convert::{self, decode};
 use super::handlers::capture;
 use super::proto;
+use crate::cty::Type;
 use crate::framework::rules;
 use crate::framework::ClientCapabilities;
 use crate::framework::{
@@ -35,7 +36,19 @@ type RpcResult<T> = Result<Response<T>, Status>;
 
 pub(super) struct Registered<T: ?Sized> {
     pub(super) schema: Schema,
+    /// The schema's type, built once: every call decodes and encodes by it.
+    pub(super) ty: Type,
     pub(super) item: Box<T>,
+}
+
+impl<T: ?Sized> Registered<T> {
+    fn new(schema: Schema, item: Box<T>) -> Self {
+        Registered {
+            ty: schema.cty_type(),
+            schema,
+            item,
+        }
+    }
 }
 
 type Registry<T> = BTreeMap<String, Registered<T>>;
@@ -77,41 +90,17 @@ impl<P: ProviderDef> ProviderServer<P> {
         let resources = provider
             .resources()
             .into_iter()
-            .map(|r| {
-                (
-                    r.type_name().to_string(),
-                    Registered {
-                        schema: r.schema(),
-                        item: r,
-                    },
-                )
-            })
+            .map(|r| (r.type_name().to_string(), Registered::new(r.schema(), r)))
             .collect();
         let data_sources = provider
             .data_sources()
             .into_iter()
-            .map(|d| {
-                (
-                    d.type_name().to_string(),
-                    Registered {
-                        schema: d.schema(),
-                        item: d,
-                    },
-                )
-            })
+            .map(|d| (d.type_name().to_string(), Registered::new(d.schema(), d)))
             .collect();
         let ephemeral = provider
             .ephemeral_resources()
             .into_iter()
-            .map(|e| {
-                (
-                    e.type_name().to_string(),
-                    Registered {
-                        schema: e.schema(),
-                        item: e,
-                    },
-                )
-            })
+            .map(|e| (e.type_name().to_string(), Registered::new(e.schema(), e)))
             .collect();
         let functions = provider
             .functions()
@@ -311,10 +300,10 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
         let req = request.into_inner();
         let mut diags = Diagnostics::new();
         if let Some(r) = capture(&mut diags, self.resource(&req.type_name)) {
-            let ty = r.schema.cty_type();
+            let ty = &r.ty;
             if let Some(config) = capture(
                 &mut diags,
-                decode(req.config.as_ref(), &ty, "resource configuration"),
+                decode(req.config.as_ref(), ty, "resource configuration"),
             ) {
                 let caps = super::handlers::capabilities(req.client_capabilities.as_ref());
                 rules::validate(
@@ -339,10 +328,10 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
         let req = request.into_inner();
         let mut diags = Diagnostics::new();
         if let Some(d) = capture(&mut diags, self.data_source(&req.type_name)) {
-            let ty = d.schema.cty_type();
+            let ty = &d.ty;
             if let Some(config) = capture(
                 &mut diags,
-                decode(req.config.as_ref(), &ty, "data source configuration"),
+                decode(req.config.as_ref(), ty, "data source configuration"),
             ) {
                 let caps = ClientCapabilities::default();
                 rules::validate(

@@ -389,7 +389,7 @@ fn a_replacement_the_plan_does_not_declare_is_refused() {
         Private::new(),
         Default::default(),
     );
-    let violations = crate::framework::guard::check_plan(&schema, &change);
+    let violations = crate::framework::guard::check_plan(&schema, &schema.cty_type(), &change);
     assert_eq!(violations.len(), 1, "{violations:?}");
     assert_eq!(violations[0].path, crate::framework::AttrPath::root("zone"));
     assert!(violations[0]
@@ -400,12 +400,12 @@ fn a_replacement_the_plan_does_not_declare_is_refused() {
     // refused by the guard, and cannot reach it through the server.
     let mut change = change;
     crate::framework::plan::finish_plan(&schema, &mut change);
-    assert!(crate::framework::guard::check_plan(&schema, &change).is_empty());
+    assert!(crate::framework::guard::check_plan(&schema, &schema.cty_type(), &change).is_empty());
     let mut kept = change.clone();
     kept.config.set("secret_wo", "s3cret".into());
     kept.planned.set("secret_wo", "s3cret".into());
     kept.capabilities.write_only_attributes = true;
-    let violations = crate::framework::guard::check_plan(&schema, &kept);
+    let violations = crate::framework::guard::check_plan(&schema, &schema.cty_type(), &kept);
     assert_eq!(violations.len(), 1, "{violations:?}");
     assert_eq!(
         violations[0].path,
@@ -416,7 +416,7 @@ fn a_replacement_the_plan_does_not_declare_is_refused() {
         "{violations:?}"
     );
     crate::framework::plan::finish_plan(&schema, &mut kept);
-    assert!(crate::framework::guard::check_plan(&schema, &kept).is_empty());
+    assert!(crate::framework::guard::check_plan(&schema, &schema.cty_type(), &kept).is_empty());
 }
 
 #[tokio::test]

@@ -35,6 +35,10 @@ pub struct Plugin {
     connection: [String; 3],
     /// Whether the imitated client supports write-only arguments.
     write_only: bool,
+    /// How long the provider took over the last plan, apply or read:
+    /// the call alone, without the encoding and the proposed new state
+    /// that Terraform's side of it costs.
+    last_rpc: std::sync::Mutex<std::time::Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -130,6 +134,7 @@ impl Plugin {
             provider_schema,
             connection: [base_url.into(), account.into(), token.into()],
             write_only,
+            last_rpc: Default::default(),
         };
         let mut config = plugin.provider_schema.empty_value();
         config.set("api_token", token.into());
@@ -303,7 +308,14 @@ impl Plugin {
             .open(type_name, &case.config)
             .await
             .map_err(|e| format!("open (plan): {e:?}\n  config: {:?}", case.config))?;
-        let v = oracle::check_plan(&schema, &Value::Null, &case.config, &planned, &[]);
+        let v = oracle::check_plan(
+            &schema,
+            &schema.cty_type(),
+            &Value::Null,
+            &case.config,
+            &planned,
+            &[],
+        );
         if !v.is_empty() {
             return Err(format!("open with unknowns: {}", show(&v, &planned)));
         }
@@ -318,7 +330,14 @@ impl Plugin {
             .open(type_name, &case.resolved)
             .await
             .map_err(|e| format!("open (apply): {e:?}\n  config: {:?}", case.resolved))?;
-        let mut v = oracle::check_plan(&schema, &Value::Null, &case.resolved, &result, &[]);
+        let mut v = oracle::check_plan(
+            &schema,
+            &schema.cty_type(),
+            &Value::Null,
+            &case.resolved,
+            &result,
+            &[],
+        );
         v.extend(oracle::check_read(&schema, &result));
         if !v.is_empty() {
             return Err(format!("open result: {}", show(&v, &result)));
@@ -329,6 +348,16 @@ impl Plugin {
         } else {
             Err(format!("close: {errs:?}"))
         }
+    }
+
+    fn note_rpc(&self, started: std::time::Instant) {
+        *self.last_rpc.lock().expect("not poisoned") = started.elapsed();
+    }
+
+    /// How long the provider took over the last plan, apply or read.
+    #[allow(dead_code)]
+    pub fn last_rpc(&self) -> std::time::Duration {
+        *self.last_rpc.lock().expect("not poisoned")
     }
 
     /// PlanResourceChange as Terraform sends it: the proposed new state is
@@ -343,6 +372,7 @@ impl Plugin {
         let schema = self.schema(type_name);
         let ty = schema.cty_type();
         let proposed = oracle::proposed_new(schema, prior, config);
+        let started = std::time::Instant::now();
         let r = self
             .server
             .plan_resource_change(Request::new(proto::plan_resource_change::Request {
@@ -357,6 +387,7 @@ impl Plugin {
             .await
             .expect("plan")
             .into_inner();
+        self.note_rpc(started);
         let errs = errors(&r.diagnostics);
         if !errs.is_empty() {
             return Err(errs);
@@ -376,6 +407,7 @@ impl Plugin {
         config: &Value,
     ) -> Result<(Value, Vec<u8>), Vec<String>> {
         let ty = self.schema(type_name).cty_type();
+        let started = std::time::Instant::now();
         let r = self
             .server
             .apply_resource_change(Request::new(proto::apply_resource_change::Request {
@@ -389,6 +421,7 @@ impl Plugin {
             .await
             .expect("apply")
             .into_inner();
+        self.note_rpc(started);
         answer(&r.diagnostics, || (undv(r.new_state, &ty), r.private))
     }
 
@@ -399,6 +432,7 @@ impl Plugin {
         private: &[u8],
     ) -> Result<(Value, Vec<u8>), Vec<String>> {
         let ty = self.schema(type_name).cty_type();
+        let started = std::time::Instant::now();
         let r = self
             .server
             .read_resource(Request::new(proto::read_resource::Request {
@@ -411,6 +445,7 @@ impl Plugin {
             .await
             .expect("read")
             .into_inner();
+        self.note_rpc(started);
         answer(&r.diagnostics, || (undv(r.new_state, &ty), r.private))
     }
 
@@ -459,6 +494,7 @@ impl Plugin {
         };
         let v = oracle::check_plan(
             &schema,
+            &schema.cty_type(),
             prior.0,
             config,
             &first.planned,
@@ -498,6 +534,7 @@ impl Plugin {
         };
         let v = oracle::check_plan(
             &schema,
+            &schema.cty_type(),
             &prior_state,
             resolved,
             &last.planned,
@@ -540,6 +577,7 @@ impl Plugin {
         };
         let v = oracle::check_plan(
             &schema,
+            &schema.cty_type(),
             &refreshed,
             resolved,
             &again.planned,

@@ -74,7 +74,14 @@ fn messages(v: &[Violation]) -> Vec<String> {
 }
 
 fn plan(prior: &Value, config: &Value, planned: &Value) -> Vec<String> {
-    messages(&check_plan(&schema(), prior, config, planned, &[]))
+    messages(&check_plan(
+        &schema(),
+        &schema().cty_type(),
+        prior,
+        config,
+        planned,
+        &[],
+    ))
 }
 
 #[test]
@@ -212,6 +219,7 @@ fn requires_replace_must_name_an_attribute() {
     let config = obj(&[("name", "a".into())]);
     let v = check_plan(
         &schema(),
+        &schema().cty_type(),
         &Value::Null,
         &config,
         &config,

@@ -23,6 +23,8 @@ use serde::Deserialize;
 
 use super::{CodecError, Number, Type, Value};
 
+mod place;
+
 const ATTR: &str = "$cty::Attr";
 const UNKNOWN: &str = "$cty::Unknown";
 const NUMBER: &str = "$cty::Number";
@@ -161,36 +163,32 @@ pub fn to_value<T: Serialize + ?Sized>(model: &T, ty: &Type) -> Result<Value, Co
         .serialize(ValueSerializer {
             ty,
             path: Path::Root,
-            partial: false,
         })
         .map_err(|e| CodecError::new(e.0))
 }
 
 /// Writes the fields of `part`, a struct naming some of the attributes of
-/// object type `ty` (each of them whole), into `value`, an object of that
-/// type: a typed write of a few attributes, without reading or writing the
-/// rest.
+/// object type `ty` (at any depth: a nested struct may name some members
+/// too), into `value`, an object of that type: a typed write of a few
+/// attributes, without reading or writing the rest. What the value already
+/// holds in the written shape is written in place (see [`place`]).
+#[inline(never)]
 pub fn merge_into<T: Serialize + ?Sized>(
     part: &T,
     value: &mut Value,
     ty: &Type,
 ) -> Result<(), CodecError> {
-    let written = part
-        .serialize(ValueSerializer {
-            ty,
-            path: Path::Root,
-            partial: true,
-        })
-        .map_err(|e| CodecError::new(e.0))?;
-    match (written, value) {
-        (Value::Object(fields), Value::Object(target)) => {
-            target.extend(fields);
-            Ok(())
-        }
-        _ => Err(CodecError::new(
+    if !matches!(value, Value::Object(_)) {
+        return Err(CodecError::new(
             "only an object's attributes can be written",
-        )),
+        ));
     }
+    part.serialize(place::Place {
+        target: value,
+        ty,
+        path: Path::Root,
+    })
+    .map_err(|e| CodecError::new(e.0))
 }
 
 #[derive(Debug)]
@@ -419,19 +417,52 @@ impl<'de, 'a> de::Deserializer<'de> for ValueDeserializer<'a> {
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
-        _fields: &'static [&'static str],
+        fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
         // Only a map can be a struct: the other visits are not instantiated.
-        match self.inner() {
-            Value::Object(members) | Value::Map(members) => visitor
-                .visit_map(Members {
-                    members: members.iter(),
-                    pending: None,
-                    path: &self.path,
-                })
-                .map_err(|e| self.wrap(e)),
-            other => Err(not_an_object(&self.path, other)),
+        let members = match self.inner() {
+            Value::Object(members) | Value::Map(members) => members,
+            other => return Err(not_an_object(&self.path, other)),
+        };
+        // A part names a few of many members: those are looked up, and the
+        // rest never visited. Whether a model has every member is
+        // [`to_value`]'s check (a member no field fills is an error there).
+        let named = if fields.len() < members.len() {
+            StructMembers::Named {
+                fields: fields.iter(),
+                members,
+            }
+        } else {
+            StructMembers::All(members.iter())
+        };
+        let result = visitor.visit_map(Members {
+            members: named,
+            pending: None,
+            path: &self.path,
+        });
+        result.map_err(|e| self.wrap(e))
+    }
+}
+
+/// The members a struct reads: all of them, or those its fields name.
+enum StructMembers<'a> {
+    All(std::collections::btree_map::Iter<'a, String, Value>),
+    Named {
+        fields: std::slice::Iter<'static, &'static str>,
+        members: &'a BTreeMap<String, Value>,
+    },
+}
+
+impl<'a> Iterator for StructMembers<'a> {
+    type Item = (&'a String, &'a Value);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            StructMembers::All(iter) => iter.next(),
+            StructMembers::Named { fields, members } => {
+                fields.find_map(|field| members.get_key_value(*field))
+            }
         }
     }
 }
@@ -537,9 +568,6 @@ impl<'de, 'a: 'p, 'p, I: Iterator<Item = (&'a String, &'a Value)>> de::MapAccess
 struct ValueSerializer<'t> {
     ty: &'t Type,
     path: Path<'t>,
-    /// A struct may name some of its object type's members (the outermost
-    /// one only: see [`merge_into`]).
-    partial: bool,
 }
 
 impl<'t> ValueSerializer<'t> {
@@ -672,7 +700,6 @@ impl<'t> ser::Serializer for ValueSerializer<'t> {
         let text = value.serialize(ValueSerializer {
             ty: &Type::String,
             path: self.path,
-            partial: false,
         })?;
         self.number(text.as_str().and_then(Number::parse))
     }
@@ -730,7 +757,6 @@ impl<'t> ser::Serializer for ValueSerializer<'t> {
                 members: BTreeMap::new(),
                 key: None,
                 path: self.path,
-                partial: self.partial,
             }),
             _ => Err(self.mismatch("map")),
         }
@@ -743,7 +769,6 @@ impl<'t> ser::Serializer for ValueSerializer<'t> {
                 members: BTreeMap::new(),
                 key: None,
                 path: self.path,
-                partial: self.partial,
             }),
             _ => Err(self.mismatch("struct")),
         }
@@ -779,11 +804,7 @@ impl Sequence<'_> {
             _ => return Err(at(&self.path, "not a sequence type")),
         };
         let path = Path::Index(&self.path, i);
-        let item = value.serialize(ValueSerializer {
-            ty,
-            path,
-            partial: false,
-        })?;
+        let item = value.serialize(ValueSerializer { ty, path })?;
         self.items.push(item);
         Ok(())
     }
@@ -832,7 +853,6 @@ struct Object<'t> {
     members: BTreeMap<String, Value>,
     key: Option<String>,
     path: Path<'t>,
-    partial: bool,
 }
 
 impl Object<'_> {
@@ -846,11 +866,7 @@ impl Object<'_> {
                 .ok_or_else(|| at(&path, "the model has this field; the schema does not"))?,
             _ => return Err(at(&self.path, "not an object type")),
         };
-        let value = value.serialize(ValueSerializer {
-            ty,
-            path,
-            partial: false,
-        })?;
+        let value = value.serialize(ValueSerializer { ty, path })?;
         if self.members.insert(name.to_string(), value).is_some() {
             return Err(at(&path, "written twice"));
         }
@@ -860,11 +876,7 @@ impl Object<'_> {
     fn finish(self) -> Result<Value, Error> {
         match self.ty {
             Type::Object(members) => {
-                let missing = match self.partial {
-                    true => None,
-                    false => members.keys().find(|m| !self.members.contains_key(*m)),
-                };
-                if let Some(missing) = missing {
+                if let Some(missing) = members.keys().find(|m| !self.members.contains_key(*m)) {
                     return Err(at(
                         &Path::Field(&self.path, missing),
                         "the schema has this attribute; the model has no field for it",
@@ -899,7 +911,6 @@ impl ser::SerializeMap for Object<'_> {
         let key = key.serialize(ValueSerializer {
             ty: &Type::String,
             path: self.path,
-            partial: false,
         })?;
         match key {
             Value::String(k) => {
