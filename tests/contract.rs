@@ -12,6 +12,7 @@ mod support;
 use std::collections::BTreeSet;
 
 use cfai::cloudflare::models::{AiSearchTokenRequest, PermissionGroupRef, Policy, TokenRequest};
+use cfai::cloudflare::tokens::TokenOwner;
 use cfai::secret::Secret;
 use serde_json::{json, Map, Value};
 use support::{fast_client, start_emulator, ACCOUNT};
@@ -275,6 +276,26 @@ async fn emulator_and_client_follow_the_openapi_contract() {
         .unwrap();
     client.delete_token(ACCOUNT, &token.id).await.unwrap();
 
+    // The user's own tokens: the same operations under `/user/tokens`.
+    let user = TokenOwner::User;
+    let mine = client
+        .create_token(user, &token_request("contract-user"))
+        .await
+        .unwrap();
+    client.get_token(user, &mine.id).await.unwrap();
+    client.list_tokens(user).await.unwrap();
+    client
+        .update_token(user, &mine.id, &token_request("contract-user-2"))
+        .await
+        .unwrap();
+    client.roll_token(user, &mine.id).await.unwrap();
+    client
+        .permission_groups(user, Some("R2"), None)
+        .await
+        .unwrap();
+    client.verify_token(user).await.unwrap();
+    client.delete_token(user, &mine.id).await.unwrap();
+
     // Every operation of the contract probed: an unknown object (or an
     // empty body), then no credentials. What the emulator routes is served.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
@@ -395,8 +416,6 @@ fn not_served(method: &str, path: &str) -> Option<&'static str> {
         Some("the provider only starts sync jobs (POST .../jobs); it never lists or inspects them")
     } else if p.ends_with("/purge_cache") {
         Some("the provider never purges an instance's cache")
-    } else if p.starts_with("/user/tokens") {
-        Some("user-owned tokens are not used by this release (the provider manages account-owned tokens)")
     } else {
         None
     }

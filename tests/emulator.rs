@@ -253,3 +253,118 @@ async fn the_next_calls_of_one_operation_fail_as_scripted() {
         "the script is spent: the handler answers"
     );
 }
+
+/// `/user/tokens` act for the calling user: the configured token and the
+/// global key are two users, and neither sees the other's tokens; a user's
+/// token is no account's; a minted user token authenticates (when minted
+/// tokens may) as its user, and verify names it.
+#[tokio::test]
+async fn user_tokens_belong_to_the_calling_user() {
+    let emulator = start_emulator().await;
+    let base = emulator.base_url.clone();
+    let as_token = |req: reqwest::RequestBuilder| req.bearer_auth(API_TOKEN);
+    let as_key = |req: reqwest::RequestBuilder| {
+        req.header("x-auth-key", "global-key")
+            .header("x-auth-email", "me@example.com")
+    };
+    let body = json!({"name": "mine", "policies": [{"effect": "allow",
+        "permission_groups": [{"id": "bf7481a1826f439697cb59a20b22293e"}],
+        "resources": {format!("com.cloudflare.api.account.{ACCOUNT}"): "*"}}]});
+    let created: Value = as_token(http().post(format!("{base}/user/tokens")))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["success"], json!(true), "{created}");
+    let id = created["result"]["id"].as_str().unwrap().to_string();
+    let value = created["result"]["value"].as_str().unwrap().to_string();
+    assert!(emulator.token_owner(&id).unwrap().starts_with("user "));
+
+    let listed = |who: &'static str| {
+        let req = http().get(format!("{base}/user/tokens"));
+        let req = if who == "token" {
+            as_token(req)
+        } else {
+            as_key(req)
+        };
+        async move {
+            let page: Value = req.send().await.unwrap().json().await.unwrap();
+            page["result"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed("token").await, vec![id.clone()]);
+    assert!(listed("key").await.is_empty(), "another user sees no token");
+    let other = as_key(http().get(format!("{base}/user/tokens/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
+    let account_list = get_json(format!("{base}/accounts/{ACCOUNT}/tokens")).await;
+    assert_eq!(
+        account_list["result"],
+        json!([]),
+        "a user's token is no account's"
+    );
+
+    // Minted user tokens authenticate as their user, and verify names them.
+    let refused = http()
+        .get(format!("{base}/user/tokens/verify"))
+        .bearer_auth(&value)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    emulator.allow_minted_tokens(true);
+    let verified: Value = http()
+        .get(format!("{base}/user/tokens/verify"))
+        .bearer_auth(&value)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verified["result"]["id"], json!(id), "{verified}");
+    let own: Value = http()
+        .get(format!("{base}/user/tokens/{id}"))
+        .bearer_auth(&value)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(own["result"]["name"], json!("mine"), "{own}");
+
+    // Roll keeps the id; delete removes it for its user only.
+    let rolled: Value = as_token(http().put(format!("{base}/user/tokens/{id}/value")))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(rolled["result"].as_str().unwrap(), value);
+    let by_other = as_key(http().delete(format!("{base}/user/tokens/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_other.status(), 404);
+    let deleted = as_token(http().delete(format!("{base}/user/tokens/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 200);
+    assert!(listed("token").await.is_empty());
+    let groups = get_json(format!("{base}/user/tokens/permission_groups")).await;
+    assert!(!groups["result"].as_array().unwrap().is_empty());
+}

@@ -399,6 +399,15 @@ impl Emulator {
     pub fn token_value(&self, id: &str) -> Option<String> {
         self.shared.world().tokens.get(id).map(|t| t.value.clone())
     }
+
+    /// Who owns a token: `account <id>` or `user <id>` (tests check which
+    /// route minted it).
+    pub fn token_owner(&self, id: &str) -> Option<String> {
+        self.shared.world().tokens.get(id).map(|t| match &t.user {
+            Some(user) => format!("user {user}"),
+            None => format!("account {}", t.account),
+        })
+    }
 }
 
 /// Faults come before routing, so an injected error never changes state;
@@ -538,11 +547,13 @@ fn router(app: App) -> Router {
 }
 
 /// A configured bearer token, or the global key with its email; and only
-/// the configured account.
+/// the configured account. `/user/...` routes act for the calling user:
+/// the one the credential belongs to (the token and the key are two users
+/// here, so that one user's tokens can be seen to be hidden from another).
 async fn authenticate(
     State(app): State<App>,
     headers: HeaderMap,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
     let header = |name: &str| {
@@ -564,20 +575,32 @@ async fn authenticate(
         .path()
         .trim_start_matches("/client/v4")
         .to_string();
+    let user_route = path.starts_with("/user/");
     let account = path.split('/').nth(2).unwrap_or_default().to_string();
+    let mut caller = if bearer_ok {
+        Some(tokens::user_of(&app.config.api_token))
+    } else if key_ok {
+        Some(tokens::user_of(&header("x-auth-email")))
+    } else {
+        None
+    };
     let minted = if bearer_ok || key_ok {
         None
     } else if app
         .minted_tokens_authenticate
         .load(std::sync::atomic::Ordering::SeqCst)
     {
-        // A token minted through the API, active, used on its own account.
+        // A token minted through the API, active: a user's anywhere (as
+        // that user), an account's on its own account only.
         bearer.as_deref().and_then(|value| {
-            app.world()
-                .tokens
-                .values()
-                .find(|t| t.value == value && t.account == account && r2::is_active(&t.token))
-                .map(|t| t.token["id"].as_str().unwrap_or_default().to_string())
+            let world = app.world();
+            let t = world.tokens.values().find(|t| {
+                t.value == value
+                    && r2::is_active(&t.token)
+                    && (t.user.is_some() || (!user_route && t.account == account))
+            })?;
+            caller = t.user.clone();
+            Some(t.token["id"].as_str().unwrap_or_default().to_string())
         })
     } else {
         None
@@ -585,7 +608,12 @@ async fn authenticate(
     if !(bearer_ok || key_ok || minted.is_some()) {
         return reply::iam_err(StatusCode::FORBIDDEN, 10000, "Authentication error");
     }
-    if account != app.config.account_id && !app.config.other_accounts.contains(&account) {
+    if user_route {
+        let Some(user) = caller else {
+            return reply::iam_err(StatusCode::FORBIDDEN, 10000, "Authentication error");
+        };
+        req.extensions_mut().insert(tokens::Caller(user));
+    } else if account != app.config.account_id && !app.config.other_accounts.contains(&account) {
         return reply::iam_err(StatusCode::FORBIDDEN, 10000, "Authentication error");
     }
     lock(&app.auth_log).push((path, minted.unwrap_or_else(|| "configured".into())));

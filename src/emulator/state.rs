@@ -22,8 +22,27 @@ pub(crate) struct StoredToken {
     /// The token as the API shows it (no value).
     pub token: Value,
     pub value: String,
-    /// The owning account.
+    /// The owning account (empty for a user's token).
     pub account: String,
+    /// The owning user, for a token made through `/user/tokens`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+}
+
+/// Whose tokens a route manages: an account's, or the calling user's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Owner {
+    Account(String),
+    User(String),
+}
+
+impl StoredToken {
+    pub fn owned_by(&self, owner: &Owner) -> bool {
+        match owner {
+            Owner::Account(account) => self.user.is_none() && self.account == *account,
+            Owner::User(user) => self.user.as_deref() == Some(user.as_str()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -1,9 +1,11 @@
-//! Account-owned API tokens, validated like the real API, and answered in
-//! the shapes that trip providers up: policies and permission groups in
-//! another order, bare IPs as /32, timestamps in UTC, resource keys reordered.
+//! API tokens, account-owned (`/accounts/{account_id}/tokens`) and
+//! user-owned (`/user/tokens`, the calling user's only), validated like the
+//! real API, and answered in the shapes that trip providers up: policies and
+//! permission groups in another order, bare IPs as /32, timestamps in UTC,
+//! resource keys reordered.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, put};
@@ -14,7 +16,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::reply::{iam_err, iam_list, iam_ok, paginate};
-use super::state::StoredToken;
+use super::state::{Owner, StoredToken};
 use super::validate::{format_timestamp, normalize_cidr, now, parse_timestamp};
 use super::{App, Shared};
 
@@ -31,6 +33,23 @@ pub fn routes() -> Router<App> {
             get(read).put(update).delete(remove),
         )
         .route("/accounts/{account_id}/tokens/{token_id}/value", put(roll))
+        .route("/user/tokens", get(user_list).post(user_create))
+        .route("/user/tokens/permission_groups", get(permission_groups))
+        .route("/user/tokens/verify", get(verify))
+        .route(
+            "/user/tokens/{token_id}",
+            get(user_read).put(user_update).delete(user_remove),
+        )
+        .route("/user/tokens/{token_id}/value", put(user_roll))
+}
+
+/// The user a request authenticated as (set by the authentication layer).
+#[derive(Debug, Clone)]
+pub(crate) struct Caller(pub String);
+
+/// The user id of a credential: stable, and not the credential.
+pub(crate) fn user_of(credential: &str) -> String {
+    hex::encode(&Sha256::digest(credential.as_bytes())[..16])
 }
 
 fn bad(code: i64, message: impl AsRef<str>) -> Response {
@@ -241,6 +260,18 @@ async fn list(
     Path(account): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Response {
+    list_of(&app, &Owner::Account(account), q)
+}
+
+async fn user_list(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    list_of(&app, &Owner::User(caller.0), q)
+}
+
+fn list_of(app: &App, owner: &Owner, q: ListQuery) -> Response {
     let (page, per_page) = (q.page.unwrap_or(1), q.per_page.unwrap_or(20));
     if page < 1 || !(5..=50).contains(&per_page) {
         return bad(1001, "page must be >= 1 and per_page between 5 and 50");
@@ -249,7 +280,7 @@ async fn list(
     let items: Vec<Value> = world
         .tokens
         .values()
-        .filter(|t| t.account == account)
+        .filter(|t| t.owned_by(owner))
         .filter(|t| q.include_expired.unwrap_or(false) || !is_expired(&t.token))
         .map(|t| present(&t.token))
         .collect();
@@ -258,7 +289,19 @@ async fn list(
 }
 
 async fn create(State(app): State<App>, Path(account): Path<String>, body: Bytes) -> Response {
-    let fields = or_reply!(validate(&app, &body, false));
+    create_for(&app, Owner::Account(account), &body)
+}
+
+async fn user_create(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Response {
+    create_for(&app, Owner::User(caller.0), &body)
+}
+
+fn create_for(app: &App, owner: Owner, body: &Bytes) -> Response {
+    let fields = or_reply!(validate(app, body, false));
     let id = random_hex32();
     let stamp = now();
     let mut token = json!({ "id": id, "status": "active", "issued_on": stamp, "modified_on": stamp, "last_used_on": null });
@@ -272,7 +315,14 @@ async fn create(State(app): State<App>, Path(account): Path<String>, body: Bytes
         StoredToken {
             token: token.clone(),
             value: value.clone(),
-            account,
+            account: match &owner {
+                Owner::Account(account) => account.clone(),
+                Owner::User(_) => String::new(),
+            },
+            user: match owner {
+                Owner::Account(_) => None,
+                Owner::User(user) => Some(user),
+            },
         },
     );
     app.persist(&world);
@@ -284,7 +334,19 @@ async fn create(State(app): State<App>, Path(account): Path<String>, body: Bytes
 }
 
 async fn read(State(app): State<App>, Path((account, id)): Path<(String, String)>) -> Response {
-    match app.world().tokens.get(&id).filter(|t| t.account == account) {
+    read_of(&app, &Owner::Account(account), &id)
+}
+
+async fn user_read(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Response {
+    read_of(&app, &Owner::User(caller.0), &id)
+}
+
+fn read_of(app: &App, owner: &Owner, id: &str) -> Response {
+    match app.world().tokens.get(id).filter(|t| t.owned_by(owner)) {
         Some(t) => iam_ok(present(&t.token)),
         None => not_found(),
     }
@@ -295,9 +357,22 @@ async fn update(
     Path((account, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let fields = or_reply!(validate(&app, &body, true));
+    update_of(&app, &Owner::Account(account), &id, &body)
+}
+
+async fn user_update(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    update_of(&app, &Owner::User(caller.0), &id, &body)
+}
+
+fn update_of(app: &App, owner: &Owner, id: &str, body: &Bytes) -> Response {
+    let fields = or_reply!(validate(app, body, true));
     let mut world = app.world();
-    let Some(stored) = world.tokens.get_mut(&id).filter(|t| t.account == account) else {
+    let Some(stored) = world.tokens.get_mut(id).filter(|t| t.owned_by(owner)) else {
         return not_found();
     };
     // PUT replaces the whole token: what is not sent is cleared.
@@ -321,8 +396,20 @@ async fn update(
 }
 
 async fn remove(State(app): State<App>, Path((account, id)): Path<(String, String)>) -> Response {
+    remove_of(&app, &Owner::Account(account), id)
+}
+
+async fn user_remove(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Response {
+    remove_of(&app, &Owner::User(caller.0), id)
+}
+
+fn remove_of(app: &App, owner: &Owner, id: String) -> Response {
     let mut world = app.world();
-    if world.tokens.get(&id).is_none_or(|t| t.account != account) {
+    if world.tokens.get(&id).is_none_or(|t| !t.owned_by(owner)) {
         return not_found();
     }
     world.tokens.remove(&id);
@@ -335,14 +422,27 @@ async fn roll(
     Path((account, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    if !matches!(serde_json::from_slice::<Value>(&body), Ok(Value::Object(_))) {
+    roll_of(&app, &Owner::Account(account), &id, &body)
+}
+
+async fn user_roll(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    roll_of(&app, &Owner::User(caller.0), &id, &body)
+}
+
+fn roll_of(app: &App, owner: &Owner, id: &str, body: &Bytes) -> Response {
+    if !matches!(serde_json::from_slice::<Value>(body), Ok(Value::Object(_))) {
         return bad(
             6007,
             "Malformed JSON in request body: an object is required",
         );
     }
     let mut world = app.world();
-    let Some(stored) = world.tokens.get_mut(&id).filter(|t| t.account == account) else {
+    let Some(stored) = world.tokens.get_mut(id).filter(|t| t.owned_by(owner)) else {
         return not_found();
     };
     stored.value = new_value();
@@ -385,9 +485,14 @@ async fn verify(State(app): State<App>, headers: HeaderMap) -> Response {
         .and_then(|v| v.strip_prefix("Bearer "));
     match bearer {
         Some(token) => {
-            let id = hex::encode(&Sha256::digest(token.as_bytes())[..16]);
-            let _ = &app;
-            iam_ok(json!({ "id": id, "status": "active" }))
+            let world = app.world();
+            match world.tokens.values().find(|t| t.value == token) {
+                Some(minted) => iam_ok(json!({
+                    "id": minted.token["id"],
+                    "status": present(&minted.token)["status"],
+                })),
+                None => iam_ok(json!({ "id": user_of(token), "status": "active" })),
+            }
         }
         None => bad(6003, "Invalid request headers: verify needs an API token"),
     }
