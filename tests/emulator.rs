@@ -43,6 +43,11 @@ async fn get_json(url: String) -> Value {
         .unwrap()
 }
 
+/// Sends a request and decodes its JSON answer.
+async fn json_of(req: reqwest::RequestBuilder) -> Value {
+    req.send().await.unwrap().json().await.unwrap()
+}
+
 async fn create_token(base: &str, name: &str) -> Value {
     let body = json!({"name": name, "policies": [{"effect": "allow",
         "permission_groups": [{"id": "bf7481a1826f439697cb59a20b22293e"}],
@@ -270,14 +275,7 @@ async fn user_tokens_belong_to_the_calling_user() {
     let body = json!({"name": "mine", "policies": [{"effect": "allow",
         "permission_groups": [{"id": "bf7481a1826f439697cb59a20b22293e"}],
         "resources": {format!("com.cloudflare.api.account.{ACCOUNT}"): "*"}}]});
-    let created: Value = as_token(http().post(format!("{base}/user/tokens")))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = json_of(as_token(http().post(format!("{base}/user/tokens"))).json(&body)).await;
     assert_eq!(created["success"], json!(true), "{created}");
     let id = created["result"]["id"].as_str().unwrap().to_string();
     let value = created["result"]["value"].as_str().unwrap().to_string();
@@ -291,7 +289,7 @@ async fn user_tokens_belong_to_the_calling_user() {
             as_key(req)
         };
         async move {
-            let page: Value = req.send().await.unwrap().json().await.unwrap();
+            let page = json_of(req).await;
             page["result"]
                 .as_array()
                 .unwrap()
@@ -323,36 +321,25 @@ async fn user_tokens_belong_to_the_calling_user() {
         .unwrap();
     assert_eq!(refused.status(), 403);
     emulator.allow_minted_tokens(true);
-    let verified: Value = http()
-        .get(format!("{base}/user/tokens/verify"))
-        .bearer_auth(&value)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let verified = json_of(
+        http()
+            .get(format!("{base}/user/tokens/verify"))
+            .bearer_auth(&value),
+    )
+    .await;
     assert_eq!(verified["result"]["id"], json!(id), "{verified}");
-    let own: Value = http()
-        .get(format!("{base}/user/tokens/{id}"))
-        .bearer_auth(&value)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let own = json_of(
+        http()
+            .get(format!("{base}/user/tokens/{id}"))
+            .bearer_auth(&value),
+    )
+    .await;
     assert_eq!(own["result"]["name"], json!("mine"), "{own}");
 
     // Roll keeps the id; delete removes it for its user only.
-    let rolled: Value = as_token(http().put(format!("{base}/user/tokens/{id}/value")))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rolled =
+        json_of(as_token(http().put(format!("{base}/user/tokens/{id}/value"))).json(&json!({})))
+            .await;
     assert_ne!(rolled["result"].as_str().unwrap(), value);
     let by_other = as_key(http().delete(format!("{base}/user/tokens/{id}")))
         .send()

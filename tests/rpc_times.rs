@@ -23,6 +23,13 @@ use support::{start_emulator, ACCOUNT, API_TOKEN};
 /// Two configurations of object `i`: to create, then to update to.
 type Configs<'a> = &'a dyn Fn(usize) -> (Value, Value);
 
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 fn median(mut times: Vec<Duration>) -> f64 {
     times.sort();
     times[times.len() / 2].as_secs_f64() * 1e6
@@ -137,10 +144,7 @@ const KINDS: [&str; 4] = [
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: run on demand"]
 async fn rpc_times() {
-    let rounds: usize = std::env::var("CFAI_RPC_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100);
+    let rounds = env_number("CFAI_RPC_ROUNDS", 100);
     let emulator = start_emulator().await;
     let plugin = Plugin::configured(&emulator.base_url, ACCOUNT, API_TOKEN).await;
     let client = support::fast_client(&emulator.base_url, 0);
@@ -181,10 +185,7 @@ async fn rpc_times() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: run on demand"]
 async fn plan_loop() {
-    let loops: usize = std::env::var("CFAI_PLAN_LOOPS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000);
+    let loops = env_number("CFAI_PLAN_LOOPS", 20_000);
     let type_name =
         std::env::var("CFAI_PLAN_TYPE").unwrap_or_else(|_| "cfai_account_api_token".into());
     let update = std::env::var("CFAI_PLAN_UPDATE").is_ok_and(|v| v == "1");
