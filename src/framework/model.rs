@@ -42,9 +42,11 @@ pub fn to_value<M: Serialize>(model: &M, ty: &Type) -> Result<Value, Diagnostic>
 }
 
 /// Writes the attributes a partial model names (a struct with some of the
-/// schema's attributes, without `deny_unknown_fields`) into `value`: what a
-/// plan uses to set a few attributes without converting the whole object.
-/// Reading one is [`get`], which skips the attributes the struct lacks.
+/// schema's attributes, without `deny_unknown_fields`; a nested struct may
+/// name some members too) into `value`, in place where `value` already has
+/// the written shape: what a plan uses to set a few attributes without
+/// converting the whole object. Reading one is [`get`], which visits only
+/// the attributes the struct names.
 pub fn put<M: Serialize>(part: &M, value: &mut Value, ty: &Type) -> Result<(), Diagnostic> {
     codec::merge_into(part, value, ty).map_err(|e| {
         Diagnostic::error(
