@@ -171,7 +171,7 @@ pub fn to_value<T: Serialize + ?Sized>(model: &T, ty: &Type) -> Result<Value, Co
 /// object type `ty` (at any depth: a nested struct may name some members
 /// too), into `value`, an object of that type: a typed write of a few
 /// attributes, without reading or writing the rest. What the value already
-/// holds in the written shape is written in place (see [`place`]).
+/// holds in the written shape is written in place (see the `place` module).
 #[inline(never)]
 pub fn merge_into<T: Serialize + ?Sized>(
     part: &T,
