@@ -48,6 +48,7 @@ fn every_type_and_function_has_a_page_with_an_example() {
     }
     for expected in [
         "resources/account_api_token.md",
+        "resources/user_api_token.md",
         "resources/ai_search_service_token.md",
         "resources/ai_search_namespace.md",
         "resources/ai_search_instance.md",
@@ -55,6 +56,7 @@ fn every_type_and_function_has_a_page_with_an_example() {
         "data-sources/ai_search_service_tokens.md",
         "data-sources/ai_search_instance.md",
         "ephemeral-resources/account_api_token.md",
+        "ephemeral-resources/user_api_token.md",
         "ephemeral-resources/r2_temporary_credentials.md",
         "ephemeral-resources/r2_presigned_url.md",
         "functions/r2_bucket_resource.md",

@@ -94,6 +94,15 @@ fn every_example_directory_validates_applies_and_destroys_in_place() {
         ws.assert_plan_empty();
         let destroyed = ws.run(&["destroy", "-auto-approve", "-no-color"]);
         assert!(destroyed.ok, "{name}: destroy:\n{}", destroyed.all());
+        if name == "seed-flow" {
+            // The guide's flow mints user tokens only.
+            assert_eq!(
+                emu.get().count("POST /accounts/{account_id}/tokens"),
+                0,
+                "{name}: an account token was created"
+            );
+            assert_eq!(emu.get().count("POST /user/tokens"), 2, "{name}");
+        }
         let dump = emu.get().dump();
         assert_eq!(
             dump["tokens"].as_object().unwrap().len(),

@@ -13,7 +13,7 @@ use cfai::cty::json::UnknownKeys;
 use cfai::cty::{json, msgpack, Type, Value};
 use cfai::framework::ProviderDef;
 use cfai::provider::CfaiProvider;
-use cfai::resources::account_api_token::parse_import_id;
+use cfai::resources::api_token::parse_import_id;
 use proptest::prelude::*;
 
 fn config() -> ProptestConfig {

@@ -15,6 +15,7 @@ use props::{cases, rng, vary, vary_keeping, vary_leaving, Plugin};
 use support::{start_emulator, ACCOUNT, API_TOKEN};
 
 const TOKEN: &str = "cfai_account_api_token";
+const USER_TOKEN: &str = "cfai_user_api_token";
 
 fn writes(emulator: &cfai::emulator::Emulator) -> u64 {
     emulator
@@ -45,20 +46,29 @@ fn policy(groups: &[&str], resources: &[(&str, &str)], effect: Option<&str>) -> 
     ])
 }
 
-fn token_config(plugin: &Plugin, pairs: Vec<(&str, Value)>) -> Value {
-    let mut v = plugin.resources[TOKEN].empty_value();
+/// A configuration of the token type `ty` (the user's token has no
+/// `account_id`, so that pair is left out for it).
+fn token_config(plugin: &Plugin, ty: &str, pairs: Vec<(&str, Value)>) -> Value {
+    let mut v = plugin.resources[ty].empty_value();
     for (k, x) in pairs {
-        v.set(k, x);
+        if k != "account_id" || ty == TOKEN {
+            v.set(k, x);
+        }
     }
     v
 }
 
 /// Two valid configurations that differ in every updatable attribute.
 fn token_bases(plugin: &Plugin) -> (Value, Value) {
+    token_bases_of(plugin, TOKEN)
+}
+
+fn token_bases_of(plugin: &Plugin, ty: &str) -> (Value, Value) {
     let account_key = format!("com.cloudflare.api.account.{ACCOUNT}");
     let nested = format!("{{\"com.cloudflare.edge.r2.bucket.{ACCOUNT}_default_logs\":\"*\"}}");
     let a = token_config(
         plugin,
+        ty,
         vec![
             ("account_id", ACCOUNT.into()),
             ("name", "prop-a".into()),
@@ -91,6 +101,7 @@ fn token_bases(plugin: &Plugin) -> (Value, Value) {
     );
     let b = token_config(
         plugin,
+        ty,
         vec![
             ("account_id", ACCOUNT.into()),
             ("name", "prop-b".into()),
@@ -133,10 +144,20 @@ fn token_bases(plugin: &Plugin) -> (Value, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn account_api_token_plans_validly_with_unknowns_and_nulls_everywhere() {
+    api_token_plans_validly(TOKEN).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_api_token_plans_validly_with_unknowns_and_nulls_everywhere() {
+    api_token_plans_validly(USER_TOKEN).await;
+}
+
+/// One token type (`TOKEN` or `USER_TOKEN`): create, import, update, drift.
+async fn api_token_plans_validly(ty: &'static str) {
     let emulator = start_emulator().await;
     let plugin = Plugin::configured(&emulator.base_url, ACCOUNT, API_TOKEN).await;
-    let (base_a, base_b) = token_bases(&plugin);
-    let schema = plugin.resources[TOKEN].clone();
+    let (base_a, base_b) = token_bases_of(&plugin, ty);
+    let schema = plugin.resources[ty].clone();
     let n = cases(200);
     let started = std::time::Instant::now();
     let mut drifted = std::collections::BTreeMap::<&str, u32>::new();
@@ -144,15 +165,19 @@ async fn account_api_token_plans_validly_with_unknowns_and_nulls_everywhere() {
         let mut r = rng(0xcfa1 + case);
         let create = vary(&schema, &base_a, &mut r);
         let (state, private) = plugin
-            .converge(TOKEN, (&Value::Null, &[]), &create.config, &create.resolved)
+            .converge(ty, (&Value::Null, &[]), &create.config, &create.resolved)
             .await
             .unwrap_or_else(|e| panic!("case {case} (create): {e}"));
         // Import it again: the imported state plans validly against the
         // configuration and converges with no API write (rotation_triggers
         // would roll the value-less import, by design, so they are left out).
-        let id = format!("{ACCOUNT}/{}", state.get("id").as_str().unwrap());
+        let token_id = state.get("id").as_str().unwrap();
+        let id = match ty {
+            TOKEN => format!("{ACCOUNT}/{token_id}"),
+            _ => token_id.to_string(),
+        };
         let (imported, imported_private) = plugin
-            .import(TOKEN, &id)
+            .import(ty, &id)
             .await
             .unwrap_or_else(|e| panic!("case {case} (import): {e}"));
         let mut without_triggers = create.resolved.clone();
@@ -160,7 +185,7 @@ async fn account_api_token_plans_validly_with_unknowns_and_nulls_everywhere() {
         let writes_before = writes(&emulator);
         plugin
             .converge(
-                TOKEN,
+                ty,
                 (&imported, &imported_private),
                 &without_triggers,
                 &without_triggers,
@@ -178,7 +203,7 @@ async fn account_api_token_plans_validly_with_unknowns_and_nulls_everywhere() {
         }
         let update = vary(&schema, &base_b, &mut r);
         let (state, private) = plugin
-            .converge(TOKEN, (&state, &private), &update.config, &update.resolved)
+            .converge(ty, (&state, &private), &update.config, &update.resolved)
             .await
             .unwrap_or_else(|e| panic!("case {case} (update): {e}"));
         // Drift made outside Terraform, seen by the next command's fresh
@@ -189,16 +214,16 @@ async fn account_api_token_plans_validly_with_unknowns_and_nulls_everywhere() {
         let (config, resolved) = token_drift(&emulator, drift, &token_id, &state, &update);
         let (fresh, state, private) = converge_after_drift(
             &plugin,
-            TOKEN,
+            ty,
             (&state, &private),
             (&config, &resolved),
             &format!("case {case}, {drift}"),
         )
         .await;
         *drifted.entry(drift).or_default() += 1;
-        fresh.destroy(TOKEN, &state, &private).await;
+        fresh.destroy(ty, &state, &private).await;
     }
-    eprintln!("{TOKEN}: drifted states per kind: {drifted:?}");
+    eprintln!("{ty}: drifted states per kind: {drifted:?}");
     eprintln!("{n} cases in {:?}", started.elapsed());
 }
 
@@ -632,6 +657,53 @@ async fn ai_search_service_token_managed_plans_validly() {
     );
 }
 
+/// Managed mode minting user tokens: the owner is one more attribute that
+/// may be known, null or unknown, and a change of owner replaces.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ai_search_service_token_managed_by_user_tokens_plans_validly() {
+    let emulator = start_emulator().await;
+    let plugin = Plugin::configured(&emulator.base_url, ACCOUNT, API_TOKEN).await;
+    let mut a = plugin.resources[SERVICE_TOKEN].empty_value();
+    a.set("account_id", ACCOUNT.into());
+    a.set("name", "user-svc-a".into());
+    a.set("token_owner", "user".into());
+    a.set(
+        "timeouts",
+        Value::object([
+            ("create", Value::string("30s")),
+            ("delete", Value::string("10s")),
+        ]),
+    );
+    let mut b = a.clone();
+    b.set("name", "user-svc-b".into());
+    b.set(
+        "permission_groups",
+        Value::string_set(["AI Search Index Engine"]),
+    );
+    lifecycle(
+        &plugin,
+        &emulator,
+        Life {
+            type_name: SERVICE_TOKEN,
+            bases: (&a, &b),
+            import_id: &by_id,
+            keep: &[],
+            leave: &[],
+            import_may_write: false,
+            drifts: &service_token_drifts(true),
+            seed: 0x05e7,
+        },
+    )
+    .await;
+    let dump = emulator.dump();
+    assert_eq!(dump["ai_tokens"].as_object().unwrap().len(), 0);
+    assert_eq!(
+        dump["tokens"].as_object().unwrap().len(),
+        0,
+        "no minted token left, of either owner"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ai_search_service_token_bring_your_own_plans_validly() {
     let emulator = start_emulator().await;
@@ -1048,11 +1120,18 @@ async fn ephemeral_resources_open_validly_and_close() {
         ])]),
     );
     t.set("ttl", "30m".into());
+    // The user's run token: the same inputs, without account_id.
+    let user_token = plugin.ephemeral_schema("cfai_user_api_token");
+    let mut ut = user_token.empty_value();
+    for name in ["name", "policies", "condition", "ttl"] {
+        ut.set(name, t.get(name).clone());
+    }
 
     for (type_name, schema, base, keep) in [
         ("cfai_r2_temporary_credentials", &creds, &c, &[][..]),
         ("cfai_r2_presigned_url", &url, &u, &[][..]),
         ("cfai_account_api_token", &token, &t, &[][..]),
+        ("cfai_user_api_token", &user_token, &ut, &[][..]),
     ] {
         for case in 0..cases(100) as u64 {
             let v = vary_keeping(schema, base, &mut rng(0xe9 + case), keep);

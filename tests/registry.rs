@@ -17,6 +17,10 @@ const PROPERTY_TESTS: &[(&str, &str)] = &[
         "account_api_token_plans_validly_with_unknowns_and_nulls_everywhere",
     ),
     (
+        "resource cfai_user_api_token",
+        "user_api_token_plans_validly_with_unknowns_and_nulls_everywhere",
+    ),
+    (
         "resource cfai_ai_search_namespace",
         "ai_search_namespace_plans_validly",
     ),
@@ -42,6 +46,10 @@ const PROPERTY_TESTS: &[(&str, &str)] = &[
     ),
     (
         "ephemeral resource cfai_account_api_token",
+        "ephemeral_resources_open_validly_and_close",
+    ),
+    (
+        "ephemeral resource cfai_user_api_token",
         "ephemeral_resources_open_validly_and_close",
     ),
     (

@@ -604,7 +604,7 @@ async fn every_rpc_answers_and_stop_provider_cancels_in_flight_calls() {
         "{:?}",
         upgraded.diagnostics
     );
-    let token_ty = cfai::resources::account_api_token::AccountApiToken.schema_type();
+    let token_ty = cfai::resources::api_token::ApiToken::ACCOUNT.schema_type();
     let state =
         cfai::cty::msgpack::decode(&upgraded.upgraded_state.unwrap().msgpack, &token_ty).unwrap();
     assert_eq!(state.get("name").as_str(), Some("n"));

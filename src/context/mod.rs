@@ -16,6 +16,7 @@ use listing::ListingCache;
 use run_tokens::RunTokens;
 
 use crate::cloudflare::models::{AiSearchToken, Instance, PermissionGroup, Token};
+use crate::cloudflare::tokens::TokenOwner;
 use crate::cloudflare::{ApiError, Client, ErrorKind};
 use crate::cty::Value;
 use crate::framework::{AttrPath, Diagnostic};
@@ -27,7 +28,7 @@ pub struct Configured {
     client: Client,
     /// The provider's `account_id`, for resources that leave theirs unset.
     default_account: Option<String>,
-    /// Permission groups per account, fetched at most once per process.
+    /// Permission groups per token owner, fetched at most once per process.
     groups: Mutex<HashMap<String, GroupCell>>,
     tokens: ListingCache<Token>,
     ai_tokens: ListingCache<AiSearchToken>,
@@ -60,12 +61,13 @@ impl Configured {
         let client = self.client.detached();
         let mut failed = Vec::new();
         for (account, id) in self.run_tokens.still_open() {
-            match client.delete_token(&account, &id).await {
+            let owner = owner_of(account.as_deref());
+            match client.delete_token(owner, &id).await {
                 Ok(()) => debug!(id, "deleted a run token left open"),
                 Err(e) if e.is_not_found() => {}
                 Err(e) => failed.push(format!("{id}: {e}")),
             }
-            self.run_tokens.closed(&account, &id);
+            self.run_tokens.closed(owner, &id);
         }
         failed
     }
@@ -83,6 +85,11 @@ impl Configured {
         }
     }
 
+    /// The provider's `account_id`, if it has one.
+    pub fn default_account(&self) -> Option<&str> {
+        self.default_account.as_deref()
+    }
+
     /// The resource's own `account_id`, else the provider's.
     pub fn account_id(&self, configured: &Value) -> Result<String, Diagnostic> {
         if let Some(id) = configured.as_str() {
@@ -97,21 +104,25 @@ impl Configured {
         })
     }
 
-    /// An account token, from the account's listing when it has it
-    /// (batched refresh); `None` when it is gone.
-    pub async fn read_token(&self, account: &str, id: &str) -> Result<Option<Token>, ApiError> {
+    /// An API token, from its owner's listing when it has it (batched
+    /// refresh); `None` when it is gone.
+    pub async fn read_token(
+        &self,
+        owner: TokenOwner<'_>,
+        id: &str,
+    ) -> Result<Option<Token>, ApiError> {
         let client = &self.client;
         let listed = self
             .tokens
-            .get(account, client.write_generation(), || async {
-                let all = client.list_tokens(account).await?;
+            .get(&cache_key(owner), client.write_generation(), || async {
+                let all = client.list_tokens(owner).await?;
                 Ok(all.into_iter().map(|t| (t.id.clone(), t)).collect())
             })
             .await;
         if let Some(t) = from_listing(listed, id)? {
             return Ok(Some(t));
         }
-        confirm(client.get_token(account, id).await)
+        confirm(client.get_token(owner, id).await)
     }
 
     /// An AI Search service token registration, batched like [`Configured::read_token`].
@@ -159,19 +170,21 @@ impl Configured {
         confirm(client.get_instance(account, Some(namespace), id).await)
     }
 
+    /// The permission groups a token of `owner` may be given.
     pub async fn permission_groups(
         &self,
-        account: &str,
+        owner: TokenOwner<'_>,
     ) -> Result<Arc<Vec<PermissionGroup>>, Diagnostic> {
         let client = self.client()?;
+        let key = cache_key(owner);
         let cell = {
             let mut groups = self.groups.lock().unwrap_or_else(|p| p.into_inner());
-            groups.entry(account.to_string()).or_default().clone()
+            groups.entry(key.clone()).or_default().clone()
         };
         cell.get_or_try_init(|| async {
-            debug!(account, "fetching permission groups");
+            debug!(owner = key, "fetching permission groups");
             client
-                .permission_groups(account, None, None)
+                .permission_groups(owner, None, None)
                 .await
                 .map(Arc::new)
         })
@@ -179,6 +192,20 @@ impl Configured {
         .cloned()
         .map_err(|e| api_error("Could not list permission groups", &e))
     }
+}
+
+/// The caches' key for an owner's tokens: an account id, or `/user`
+/// (which no account id can be).
+fn cache_key(owner: TokenOwner<'_>) -> String {
+    match owner {
+        TokenOwner::Account(account) => account.to_string(),
+        TokenOwner::User => "/user".to_string(),
+    }
+}
+
+/// A run token's owner as remembered: its account, or the user.
+fn owner_of(account: Option<&str>) -> TokenOwner<'_> {
+    account.map_or(TokenOwner::User, TokenOwner::Account)
 }
 
 /// The object from a listing. A listing refused for the credentials (list

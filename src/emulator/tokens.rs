@@ -300,6 +300,25 @@ async fn user_create(
     create_for(&app, Owner::User(caller.0), &body)
 }
 
+/// Cloudflare's quotas: 50 tokens per user, 500 per account.
+const USER_QUOTA: usize = 50;
+const ACCOUNT_QUOTA: usize = 500;
+
+/// The refusal of a token over the owner's quota. The contract gives the
+/// quotas but neither the status nor the code of the refusal: 400 with code
+/// 1000 and this message are our assumption, and the provider must not
+/// depend on them (it counts the owner's tokens to explain a refusal).
+fn over_quota(owner: &Owner) -> Response {
+    let (limit, whose) = match owner {
+        Owner::Account(_) => (ACCOUNT_QUOTA, "account"),
+        Owner::User(_) => (USER_QUOTA, "user"),
+    };
+    bad(
+        1000,
+        format!("Quota exceeded: at most {limit} API tokens per {whose}"),
+    )
+}
+
 fn create_for(app: &App, owner: Owner, body: &Bytes) -> Response {
     let fields = or_reply!(validate(app, body, false));
     let id = random_hex32();
@@ -310,6 +329,14 @@ fn create_for(app: &App, owner: Owner, body: &Bytes) -> Response {
     }
     let value = new_value();
     let mut world = app.world();
+    let held = world.tokens.values().filter(|t| t.owned_by(&owner)).count();
+    let quota = match owner {
+        Owner::Account(_) => ACCOUNT_QUOTA,
+        Owner::User(_) => USER_QUOTA,
+    };
+    if held >= quota {
+        return over_quota(&owner);
+    }
     world.tokens.insert(
         id.clone(),
         StoredToken {

@@ -96,7 +96,8 @@ impl ProviderDef for CfaiProvider {
 
     fn resources(&self) -> Vec<Box<dyn Resource<Configured>>> {
         vec![
-            Box::new(crate::resources::account_api_token::AccountApiToken),
+            Box::new(crate::resources::api_token::ApiToken::ACCOUNT),
+            Box::new(crate::resources::api_token::ApiToken::USER),
             Box::new(crate::resources::ai_search_namespace::AiSearchNamespace),
             Box::new(crate::resources::ai_search_service_token::AiSearchServiceToken),
             Box::new(crate::resources::ai_search_instance::AiSearchInstance),
@@ -113,7 +114,8 @@ impl ProviderDef for CfaiProvider {
 
     fn ephemeral_resources(&self) -> Vec<Box<dyn EphemeralResource<Configured>>> {
         vec![
-            Box::new(crate::resources::ephemeral_account_api_token::EphemeralAccountApiToken),
+            Box::new(crate::resources::ephemeral_api_token::EphemeralApiToken::ACCOUNT),
+            Box::new(crate::resources::ephemeral_api_token::EphemeralApiToken::USER),
             Box::new(crate::resources::ephemeral_r2_temporary_credentials::R2TemporaryCredentials),
             Box::new(crate::resources::ephemeral_r2_presigned_url::R2PresignedUrl),
         ]

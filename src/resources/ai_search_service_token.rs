@@ -1,7 +1,9 @@
 //! `cfai_ai_search_service_token`: the API token AI Search uses to read R2,
 //! registered at `/accounts/{account_id}/ai-search/tokens`.
-//! Managed mode (no `cf_api_id`) mints that token; bring-your-own mode
-//! takes `cf_api_id` and its key, preferably write-only.
+//! Managed mode (no `cf_api_id`) mints that token, owned by the account or
+//! (`token_owner = "user"`) by the user the provider authenticates as;
+//! bring-your-own mode takes `cf_api_id` and its key, preferably
+//! write-only.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -17,6 +19,7 @@ use super::service_token_ops::{
     mint, minted_name, minted_request, register, still_in_use, unregister, DEFAULT_GROUPS,
 };
 use crate::cloudflare::models::{AiSearchToken, AiSearchTokenRequest};
+use crate::cloudflare::tokens::TokenOwner;
 use crate::cloudflare::ErrorKind;
 use crate::context::{api_error, Configured};
 use crate::cty::{Number, Type, Value};
@@ -44,6 +47,7 @@ struct ServiceTokenModel {
     cf_api_key_wo_version: Attr<Number>,
     cf_api_key: Attr<Secret>,
     permission_groups: Attr<Vec<Attr<String>>>,
+    token_owner: Attr<String>,
     legacy: Attr<bool>,
     id: Attr<String>,
     enabled: Attr<bool>,
@@ -57,7 +61,12 @@ struct ServiceTokenModel {
 struct ModePart {
     cf_api_id: Attr<String>,
     permission_groups: Attr<Vec<Attr<String>>>,
+    token_owner: Attr<String>,
 }
+
+/// The owners a minted token may have.
+const ACCOUNT_OWNER: &str = "account";
+const USER_OWNER: &str = "user";
 
 impl ServiceTokenModel {
     /// Managed mode: the provider mints the token (it has groups).
@@ -69,6 +78,15 @@ impl ServiceTokenModel {
     fn groups(&self) -> Vec<Option<String>> {
         let groups = self.permission_groups.known().map_or(&[][..], |g| g);
         groups.iter().map(|g| g.known().cloned()).collect()
+    }
+
+    /// The owner of the minted token, in `account`. States written before
+    /// there was a choice have none: their tokens are the account's.
+    fn owner<'a>(&self, account: &'a str) -> TokenOwner<'a> {
+        match self.token_owner.as_str() {
+            Some(USER_OWNER) => TokenOwner::User,
+            _ => TokenOwner::Account(account),
+        }
     }
 
     /// The groups as the set they are (order says nothing).
@@ -152,6 +170,13 @@ impl Resource<Configured> for AiSearchServiceToken {
                     .describe("Managed mode: the minted token's permission groups (names or ids), on the whole account. Default [\"AI Search Index Engine\", \"Workers R2 Storage Write\"]. Updated in place."),
             )
             .attribute(
+                Attribute::string("token_owner")
+                    .optional()
+                    .computed()
+                    .validate(Validator::OneOf(&[ACCOUNT_OWNER, USER_OWNER]))
+                    .describe("Managed mode: who owns the minted token. `account` (default) mints it with POST /accounts/{account_id}/tokens; `user` with POST /user/tokens, for credentials that may only create user tokens. A change replaces the registration. Null in bring-your-own mode."),
+            )
+            .attribute(
                 Attribute::bool("legacy")
                     .optional()
                     .computed()
@@ -194,12 +219,21 @@ impl Resource<Configured> for AiSearchServiceToken {
                     );
                 }
             }
-        } else if id.known().is_some() && config.permission_groups.known().is_some() {
-            diags.error_at(
-                AttrPath::root("permission_groups"),
-                "permission_groups is for managed mode",
-                "The provider mints a token with these groups only when cf_api_id is not set; a bring-your-own token keeps its own policies.",
-            );
+        } else if id.known().is_some() {
+            if config.permission_groups.known().is_some() {
+                diags.error_at(
+                    AttrPath::root("permission_groups"),
+                    "permission_groups is for managed mode",
+                    "The provider mints a token with these groups only when cf_api_id is not set; a bring-your-own token keeps its own policies.",
+                );
+            }
+            if config.token_owner.known().is_some() {
+                diags.error_at(
+                    AttrPath::root("token_owner"),
+                    "token_owner is for managed mode",
+                    "The provider mints a token for this owner only when cf_api_id is not set; a bring-your-own token already has its owner.",
+                );
+            }
         }
     }
 
@@ -214,11 +248,15 @@ impl Resource<Configured> for AiSearchServiceToken {
             return;
         };
         let groups_unset = config.permission_groups.is_null();
+        let owner_unset = config.token_owner.is_null();
         match config.cf_api_id {
             Attr::Null => {
                 if groups_unset {
                     let defaults = DEFAULT_GROUPS.map(|g| Attr::Known(g.to_string()));
                     planned.permission_groups = Attr::Known(defaults.into());
+                }
+                if owner_unset {
+                    planned.token_owner = Attr::Known(ACCOUNT_OWNER.into());
                 }
                 if !change.is_create() {
                     let Some(prior) = capture_model::<ModePart>(&change.prior, diags) else {
@@ -229,15 +267,39 @@ impl Resource<Configured> for AiSearchServiceToken {
                     {
                         // Leaving bring-your-own mode: a token is minted for it.
                         planned.cf_api_id = Attr::Unknown;
+                    } else {
+                        replace_for_owner(change, &prior, &config);
                     }
                 }
             }
             // The mode is decided at apply.
-            Attr::Unknown if groups_unset => planned.permission_groups = Attr::Unknown,
-            // No minted token, so no groups (a configured value is an error
-            // validation reports once it is known).
-            Attr::Known(_) if groups_unset => planned.permission_groups = Attr::Null,
-            _ => {}
+            Attr::Unknown => {
+                if groups_unset {
+                    planned.permission_groups = Attr::Unknown;
+                }
+                if owner_unset {
+                    planned.token_owner = Attr::Unknown;
+                }
+                if !change.is_create() {
+                    let Some(prior) = capture_model::<ModePart>(&change.prior, diags) else {
+                        return;
+                    };
+                    // Should it stay managed, it may be for another owner.
+                    if !prior.permission_groups.is_null() {
+                        replace_for_owner(change, &prior, &config);
+                    }
+                }
+            }
+            // No minted token, so no groups and no owner (a configured value
+            // is an error validation reports once it is known).
+            Attr::Known(_) => {
+                if groups_unset {
+                    planned.permission_groups = Attr::Null;
+                }
+                if owner_unset {
+                    planned.token_owner = Attr::Null;
+                }
+            }
         }
         capture(
             diags,
@@ -264,8 +326,10 @@ impl Resource<Configured> for AiSearchServiceToken {
             let key = capture(diags, given_key(config))?;
             (plan.cf_api_id.as_str()?.to_string(), key, false)
         } else {
-            let request = minted_request(data, &account, &name, &plan.groups(), diags).await?;
-            let (token, value) = mint(client, &account, &request, diags).await?;
+            let owner = plan.owner(&account);
+            let request =
+                minted_request(data, &account, owner, &name, &plan.groups(), diags).await?;
+            let (token, value) = mint(client, owner, &request, diags).await?;
             (token.id, value, true)
         };
         let request = AiSearchTokenRequest {
@@ -280,7 +344,8 @@ impl Resource<Configured> for AiSearchServiceToken {
                 if minted {
                     // Nothing orphaned: the token minted for it goes too,
                     // even if Terraform has asked to stop meanwhile.
-                    if let Err(d) = client.detached().delete_token(&account, &cf_api_id).await {
+                    let owner = plan.owner(&account);
+                    if let Err(d) = client.detached().delete_token(owner, &cf_api_id).await {
                         diags.push(api_error(
                             "Could not delete the token minted for the failed registration",
                             &d,
@@ -311,6 +376,10 @@ impl Resource<Configured> for AiSearchServiceToken {
             Err(e) => return failed("Could not read the AI Search service token", &e, diags),
         };
         known.account_id = Attr::Known(account.clone());
+        if known.managed() && known.token_owner.is_null() {
+            // Written before there was a choice: minted for the account.
+            known.token_owner = Attr::Known(ACCOUNT_OWNER.into());
+        }
         let current = to_state(&known, self.known_type(), diags)?;
         let new_state = self.state(&current, &registered, diags)?;
         if private.remove(IMPORTED).is_some() {
@@ -319,9 +388,8 @@ impl Resource<Configured> for AiSearchServiceToken {
             // that fails (after the client's retries) fails the import
             // rather than guess: guessing "your own" for a minted token
             // would have the next apply mint a second one beside it.
-            let found = match client.get_token(&account, &registered.cf_api_id).await {
-                Ok(token) => Some(token),
-                Err(e) if e.is_not_found() => None,
+            let found = match find_token(client, &account, &registered.cf_api_id).await {
+                Ok(found) => found,
                 Err(e) => {
                     diags.push(api_error(
                         "Could not tell whether this provider minted the service token's API token",
@@ -334,21 +402,25 @@ impl Resource<Configured> for AiSearchServiceToken {
                     return None;
                 }
             };
-            if let Some(token) = found {
+            if let Some((token, owner)) = found {
                 let minted_as = minted_name(&registered.name);
                 if token.name.is_none() {
                     private.insert(MINTER_UNKNOWN.into(), registered.cf_api_id.clone().into());
                     diags.warning(
                         "Imported without knowing who minted its API token",
                         format!(
-                            "GET /accounts/{account}/tokens/{} answered without the token's name, by which this provider recognises a token it minted ({minted_as:?}). The registration is imported with cf_api_id as your own token. If your configuration leaves cf_api_id unset (managed mode), the next apply takes {} as the minted token (its permission groups set, its value rolled) rather than minting a second one.",
+                            "Cloudflare answered without the name of token {}, by which this provider recognises a token it minted ({minted_as:?}). The registration is imported with cf_api_id as your own token. If your configuration leaves cf_api_id unset (managed mode), the next apply takes {} as the minted token (its permission groups set, its value rolled) rather than minting a second one.",
                             registered.cf_api_id, registered.cf_api_id
                         ),
                     );
                 }
                 let minted = token.name.as_deref() == Some(minted_as.as_str());
                 if let (true, Some(policies)) = (minted, token.policies) {
-                    let catalog = data.permission_groups(&account).await.ok();
+                    let owner_api = match owner {
+                        USER_OWNER => TokenOwner::User,
+                        _ => TokenOwner::Account(&account),
+                    };
+                    let catalog = data.permission_groups(owner_api).await.ok();
                     let names = policies.iter().flat_map(|p| &p.permission_groups).map(|g| {
                         catalog
                             .as_deref()
@@ -357,6 +429,7 @@ impl Resource<Configured> for AiSearchServiceToken {
                     });
                     let mut imported: ServiceTokenModel = capture_model(&new_state, diags)?;
                     imported.permission_groups = Attr::Known(names.map(Attr::Known).collect());
+                    imported.token_owner = Attr::Known(owner.into());
                     return to_state(&imported, self.known_type(), diags);
                 }
             }
@@ -398,16 +471,19 @@ impl Resource<Configured> for AiSearchServiceToken {
         let mut newly_minted = None;
         let (cf_api_id, key) = if managed && was_managed {
             let token_id = before.cf_api_id.as_str()?.to_string();
+            // Replaced, not updated, when the owner changes.
+            let owner = before.owner(&account);
             if plan.group_set() != before.group_set() || plan.name != before.name {
-                let request = minted_request(data, &account, &name, &plan.groups(), diags).await?;
-                if let Err(e) = client.update_token(&account, &token_id, &request).await {
+                let request =
+                    minted_request(data, &account, owner, &name, &plan.groups(), diags).await?;
+                if let Err(e) = client.update_token(owner, &token_id, &request).await {
                     return failed("Could not update the minted API token", &e, diags);
                 }
             }
             if !resend {
                 return self.unchanged(&before, plan, diags);
             }
-            match client.roll_token(&account, &token_id).await {
+            match client.roll_token(owner, &token_id).await {
                 Ok(value) => (token_id, value),
                 Err(e) => {
                     return failed(
@@ -418,8 +494,10 @@ impl Resource<Configured> for AiSearchServiceToken {
                 }
             }
         } else if managed {
-            let request = minted_request(data, &account, &name, &plan.groups(), diags).await?;
-            let (token, value) = mint(client, &account, &request, diags).await?;
+            let owner = plan.owner(&account);
+            let request =
+                minted_request(data, &account, owner, &name, &plan.groups(), diags).await?;
+            let (token, value) = mint(client, owner, &request, diags).await?;
             newly_minted = Some(token.id.clone());
             (token.id, value)
         } else {
@@ -449,7 +527,8 @@ impl Resource<Configured> for AiSearchServiceToken {
             Err(e) => {
                 if let Some(minted) = newly_minted {
                     // Not registered: the token minted for it goes again.
-                    if let Err(d) = client.detached().delete_token(&account, &minted).await {
+                    let owner = plan.owner(&account);
+                    if let Err(d) = client.detached().delete_token(owner, &minted).await {
                         diags.push(api_error(
                             &format!("Could not delete API token {minted}, minted for the failed registration: delete it in the Cloudflare dashboard"),
                             &d,
@@ -462,7 +541,8 @@ impl Resource<Configured> for AiSearchServiceToken {
         if was_managed && !managed {
             // The minted token is no longer used by anything we manage.
             if let Some(old) = before.cf_api_id.as_str() {
-                if let Err(e) = client.detached().delete_token(&account, old).await {
+                let owner = before.owner(&account);
+                if let Err(e) = client.detached().delete_token(owner, old).await {
                     if !e.is_not_found() {
                         diags.push(api_error("Could not delete the token minted earlier", &e));
                     }
@@ -506,7 +586,7 @@ impl Resource<Configured> for AiSearchServiceToken {
             // The registration is gone: its minted token goes too, even if
             // Terraform has asked to stop meanwhile, or nothing would ever
             // delete it.
-            match client.detached().delete_token(account, token).await {
+            match client.detached().delete_token(known.owner(account), token).await {
                 Ok(()) => {}
                 Err(e) if e.is_not_found() => {}
                 Err(e) => diags.push(api_error(
@@ -579,6 +659,43 @@ impl AiSearchServiceToken {
     ) -> Option<Value> {
         plan.modified_at = before.modified_at.clone();
         to_state(&plan, self.known_type(), diags)
+    }
+}
+
+/// A managed token cannot change owner: when the configuration asks for
+/// another owner (or one not known until apply), a new token is minted for
+/// a new registration. A prior without an owner was written before there
+/// was a choice: its owner is the account.
+fn replace_for_owner(change: &mut PlanChange, prior: &ModePart, config: &ModePart) {
+    let before = prior.token_owner.as_str().unwrap_or(ACCOUNT_OWNER);
+    let changes = match &config.token_owner {
+        Attr::Known(owner) => owner != before,
+        Attr::Null => before != ACCOUNT_OWNER,
+        Attr::Unknown => true,
+    };
+    if changes {
+        change.requires_replace.push(AttrPath::root("token_owner"));
+    }
+}
+
+/// The API token `id`, and its owner (`account` or `user`): the account's
+/// tokens are looked at first. `None` when neither has it; a user listing
+/// refused to these credentials counts as not having it (they could not
+/// have minted it there).
+async fn find_token(
+    client: &crate::cloudflare::Client,
+    account: &str,
+    id: &str,
+) -> Result<Option<(crate::cloudflare::models::Token, &'static str)>, crate::cloudflare::ApiError> {
+    match client.get_token(account, id).await {
+        Ok(token) => return Ok(Some((token, ACCOUNT_OWNER))),
+        Err(e) if e.is_not_found() => {}
+        Err(e) => return Err(e),
+    }
+    match client.get_token(TokenOwner::User, id).await {
+        Ok(token) => Ok(Some((token, USER_OWNER))),
+        Err(e) if e.is_not_found() || e.kind == ErrorKind::Auth => Ok(None),
+        Err(e) => Err(e),
     }
 }
 

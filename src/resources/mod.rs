@@ -1,15 +1,15 @@
 //! The provider's managed resources, one file each, and the concepts they
 //! share (permission-group resolution, token semantics).
 
-pub mod account_api_token;
 pub mod ai_search_instance;
 pub mod ai_search_instance_data;
 mod ai_search_instance_fields;
 pub mod ai_search_namespace;
 pub mod ai_search_service_token;
 pub mod ai_search_service_tokens_data;
+pub mod api_token;
 pub(crate) mod common;
-pub mod ephemeral_account_api_token;
+pub mod ephemeral_api_token;
 pub mod ephemeral_r2_presigned_url;
 pub mod ephemeral_r2_temporary_credentials;
 pub mod permission_groups;

@@ -115,7 +115,7 @@ impl DataSource<Configured> for PermissionGroups {
     ) -> Option<Value> {
         let mut wanted: PermissionGroupsModel = capture_model(config, diags)?;
         let account = account_of(data, wanted.account_id.as_str(), diags)?;
-        let groups = capture(diags, data.permission_groups(&account).await)?;
+        let groups = capture(diags, data.permission_groups(account.as_str().into()).await)?;
         let name = wanted.name.as_deref().map(str::to_lowercase);
         let scope = wanted.scope.as_deref();
         let mut matching: Vec<_> = groups

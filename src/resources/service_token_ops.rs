@@ -10,6 +10,7 @@ use super::permission_groups::{resolve_entries, resource_scopes};
 use crate::cloudflare::models::{
     AiSearchToken, AiSearchTokenRequest, PermissionGroupRef, Policy, Token, TokenRequest,
 };
+use crate::cloudflare::tokens::TokenOwner;
 use crate::cloudflare::{ApiError, Client, ErrorKind};
 use crate::context::{api_error, Configured};
 use crate::framework::{AttrPath, Diagnostic, Diagnostics};
@@ -30,17 +31,18 @@ fn is_code(e: &ApiError, code: i64) -> bool {
     e.errors.iter().any(|m| m.code == code)
 }
 
-/// The minted token's request: the groups (names or ids), on the whole
-/// account.
+/// The minted token's request: the groups (names or ids, resolved against
+/// the owner's catalog), on the whole account.
 pub(crate) async fn minted_request(
     data: &Configured,
     account: &str,
+    owner: TokenOwner<'_>,
     name: &str,
     groups: &[Option<String>],
     diags: &mut Diagnostics,
 ) -> Option<TokenRequest> {
     let catalog = data
-        .permission_groups(account)
+        .permission_groups(owner)
         .await
         .map_err(|d| diags.push(d))
         .ok()?;
@@ -215,18 +217,18 @@ pub(crate) async fn still_in_use(
 /// Mints the managed token; its value is returned for registration only.
 pub(crate) async fn mint(
     client: &Client,
-    account: &str,
+    owner: TokenOwner<'_>,
     request: &TokenRequest,
     diags: &mut Diagnostics,
 ) -> Option<(Token, Secret)> {
-    match super::token_state::create_or_adopt(client, account, request).await {
+    match super::token_state::create_or_adopt(client, owner, request).await {
         // The client returns a created token with its value, or an error.
         Ok((mut token, _)) => match token.value.take() {
             Some(value) => Some((token, value)),
             None => {
                 diags.error(
                     "Minted token has no value",
-                    format!("POST /accounts/{account}/tokens created token {} without a value; delete it in the Cloudflare dashboard.", token.id),
+                    format!("Cloudflare created token {} without a value; delete it in the Cloudflare dashboard.", token.id),
                 );
                 None
             }

@@ -1,6 +1,6 @@
 //! The typed models of API tokens: the policies and condition that the
-//! account token resource and the ephemeral token share, and what each
-//! becomes in the API's request.
+//! token resources (account and user owned) and the ephemeral tokens share,
+//! who owns a token, and what each becomes in the API's request.
 //!
 //! One model serves configuration, plan and state: at plan time any value,
 //! at any depth, may be unknown, so every attribute and every element is an
@@ -15,6 +15,7 @@ use super::token_semantics::{resources_json, same_instant, same_policy_models};
 use crate::cloudflare::models::{
     Condition, PermissionGroup, PermissionGroupRef, Policy, RequestIp, Token, TokenRequest,
 };
+use crate::cloudflare::tokens::TokenOwner;
 use crate::context::Configured;
 use crate::framework::model::Attr;
 use crate::framework::{AttrPath, Diagnostics};
@@ -135,7 +136,7 @@ impl PolicyModel {
 /// now, when everything is known.
 pub(crate) async fn resolve_at_apply(
     data: &Configured,
-    account: &str,
+    owner: TokenOwner<'_>,
     policies: &mut [Attr<PolicyModel>],
     diags: &mut Diagnostics,
 ) -> Option<()> {
@@ -147,7 +148,7 @@ pub(crate) async fn resolve_at_apply(
         return Some(());
     }
     let groups = data
-        .permission_groups(account)
+        .permission_groups(owner)
         .await
         .map_err(|d| diags.push(d))
         .ok()?;
@@ -188,10 +189,60 @@ impl ConditionModel {
     }
 }
 
+/// Which kind of owner a token resource's tokens have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OwnerKind {
+    Account,
+    User,
+}
+
+/// The owner of one token, as the provider resolved it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Owner {
+    Account(String),
+    /// The user the provider authenticates as. The provider's account, if
+    /// it has one, gives the R2 endpoint the token's S3 credentials serve.
+    User {
+        endpoint_account: Option<String>,
+    },
+}
+
+impl Owner {
+    /// The owner as the API client names it.
+    pub fn api(&self) -> TokenOwner<'_> {
+        match self {
+            Owner::Account(account) => TokenOwner::Account(account),
+            Owner::User { .. } => TokenOwner::User,
+        }
+    }
+
+    /// The account whose R2 endpoint the S3 credentials are for.
+    pub fn endpoint_account(&self) -> Option<&str> {
+        match self {
+            Owner::Account(account) => Some(account),
+            Owner::User { endpoint_account } => endpoint_account.as_deref(),
+        }
+    }
+
+    pub fn s3_endpoint(&self) -> Attr<String> {
+        self.endpoint_account()
+            .map(|a| r2_s3_endpoint(a, "default"))
+            .into()
+    }
+}
+
+/// A token resource's whole model. The user-owned token has no
+/// `account_id`: it is `None` there, and `Some` (of any value) for an
+/// account-owned token.
 #[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct AccountTokenModel {
-    pub account_id: Attr<String>,
+pub(crate) struct TokenModel {
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub account_id: Option<Attr<String>>,
     pub name: Attr<String>,
     pub policies: Attr<Vec<Attr<PolicyModel>>>,
     pub condition: Attr<ConditionModel>,
@@ -209,7 +260,21 @@ pub(crate) struct AccountTokenModel {
     pub last_used_on: Attr<String>,
 }
 
-impl AccountTokenModel {
+/// A member the type has, whatever its value (null included).
+pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<Attr<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    Attr<T>: Deserialize<'de>,
+{
+    Attr::<T>::deserialize(d).map(Some)
+}
+
+impl TokenModel {
+    /// The configured account (null for a user-owned token).
+    pub fn account(&self) -> Option<&str> {
+        self.account_id.as_ref().and_then(Attr::as_str)
+    }
+
     /// The policies (none when null or unknown).
     pub fn policy_list(&self) -> &[Attr<PolicyModel>] {
         self.policies.known().map_or(&[], |p| p)
@@ -218,7 +283,7 @@ impl AccountTokenModel {
     /// Whether the API would see a difference between the two (policy
     /// order, CIDR and instant spellings do not count; a status not yet
     /// decided does not either).
-    pub fn differs_for_api(&self, other: &AccountTokenModel) -> bool {
+    pub fn differs_for_api(&self, other: &TokenModel) -> bool {
         self.name != other.name
             || !same_policy_models(self.policy_list(), other.policy_list())
             || ConditionModel::key(&self.condition) != ConditionModel::key(&other.condition)
@@ -248,11 +313,13 @@ impl AccountTokenModel {
     /// answer leaves out keeps its last known value (null if there is
     /// none): a token always has one, so its absence says nothing. The
     /// timestamps hold only what the API returned.
-    pub fn fill_computed(&mut self, token: &Token, account: &str) {
+    pub fn fill_computed(&mut self, token: &Token, owner: &Owner) {
         self.id = Attr::Known(token.id.clone());
         self.access_key_id = Attr::Known(token.id.clone());
-        self.account_id = Attr::Known(account.to_string());
-        self.s3_endpoint = Attr::Known(r2_s3_endpoint(account, "default"));
+        if let Owner::Account(account) = owner {
+            self.account_id = Some(Attr::Known(account.clone()));
+        }
+        self.s3_endpoint = owner.s3_endpoint();
         if let Some(status) = &token.status {
             self.status = Attr::Known(status.clone());
         } else if self.status.is_unknown() {

@@ -9,11 +9,12 @@ use crate::cty::Type;
 use crate::framework::{AttrPath, PlanChange};
 use crate::validation::parse_rfc3339;
 
-use super::token_model::{AccountTokenModel, ConditionModel, PolicyModel};
+use super::token_model::{ConditionModel, Owner, OwnerKind, PolicyModel, TokenModel};
 use super::token_semantics::{
     condition_from_api, condition_key_api, key_of, policies_from_api, same_api_policies,
     same_instant, same_keys, time_from_api,
 };
+use crate::cloudflare::tokens::TokenOwner;
 use crate::cty::Attr;
 
 /// Private-state flag: the policies in state are in the API's order (after
@@ -65,7 +66,7 @@ pub(crate) fn keep_equivalent_prior(
 /// as removal only when the answer shows the token modified since the state
 /// was written (another `modified_on`). Otherwise the last known values
 /// stay, and no perpetual diff follows from an answer that said less.
-fn absence_is_removal(prior: &AccountTokenModel, token: &Token) -> bool {
+fn absence_is_removal(prior: &TokenModel, token: &Token) -> bool {
     token
         .modified_on
         .as_deref()
@@ -104,13 +105,13 @@ fn with_unsaid_parts(answer: Option<&Condition>, known: Option<Condition>) -> Op
 /// What the answer leaves out keeps its last known value (see
 /// [`absence_is_removal`] for the properties whose absence means something).
 pub(crate) fn state_from_api(
-    prior: &AccountTokenModel,
+    prior: &TokenModel,
     token: &Token,
-    account: &str,
+    owner: &Owner,
     changed_policies: Option<&[PermissionGroup]>,
-) -> AccountTokenModel {
+) -> TokenModel {
     let mut state = prior.clone();
-    state.fill_computed(token, account);
+    state.fill_computed(token, owner);
     if let Some(name) = &token.name {
         state.name = Attr::Known(name.clone());
     }
@@ -140,10 +141,16 @@ pub(crate) fn state_from_api(
     state
 }
 
-/// The account token's state type, built once.
-pub(crate) fn account_token_type() -> &'static Type {
-    static TYPE: std::sync::OnceLock<Type> = std::sync::OnceLock::new();
-    TYPE.get_or_init(|| super::account_api_token::AccountApiToken.schema_type())
+/// A token resource's state type, built once per owner kind.
+pub(crate) fn token_type(kind: OwnerKind) -> &'static Type {
+    use super::api_token::ApiToken;
+    use std::sync::OnceLock;
+    static ACCOUNT: OnceLock<Type> = OnceLock::new();
+    static USER: OnceLock<Type> = OnceLock::new();
+    match kind {
+        OwnerKind::Account => ACCOUNT.get_or_init(|| ApiToken::ACCOUNT.schema_type()),
+        OwnerKind::User => USER.get_or_init(|| ApiToken::USER.schema_type()),
+    }
 }
 
 /// Creates the token; should the answer be lost after Cloudflare may have
@@ -151,16 +158,16 @@ pub(crate) fn account_token_type() -> &'static Type {
 /// instead of left behind. `Ok((token, true))` says it was recovered so.
 pub(crate) async fn create_or_adopt(
     client: &Client,
-    account: &str,
+    owner: TokenOwner<'_>,
     request: &TokenRequest,
 ) -> Result<(Token, bool), crate::cloudflare::ApiError> {
     let started = chrono::Utc::now();
-    match client.create_token(account, request).await {
+    match client.create_token(owner, request).await {
         Ok(token) => Ok((token, false)),
         Err(e) if e.maybe_applied => {
             // A stop may have been asked meanwhile: finishing this write
             // (finding the token) must not be cut short by it.
-            match adopt_lost_token(&client.detached(), account, request, started).await {
+            match adopt_lost_token(&client.detached(), owner, request, started).await {
                 Some(token) => Ok((token, true)),
                 None => Err(e),
             }
@@ -173,12 +180,12 @@ pub(crate) async fn create_or_adopt(
 /// these policies issued since we started is ours; rolling it yields a value.
 async fn adopt_lost_token(
     client: &Client,
-    account: &str,
+    owner: TokenOwner<'_>,
     request: &TokenRequest,
     started: chrono::DateTime<chrono::Utc>,
 ) -> Option<Token> {
     let since = started - chrono::Duration::seconds(60);
-    let tokens = client.list_tokens(account).await.ok()?;
+    let tokens = client.list_tokens(owner).await.ok()?;
     let mut matches: Vec<Token> = tokens
         .into_iter()
         .filter(|t| t.name.as_deref() == Some(request.name.as_str()))
@@ -198,6 +205,6 @@ async fn adopt_lost_token(
         return None;
     }
     let mut token = matches.remove(0);
-    token.value = Some(client.roll_token(account, &token.id).await.ok()?);
+    token.value = Some(client.roll_token(owner, &token.id).await.ok()?);
     Some(token)
 }

@@ -5,6 +5,13 @@ resource "cfai_ai_search_service_token" "managed" {
   name = "docs-indexer"
 }
 
+# Managed mode for credentials that may only create user tokens: the minted
+# token is the user's (POST /user/tokens), as in Cloudflare's AI Search guide.
+resource "cfai_ai_search_service_token" "managed_by_user" {
+  name        = "docs-indexer-user"
+  token_owner = "user"
+}
+
 # Bring your own token: typically one this configuration also manages. The
 # key is write-only (Terraform >= 1.11): sent at create, and again whenever
 # cf_api_key_wo_version changes, never stored.

@@ -1,21 +1,24 @@
-//! Ephemeral `cfai_account_api_token`: an account token that lives for one
-//! Terraform phase, e.g. to configure another provider without a
-//! long-lived secret in state. Open creates it with
+//! Ephemeral `cfai_account_api_token` and `cfai_user_api_token`: a token
+//! that lives for one Terraform phase, e.g. to configure another provider
+//! without a long-lived secret in state. Open creates it with
 //! `expires_on` = now + `ttl`, so even a crashed run leaves nothing that
-//! outlives it; Close deletes it.
+//! outlives it; Close deletes it. The two differ only in the owner: an
+//! account, or the user the provider authenticates as (for credentials
+//! that may only create user tokens).
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::account_api_token::{condition_attribute, policy_attributes};
-use super::common::{cached_schema, capture, capture_model, failed, session, to_state, ACCOUNT_ID};
-use super::token_model::{ConditionModel, PolicyModel};
+use super::api_token::{condition_attribute, policy_attributes};
+use super::common::{capture, capture_model, failed, session, to_state, ACCOUNT_ID};
+use super::token_model::{present, ConditionModel, Owner, OwnerKind, PolicyModel};
 use super::token_state::create_or_adopt;
 use crate::cloudflare::models::TokenRequest;
+use crate::cloudflare::tokens::TokenOwner;
 use crate::context::{api_error, Configured};
-use crate::cty::Value;
+use crate::cty::{Type, Value};
 use crate::framework::model::{self, Attr};
 use crate::framework::{
     AttrPath, Attribute, Diagnostics, EphemeralResource, Nesting, Opened, Private, Schema,
@@ -25,21 +28,60 @@ use crate::r2::s3_secret_access_key;
 use crate::secret::Secret;
 use crate::validation::parse_go_duration;
 
-pub struct EphemeralAccountApiToken;
+/// A run token, of one kind of owner.
+pub struct EphemeralApiToken {
+    kind: OwnerKind,
+}
 
-/// The private data Close gets: which token to delete.
+impl EphemeralApiToken {
+    /// The ephemeral `cfai_account_api_token`.
+    pub const ACCOUNT: EphemeralApiToken = EphemeralApiToken {
+        kind: OwnerKind::Account,
+    };
+    /// The ephemeral `cfai_user_api_token`.
+    pub const USER: EphemeralApiToken = EphemeralApiToken {
+        kind: OwnerKind::User,
+    };
+
+    fn known_type(&self) -> &'static Type {
+        use std::sync::OnceLock;
+        static ACCOUNT: OnceLock<Type> = OnceLock::new();
+        static USER: OnceLock<Type> = OnceLock::new();
+        let cell = match self.kind {
+            OwnerKind::Account => &ACCOUNT,
+            OwnerKind::User => &USER,
+        };
+        cell.get_or_init(|| EphemeralResource::<Configured>::schema(self).cty_type())
+    }
+}
+
+/// The private data Close gets: which token to delete (no account for a
+/// user's token).
 #[derive(Serialize, Deserialize)]
 struct OpenedToken {
-    account: String,
+    #[serde(default)]
+    account: Option<String>,
     id: String,
 }
 
-cached_schema!(EphemeralAccountApiToken, EphemeralResource);
+impl OpenedToken {
+    fn owner(&self) -> TokenOwner<'_> {
+        self.account
+            .as_deref()
+            .map_or(TokenOwner::User, TokenOwner::Account)
+    }
+}
 
+/// The user's token has no `account_id` (`None`).
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EphemeralTokenModel {
-    account_id: Attr<String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    account_id: Option<Attr<String>>,
     name: String,
     policies: Vec<PolicyModel>,
     condition: Attr<ConditionModel>,
@@ -70,16 +112,33 @@ fn ttl(value: &Value) -> Result<(), String> {
 }
 
 #[async_trait]
-impl EphemeralResource<Configured> for EphemeralAccountApiToken {
+impl EphemeralResource<Configured> for EphemeralApiToken {
     fn type_name(&self) -> &'static str {
-        "cfai_account_api_token"
+        match self.kind {
+            OwnerKind::Account => "cfai_account_api_token",
+            OwnerKind::User => "cfai_user_api_token",
+        }
     }
 
     // ------------------------------------------------------------------ schema
 
     fn schema(&self) -> Schema {
-        Schema::new("An account API token for one Terraform run: created when opened, with an expiry of `ttl`, and deleted when closed, or when Terraform shuts the provider down after a failed or interrupted run. Never written to plan or state.")
-            .attribute(Attribute::string("account_id").optional().computed().validate(ACCOUNT_ID).describe("The owning account; defaults to the provider's."))
+        let (about, resource) = match self.kind {
+            OwnerKind::Account => ("An account API token for one Terraform run: created when opened, with an expiry of `ttl`, and deleted when closed, or when Terraform shuts the provider down after a failed or interrupted run. Never written to plan or state.", "cfai_account_api_token"),
+            OwnerKind::User => ("A user API token (owned by the user the provider authenticates as) for one Terraform run: created when opened, with an expiry of `ttl`, and deleted when closed, or when Terraform shuts the provider down after a failed or interrupted run. Never written to plan or state. For credentials that may only create user tokens.", "cfai_user_api_token"),
+        };
+        let schema = Schema::new(about);
+        let schema = match self.kind {
+            OwnerKind::Account => schema.attribute(
+                Attribute::string("account_id")
+                    .optional()
+                    .computed()
+                    .validate(ACCOUNT_ID)
+                    .describe("The owning account; defaults to the provider's."),
+            ),
+            OwnerKind::User => schema,
+        };
+        schema
             .attribute(
                 Attribute::string("name")
                     .required()
@@ -90,7 +149,7 @@ impl EphemeralResource<Configured> for EphemeralAccountApiToken {
                 Attribute::nested("policies", Nesting::List, policy_attributes())
                     .required()
                     .validate(Validator::Length { min: 1, max: usize::MAX })
-                    .describe("Access policies, as for the `cfai_account_api_token` resource (permission group names or ids)."),
+                    .describe(&format!("Access policies, as for the `{resource}` resource (permission group names or ids).")),
             )
             .attribute(condition_attribute())
             .attribute(
@@ -116,8 +175,20 @@ impl EphemeralResource<Configured> for EphemeralAccountApiToken {
         diags: &mut Diagnostics,
     ) -> Option<Opened> {
         let mut m: EphemeralTokenModel = capture_model(config, diags)?;
-        let (client, account) = session(data, m.account_id.as_str(), diags)?;
-        let groups = capture(diags, data.permission_groups(&account).await)?;
+        let (client, owner) = match self.kind {
+            OwnerKind::Account => {
+                let account = m.account_id.as_ref().and_then(Attr::as_str);
+                let (client, account) = session(data, account, diags)?;
+                (client, Owner::Account(account))
+            }
+            OwnerKind::User => (
+                capture(diags, data.client())?,
+                Owner::User {
+                    endpoint_account: None,
+                },
+            ),
+        };
+        let groups = capture(diags, data.permission_groups(owner.api()).await)?;
         for (i, policy) in m.policies.iter_mut().enumerate() {
             policy.resolve(&groups, &AttrPath::root("policies").index(i), diags);
             if policy.effect.is_null() {
@@ -142,10 +213,10 @@ impl EphemeralResource<Configured> for EphemeralAccountApiToken {
             expires_on: Some(expires_on.clone()),
             status: None,
         };
-        let token = match create_or_adopt(client, &account, &request).await {
+        let token = match create_or_adopt(client, owner.api(), &request).await {
             Ok((t, _)) => {
                 // Deleted at Close, or when the provider shuts down first.
-                data.run_tokens().opened(&account, &t.id);
+                data.run_tokens().opened(owner.api(), &t.id);
                 t
             }
             Err(e) => return failed("Could not create the run's API token", &e, diags),
@@ -154,11 +225,20 @@ impl EphemeralResource<Configured> for EphemeralAccountApiToken {
         let Some(value) = token.value else {
             diags.error(
                 "Token without a value",
-                format!("POST /accounts/{account}/tokens created token {} without a value; it expires at {expires_on}.", token.id),
+                format!(
+                    "Cloudflare created token {} without a value; it expires at {expires_on}.",
+                    token.id
+                ),
             );
             return None;
         };
-        m.account_id = Attr::Known(account.clone());
+        let account = match owner {
+            Owner::Account(account) => Some(account),
+            Owner::User { .. } => None,
+        };
+        if let Some(account) = &account {
+            m.account_id = Some(Attr::Known(account.clone()));
+        }
         m.ttl = Attr::Known(ttl_text);
         m.id = Attr::Known(token.id.clone());
         m.access_key_id = Attr::Known(token.id.clone());
@@ -185,14 +265,14 @@ impl EphemeralResource<Configured> for EphemeralAccountApiToken {
 
     async fn close(&self, data: &Configured, private: &Private, diags: &mut Diagnostics) {
         let private = serde_json::Value::Object(private.clone());
-        let Ok(OpenedToken { account, id }) = serde_json::from_value(private) else {
+        let Ok(opened) = serde_json::from_value::<OpenedToken>(private) else {
             return;
         };
-        let (account, id) = (account.as_str(), id.as_str());
+        let (owner, id) = (opened.owner(), opened.id.as_str());
         let Ok(client) = data.client() else { return };
-        match client.delete_token(account, id).await {
-            Ok(()) => data.run_tokens().closed(account, id),
-            Err(e) if e.is_not_found() => data.run_tokens().closed(account, id),
+        match client.delete_token(owner, id).await {
+            Ok(()) => data.run_tokens().closed(owner, id),
+            Err(e) if e.is_not_found() => data.run_tokens().closed(owner, id),
             // Still remembered: the provider's shutdown tries again.
             Err(e) => diags.push(api_error(
                 "Could not delete the run's API token (the provider tries again when Terraform shuts it down; it expires on its own at expires_on)",
@@ -202,6 +282,6 @@ impl EphemeralResource<Configured> for EphemeralAccountApiToken {
     }
 
     fn check_model(&self) -> Result<(), String> {
-        model::check::<EphemeralTokenModel>(self.known_schema())
+        model::check::<EphemeralTokenModel>(&EphemeralResource::<Configured>::schema(self))
     }
 }

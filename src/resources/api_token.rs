@@ -1,16 +1,21 @@
-//! `cfai_account_api_token`: an account-owned API token, by permission-group
-//! name, plus the S3 credentials R2 derives from it.
+//! `cfai_account_api_token` and `cfai_user_api_token`: an API token, by
+//! permission-group name, plus the S3 credentials R2 derives from it. The
+//! two are one resource with two owners: an account
+//! (`/accounts/{account_id}/tokens`) or the user the provider authenticates
+//! as (`/user/tokens`). The user's token has no `account_id`; its
+//! `s3_endpoint` is the provider account's, when there is one.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tracing::warn;
 
 use super::common::{account_of, capture, capture_model, deleted, failed, session, to_state};
-use super::token_model::{resolve_at_apply, AccountTokenModel, PolicyModel, StringMap};
+use super::token_model::{resolve_at_apply, Owner, OwnerKind, PolicyModel, StringMap, TokenModel};
 use super::token_semantics::same_policies;
 use super::token_state::{
-    account_token_type, create_or_adopt, keep_equivalent_prior, state_from_api, ORDER_FROM_API,
+    create_or_adopt, keep_equivalent_prior, state_from_api, token_type, ORDER_FROM_API,
 };
+use crate::cloudflare::{ApiError, Client};
 use crate::context::{api_error, Configured};
 use crate::cty::{Type, Value};
 use crate::framework::model::{self, Attr};
@@ -18,16 +23,54 @@ use crate::framework::{
     AttrPath, Attribute, Diagnostic, Diagnostics, Nesting, PlanChange, Private, Resource, Schema,
     Semantic, Validator,
 };
-use crate::r2::r2_s3_endpoint;
 use crate::secret::Secret;
 use crate::validation::{is_account_id, parse_rfc3339};
 
-pub struct AccountApiToken;
+/// An API token resource, of one kind of owner.
+pub struct ApiToken {
+    kind: OwnerKind,
+}
 
-impl AccountApiToken {
+impl ApiToken {
+    /// `cfai_account_api_token`.
+    pub const ACCOUNT: ApiToken = ApiToken {
+        kind: OwnerKind::Account,
+    };
+    /// `cfai_user_api_token`.
+    pub const USER: ApiToken = ApiToken {
+        kind: OwnerKind::User,
+    };
+
     /// The state's cty type (tests decode states with it).
     pub fn schema_type(&self) -> Type {
         Resource::<Configured>::schema(self).cty_type()
+    }
+
+    /// The client, and the owner of the token with this (configured or
+    /// stored) `account_id`.
+    fn session<'a>(
+        &self,
+        data: &'a Configured,
+        account: Option<&str>,
+        diags: &mut Diagnostics,
+    ) -> Option<(&'a Client, Owner)> {
+        match self.kind {
+            OwnerKind::Account => {
+                session(data, account, diags).map(|(client, a)| (client, Owner::Account(a)))
+            }
+            OwnerKind::User => Some((capture(diags, data.client())?, user_owner(data))),
+        }
+    }
+
+    fn state_type(&self) -> &'static Type {
+        token_type(self.kind)
+    }
+}
+
+/// The user's token: its S3 credentials serve the provider's account.
+fn user_owner(data: &Configured) -> Owner {
+    Owner::User {
+        endpoint_account: data.default_account().map(str::to_string),
     }
 }
 
@@ -42,13 +85,15 @@ struct TokenPlan {
 /// What a plan reads of the configuration.
 #[derive(Serialize, Deserialize)]
 struct ConfigPart {
+    /// Null for the user's token, which has none.
+    #[serde(default)]
     account_id: Attr<String>,
     status: Attr<String>,
 }
 
 /// What a plan reads of the prior state and of the planned one, and what
 /// it writes of the planned one: the attributes its rules concern (a part
-/// of [`AccountTokenModel`], so that a plan converts no more than it
+/// of [`TokenModel`], so that a plan converts no more than it
 /// needs). The `Option` fields are only written, and only when set.
 #[derive(Serialize, Deserialize)]
 struct PlanPart {
@@ -107,30 +152,47 @@ impl TokenPlan {
     }
 
     /// The planned attributes go into the change's planned value.
-    fn write(self, change: &mut PlanChange, diags: &mut Diagnostics) {
-        let written = model::put(&self.planned, &mut change.planned, account_token_type());
+    fn write(self, kind: OwnerKind, change: &mut PlanChange, diags: &mut Diagnostics) {
+        let written = model::put(&self.planned, &mut change.planned, token_type(kind));
         capture(diags, written);
     }
 }
 
 #[async_trait]
-impl Resource<Configured> for AccountApiToken {
+impl Resource<Configured> for ApiToken {
     fn type_name(&self) -> &'static str {
-        "cfai_account_api_token"
+        match self.kind {
+            OwnerKind::Account => "cfai_account_api_token",
+            OwnerKind::User => "cfai_user_api_token",
+        }
     }
 
     // ------------------------------------------------------------------ schema
 
     fn schema(&self) -> Schema {
-        Schema::new("An account-owned Cloudflare API token, with the R2 S3 credentials derived from it.")
-            .attribute(
+        let (about, endpoint) = match self.kind {
+            OwnerKind::Account => (
+                "An account-owned Cloudflare API token, with the R2 S3 credentials derived from it.",
+                "The account's R2 S3 endpoint, https://<account_id>.r2.cloudflarestorage.com.",
+            ),
+            OwnerKind::User => (
+                "A Cloudflare API token owned by the user the provider authenticates as (/user/tokens), with the R2 S3 credentials derived from it. Cloudflare allows 50 per user.",
+                "The R2 S3 endpoint of the provider's account_id, https://<account_id>.r2.cloudflarestorage.com; null when the provider has no account_id.",
+            ),
+        };
+        let schema = Schema::new(about);
+        let schema = match self.kind {
+            OwnerKind::Account => schema.attribute(
                 Attribute::string("account_id")
                     .optional()
                     .computed()
                     .requires_replace()
                     .validate(Validator::Regex("^[0-9a-fA-F]{32}$", "an account id: 32 hexadecimal characters"))
                     .describe("The owning account (32 hex). Defaults to the provider's; a change replaces the token."),
-            )
+            ),
+            OwnerKind::User => schema,
+        };
+        schema
             .attribute(
                 Attribute::string("name")
                     .required()
@@ -188,7 +250,7 @@ impl Resource<Configured> for AccountApiToken {
             .attribute(
                 Attribute::string("s3_endpoint")
                     .computed()
-                    .describe("The account's R2 S3 endpoint, https://<account_id>.r2.cloudflarestorage.com."),
+                    .describe(endpoint),
             )
             .attribute(Attribute::string("issued_on").computed().describe("When the token was created."))
             .attribute(Attribute::string("modified_on").computed().unknown_on_change().describe("When the token was last changed."))
@@ -200,7 +262,7 @@ impl Resource<Configured> for AccountApiToken {
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         // Attribute-level rules are declared in the schema; what remains
         // spans attributes or looks inside a map's keys.
-        let Some(config) = capture_model::<AccountTokenModel>(config, diags) else {
+        let Some(config) = capture_model::<TokenModel>(config, diags) else {
             return;
         };
         for (i, policy) in config.policy_list().iter().enumerate() {
@@ -228,28 +290,34 @@ impl Resource<Configured> for AccountApiToken {
         let Some(mut plan) = TokenPlan::of(change, diags) else {
             return;
         };
-        if plan.config.account_id.is_unknown() {
-            // Not known until apply: neither are the endpoint nor the ids,
-            // which are resolved then against that account's groups.
-            plan.planned.s3_endpoint = Some(Attr::Unknown);
-            if let Attr::Known(policies) = &mut plan.planned.policies {
-                for policy in policies.iter_mut().filter_map(Attr::known_mut) {
-                    policy.permission_group_ids = Attr::Unknown;
+        let owner = match self.kind {
+            OwnerKind::User => user_owner(data),
+            OwnerKind::Account if plan.config.account_id.is_unknown() => {
+                // Not known until apply: neither are the endpoint nor the
+                // ids, which are resolved then against that account's groups.
+                plan.planned.s3_endpoint = Some(Attr::Unknown);
+                if let Attr::Known(policies) = &mut plan.planned.policies {
+                    for policy in policies.iter_mut().filter_map(Attr::known_mut) {
+                        policy.permission_group_ids = Attr::Unknown;
+                    }
                 }
+                plan.mark_update(change, diags);
+                return plan.write(self.kind, change, diags);
             }
-            plan.mark_update(change, diags);
-            return plan.write(change, diags);
-        }
-        let Some(account) = account_of(data, plan.config.account_id.as_str(), diags) else {
-            return;
+            OwnerKind::Account => {
+                let Some(account) = account_of(data, plan.config.account_id.as_str(), diags) else {
+                    return;
+                };
+                plan.planned.account_id = Some(Attr::Known(account.clone()));
+                Owner::Account(account)
+            }
         };
-        plan.planned.s3_endpoint = Some(Attr::Known(r2_s3_endpoint(&account, "default")));
-        plan.planned.account_id = Some(Attr::Known(account.clone()));
-        let groups = match data.permission_groups(&account).await {
+        plan.planned.s3_endpoint = Some(owner.s3_endpoint());
+        let groups = match data.permission_groups(owner.api()).await {
             Ok(g) => g,
             Err(d) => {
                 diags.push(d);
-                return plan.write(change, diags);
+                return plan.write(self.kind, change, diags);
             }
         };
         // Policies not yet known (from another resource) stay unknown: their
@@ -265,7 +333,7 @@ impl Resource<Configured> for AccountApiToken {
             }
         }
         plan.mark_update(change, diags);
-        plan.write(change, diags);
+        plan.write(self.kind, change, diags);
     }
 
     // ------------------------------------------------------------------ create
@@ -278,13 +346,13 @@ impl Resource<Configured> for AccountApiToken {
         _private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let mut token: AccountTokenModel = capture_model(planned, diags)?;
-        let (client, account) = session(data, token.account_id.as_str(), diags)?;
+        let mut token: TokenModel = capture_model(planned, diags)?;
+        let (client, owner) = self.session(data, token.account(), diags)?;
         if let Attr::Known(policies) = &mut token.policies {
-            resolve_at_apply(data, &account, policies, diags).await?;
+            resolve_at_apply(data, owner.api(), policies, diags).await?;
         }
         let disabled = token.status.as_str() == Some("disabled");
-        let created = match create_or_adopt(client, &account, &token.request(None)).await {
+        let created = match create_or_adopt(client, owner.api(), &token.request(None)).await {
             Ok((t, recovered)) => {
                 if recovered {
                     diags.warning(
@@ -294,16 +362,25 @@ impl Resource<Configured> for AccountApiToken {
                 }
                 t
             }
-            Err(e) => return failed("Could not create the API token", &e, diags),
+            Err(e) => {
+                diags.push(api_error("Could not create the API token", &e));
+                if let Some(full) = quota_reached(client, &owner, &e).await {
+                    diags.push(full);
+                }
+                return None;
+            }
         };
-        token.fill_computed(&created, &account);
+        token.fill_computed(&created, &owner);
         token.set_value(created.value.as_ref());
         // Create takes no status: a disabled token is disabled right after.
         if disabled {
             let request = token.request(Some("disabled".into()));
-            match client.update_token(&account, &created.id, &request).await {
+            match client
+                .update_token(owner.api(), &created.id, &request)
+                .await
+            {
                 Ok(updated) => {
-                    token.fill_computed(&updated, &account);
+                    token.fill_computed(&updated, &owner);
                     if updated.status.is_none() {
                         // The answer left it out: it is what was sent.
                         token.status = Attr::Known("disabled".into());
@@ -315,7 +392,7 @@ impl Resource<Configured> for AccountApiToken {
                 )),
             }
         }
-        to_state(&token, account_token_type(), diags)
+        to_state(&token, self.state_type(), diags)
     }
 
     // -------------------------------------------------------------------- read
@@ -327,11 +404,11 @@ impl Resource<Configured> for AccountApiToken {
         private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let known: AccountTokenModel = capture_model(state, diags)?;
+        let known: TokenModel = capture_model(state, diags)?;
         // Missing credentials are an error here, not a "gone".
-        let (_, account) = session(data, known.account_id.as_str(), diags)?;
+        let (_, owner) = self.session(data, known.account(), diags)?;
         let id = known.id.as_str()?;
-        let token = match data.read_token(&account, id).await {
+        let token = match data.read_token(owner.api(), id).await {
             Ok(Some(t)) => t,
             Ok(None) => {
                 warn!(id, "token is gone; Terraform will plan to create it again");
@@ -345,20 +422,20 @@ impl Resource<Configured> for AccountApiToken {
             .as_deref()
             .is_none_or(|p| same_policies(known.policy_list(), p));
         let new_state = if unchanged {
-            state_from_api(&known, &token, &account, None)
+            state_from_api(&known, &token, &owner, None)
         } else {
             // Changed outside Terraform: rebuilt in the API's order, with
             // names from the catalog (an empty one if it cannot be had).
             private.insert(ORDER_FROM_API.into(), true.into());
-            let catalog = data.permission_groups(&account).await.ok();
+            let catalog = data.permission_groups(owner.api()).await.ok();
             let groups = catalog.as_deref().map_or(&[][..], |g| g.as_slice());
-            state_from_api(&known, &token, &account, Some(groups))
+            state_from_api(&known, &token, &owner, Some(groups))
         };
         // An expired token is explained by the plan that follows, once.
         if let Some(warning) = rolled_elsewhere(&known, &new_state) {
             diags.push(warning);
         }
-        to_state(&new_state, account_token_type(), diags)
+        to_state(&new_state, self.state_type(), diags)
     }
 
     // ------------------------------------------------------------------ update
@@ -372,9 +449,9 @@ impl Resource<Configured> for AccountApiToken {
         _private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let before: AccountTokenModel = capture_model(prior, diags)?;
-        let mut token: AccountTokenModel = capture_model(planned, diags)?;
-        let (client, account) = session(data, token.account_id.as_str(), diags)?;
+        let before: TokenModel = capture_model(prior, diags)?;
+        let mut token: TokenModel = capture_model(planned, diags)?;
+        let (client, owner) = self.session(data, token.account(), diags)?;
         let id = before.id.as_str()?.to_string();
         // What the plan knows of the attributes an answer also reports.
         let planned_known = (
@@ -384,7 +461,7 @@ impl Resource<Configured> for AccountApiToken {
             token.modified_on.clone(),
         );
         if let Attr::Known(policies) = &mut token.policies {
-            resolve_at_apply(data, &account, policies, diags).await?;
+            resolve_at_apply(data, owner.api(), policies, diags).await?;
         }
         // Fields Terraform did not plan to change stay as they were.
         token.id = before.id.clone();
@@ -399,11 +476,11 @@ impl Resource<Configured> for AccountApiToken {
             };
             let status = sendable(&token.status).or_else(|| sendable(&before.status));
             match client
-                .update_token(&account, &id, &token.request(status))
+                .update_token(owner.api(), &id, &token.request(status))
                 .await
             {
                 Ok(updated) => {
-                    token.fill_computed(&updated, &account);
+                    token.fill_computed(&updated, &owner);
                     // What the plan already knew stands (last_used_on may
                     // have moved meanwhile; the next refresh shows it).
                     let (issued_on, last_used_on, status, modified_on) = planned_known;
@@ -421,11 +498,11 @@ impl Resource<Configured> for AccountApiToken {
             }
         }
         if token.rotation_triggers != before.rotation_triggers {
-            match client.roll_token(&account, &id).await {
+            match client.roll_token(owner.api(), &id).await {
                 Ok(value) => {
                     token.set_value(Some(&value));
                     if token.modified_on.is_unknown() {
-                        if let Ok(rolled) = client.get_token(&account, &id).await {
+                        if let Ok(rolled) = client.get_token(owner.api(), &id).await {
                             token.modified_on = rolled.modified_on.into();
                         }
                     }
@@ -458,20 +535,20 @@ impl Resource<Configured> for AccountApiToken {
         if token.modified_on.is_unknown() {
             token.modified_on = before.modified_on.clone();
         }
-        to_state(&token, account_token_type(), diags)
+        to_state(&token, self.state_type(), diags)
     }
 
     // ------------------------------------------------------------------ delete
 
     async fn delete(&self, data: &Configured, state: &Value, diags: &mut Diagnostics) {
-        let Some(known) = capture_model::<AccountTokenModel>(state, diags) else {
+        let Some(known) = capture_model::<TokenModel>(state, diags) else {
             return;
         };
-        let Some((client, account)) = session(data, known.account_id.as_str(), diags) else {
+        let Some((client, owner)) = self.session(data, known.account(), diags) else {
             return;
         };
         let Some(id) = known.id.as_str() else { return };
-        let result = client.delete_token(&account, id).await;
+        let result = client.delete_token(owner.api(), id).await;
         deleted(result, "Could not delete the API token", diags);
     }
 
@@ -483,35 +560,51 @@ impl Resource<Configured> for AccountApiToken {
         id: &str,
         diags: &mut Diagnostics,
     ) -> Option<(Value, Private)> {
-        let default_account = if id.contains('/') {
-            None
-        } else {
-            Some(capture(diags, data.account_id(&Value::Null))?)
-        };
-        let Some((account, token_id)) = parse_import_id(id, default_account.as_deref()) else {
-            diags.error(
-                "Invalid import id",
-                format!("Expected <account_id>/<token_id> or <token_id>, got {id:?}."),
-            );
-            return None;
+        let (account_id, token_id) = match self.kind {
+            OwnerKind::Account => {
+                let default_account = if id.contains('/') {
+                    None
+                } else {
+                    Some(capture(diags, data.account_id(&Value::Null))?)
+                };
+                let Some((account, token_id)) = parse_import_id(id, default_account.as_deref())
+                else {
+                    diags.error(
+                        "Invalid import id",
+                        format!("Expected <account_id>/<token_id> or <token_id>, got {id:?}."),
+                    );
+                    return None;
+                };
+                (Some(Attr::Known(account)), token_id)
+            }
+            OwnerKind::User => {
+                if !is_token_id(id) {
+                    diags.error(
+                        "Invalid import id",
+                        format!("Expected the user token's id, <token_id>, got {id:?}."),
+                    );
+                    return None;
+                }
+                (None, id.to_string())
+            }
         };
         diags.warning(
             "The token value is not imported",
             "Cloudflare returns a token's value only when it is created or rolled, so value and secret_access_key are null after import. Set or change rotation_triggers to roll the token and obtain a fresh value.",
         );
-        let skeleton = AccountTokenModel {
-            account_id: Attr::Known(account),
+        let skeleton = TokenModel {
+            account_id,
             id: Attr::Known(token_id),
-            ..AccountTokenModel::default()
+            ..TokenModel::default()
         };
-        let state = to_state(&skeleton, account_token_type(), diags)?;
+        let state = to_state(&skeleton, self.state_type(), diags)?;
         let mut private = Private::new();
         private.insert(ORDER_FROM_API.into(), true.into());
         Some((state, private))
     }
 
     fn check_model(&self) -> Result<(), String> {
-        model::check::<AccountTokenModel>(&Resource::<Configured>::schema(self))
+        model::check::<TokenModel>(&Resource::<Configured>::schema(self))
     }
 }
 
@@ -574,11 +667,33 @@ pub fn parse_import_id(id: &str, default_account: Option<&str>) -> Option<(Strin
         Some((account, token)) => (account, token),
         None => (default_account?, id),
     };
-    let token_ok = !token.is_empty()
-        && token
+    (is_account_id(account) && is_token_id(token)).then(|| (account.to_string(), token.to_string()))
+}
+
+fn is_token_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    (is_account_id(account) && token_ok).then(|| (account.to_string(), token.to_string()))
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Cloudflare's user token quota (account tokens have 500).
+const USER_TOKEN_QUOTA: usize = 50;
+
+/// After a refused create of a user token: whether the user already has
+/// the 50 tokens Cloudflare allows, said as such. The count is taken from
+/// the listing, so the explanation holds whatever code the refusal had.
+async fn quota_reached(client: &Client, owner: &Owner, refusal: &ApiError) -> Option<Diagnostic> {
+    if !matches!(owner, Owner::User { .. }) || refusal.maybe_applied {
+        return None;
+    }
+    let count = client.list_tokens(owner.api()).await.ok()?.len();
+    (count >= USER_TOKEN_QUOTA).then(|| {
+        Diagnostic::error(
+            "The user API token quota is reached",
+            format!("Cloudflare allows {USER_TOKEN_QUOTA} user API tokens per user, and this user has {count}. Delete tokens that are no longer used (or use cfai_account_api_token, which allows 500 per account), then apply again."),
+        )
+    })
 }
 
 const AT_LEAST_ONE: Validator = Validator::Length {
@@ -714,10 +829,7 @@ fn keep_prior_status(prior: &PlanPart, planned: &mut PlanPart, change: &mut Plan
 
 /// The token changed in Cloudflare although none of its settings did: most
 /// likely its value was rolled elsewhere, and the stored one is stale.
-fn rolled_elsewhere(
-    prior: &AccountTokenModel,
-    refreshed: &AccountTokenModel,
-) -> Option<Diagnostic> {
+fn rolled_elsewhere(prior: &TokenModel, refreshed: &TokenModel) -> Option<Diagnostic> {
     let (before, after) = (prior.modified_on.as_str()?, refreshed.modified_on.as_str()?);
     if before == after || prior.value.is_null() || prior.differs_for_api(refreshed) {
         return None;
