@@ -259,6 +259,52 @@ async fn the_next_calls_of_one_operation_fail_as_scripted() {
     );
 }
 
+/// Cloudflare's quotas: 50 tokens per user (the refusal's code is our
+/// assumption: the contract gives the limit only).
+#[tokio::test]
+async fn a_user_holds_at_most_50_tokens_and_each_user_has_their_own_quota() {
+    let emulator = start_emulator().await;
+    let base = emulator.base_url.clone();
+    let body = json!({"name": "filler", "policies": [{"effect": "allow",
+        "permission_groups": [{"id": "bf7481a1826f439697cb59a20b22293e"}],
+        "resources": {format!("com.cloudflare.api.account.{ACCOUNT}"): "*"}}]});
+    let create = |as_key: bool| {
+        let req = http().post(format!("{base}/user/tokens")).json(&body);
+        let req = if as_key {
+            req.header("x-auth-key", "global-key")
+                .header("x-auth-email", "me@example.com")
+        } else {
+            req.bearer_auth(API_TOKEN)
+        };
+        async move {
+            let answer = req.send().await.unwrap();
+            (
+                answer.status().as_u16(),
+                answer.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    for i in 0..50 {
+        let (status, answer) = create(false).await;
+        assert_eq!(status, 200, "token {i}: {answer}");
+    }
+    let (status, refused) = create(false).await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["success"], json!(false));
+    assert!(
+        refused["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("50"),
+        "{refused}"
+    );
+    // Another user (the global key's) is not counted with the first.
+    let (status, answer) = create(true).await;
+    assert_eq!(status, 200, "{answer}");
+    // Account tokens have their own quota (500), untouched by the user's.
+    assert!(create_token(&base, "account-one").await["id"].is_string());
+}
+
 /// `/user/tokens` act for the calling user: the configured token and the
 /// global key are two users, and neither sees the other's tokens; a user's
 /// token is no account's; a minted user token authenticates (when minted
