@@ -45,6 +45,19 @@ fn owner_of(emu: &BackgroundEmulator, id: &str) -> String {
 fn user_token_create_rename_roll_import_destroy() {
     let Some((emu, ws)) = setup() else { return };
     let base = emu.get().base_url.clone();
+    // A misspelled name fails the plan with the closest names.
+    let typo = policies().replace("Storage Write", "Storage Writ");
+    ws.write(&user_token(
+        &base,
+        &format!("  name = \"user-app\"\n{typo}"),
+    ));
+    let (code, plan) = ws.plan_code();
+    assert_eq!(code, 1, "{plan}");
+    assert!(
+        plan.contains("Did you mean") && plan.contains("Workers R2 Storage Write"),
+        "{plan}"
+    );
+
     let v1 = format!("  name = \"user-app\"\n{}", policies());
     ws.write(&user_token(&base, &v1));
     ws.apply();
