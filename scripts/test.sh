@@ -22,12 +22,12 @@ cargo test --locked
 
 echo "=== emulator answering as a newer API would (unknown properties, an unlisted status): acceptance and property tests"
 CFAI_EMULATOR_ANSWERS=extended cargo test --locked \
-  --test acc_account_api_token --test acc_ai_search --test acc_ephemeral \
+  --test acc_account_api_token --test acc_user_api_token --test acc_ai_search --test acc_ephemeral \
   --test acc_plan_validity --test plan_properties --test batched_refresh
 
 echo "=== emulator leaving out every property the contract marks optional: acceptance and property tests"
 CFAI_EMULATOR_ANSWERS=sparse cargo test --locked \
-  --test acc_account_api_token --test acc_ai_search --test acc_ephemeral \
+  --test acc_account_api_token --test acc_user_api_token --test acc_ai_search --test acc_ephemeral \
   --test acc_plan_validity --test plan_properties --test batched_refresh \
   --test contract
 
@@ -42,6 +42,6 @@ for client in terraform-1.14 tofu-1.6; do
   esac
   echo "=== client: $(client_line "$bin") (acceptance: tokens, AI Search, import, write-only, functions, ephemeral, plan validity)"
   CFAI_TEST_CLIENT="$client" cargo test --locked \
-    --test acc_account_api_token --test acc_ai_search --test acc_ephemeral \
+    --test acc_account_api_token --test acc_user_api_token --test acc_ai_search --test acc_ephemeral \
     --test acc_plan_validity --test plugin_core
 done

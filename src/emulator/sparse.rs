@@ -18,13 +18,15 @@ use serde_json::Value;
 /// temporary credentials without their keys).
 /// The one-at-a-time mode leaves each of them out too, where a client must
 /// fail saying which operation left out which field.
-pub const ESSENTIAL: [&str; 9] = [
+pub const ESSENTIAL: [&str; 11] = [
     "/result",
     "/result/id",
     "/result/*/id",
     "/result/value",
     "GET /accounts/{account_id}/tokens/permission_groups /result/*/name",
     "GET /accounts/{account_id}/tokens/permission_groups /result/*/scopes",
+    "GET /user/tokens/permission_groups /result/*/name",
+    "GET /user/tokens/permission_groups /result/*/scopes",
     "POST /accounts/{account_id}/r2/temp-access-credentials /result/accessKeyId",
     "POST /accounts/{account_id}/r2/temp-access-credentials /result/secretAccessKey",
     "POST /accounts/{account_id}/r2/temp-access-credentials /result/sessionToken",

@@ -108,6 +108,9 @@ const IMPORTED: &str = "imported";
 /// for managed mode, that token is taken as the minted one, not a second
 /// token minted beside it.
 const MINTER_UNKNOWN: &str = "minter_unknown";
+/// Private state, beside [`MINTER_UNKNOWN`]: that token's owner (`account`
+/// or `user`), which the lookup did learn. Absent, it is the account's.
+const MINTER_UNKNOWN_OWNER: &str = "minter_unknown_owner";
 #[async_trait]
 impl Resource<Configured> for AiSearchServiceToken {
     fn type_name(&self) -> &'static str {
@@ -259,15 +262,17 @@ impl Resource<Configured> for AiSearchServiceToken {
                     planned.token_owner = Attr::Known(ACCOUNT_OWNER.into());
                 }
                 if !change.is_create() {
-                    let Some(prior) = capture_model::<ModePart>(&change.prior, diags) else {
+                    let Some(mut prior) = capture_model::<ModePart>(&change.prior, diags) else {
                         return;
                     };
-                    if prior.permission_groups.is_null()
-                        && !minter_unknown(&change.private, prior.cf_api_id.as_str())
-                    {
+                    let adopting = minter_unknown(&change.private, prior.cf_api_id.as_str());
+                    if prior.permission_groups.is_null() && !adopting {
                         // Leaving bring-your-own mode: a token is minted for it.
                         planned.cf_api_id = Attr::Unknown;
                     } else {
+                        if adopting {
+                            prior.token_owner = Attr::Known(adopted_owner(&change.private));
+                        }
                         replace_for_owner(change, &prior, &config);
                     }
                 }
@@ -406,6 +411,7 @@ impl Resource<Configured> for AiSearchServiceToken {
                 let minted_as = minted_name(&registered.name);
                 if token.name.is_none() {
                     private.insert(MINTER_UNKNOWN.into(), registered.cf_api_id.clone().into());
+                    private.insert(MINTER_UNKNOWN_OWNER.into(), owner.into());
                     diags.warning(
                         "Imported without knowing who minted its API token",
                         format!(
@@ -448,7 +454,7 @@ impl Resource<Configured> for AiSearchServiceToken {
         private: &mut Private,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let before: ServiceTokenModel = capture_model(prior, diags)?;
+        let mut before: ServiceTokenModel = capture_model(prior, diags)?;
         let plan: ServiceTokenModel = capture_model(planned, diags)?;
         let (client, account) = session(data, plan.account_id.as_str(), diags)?;
         let name = plan.name.as_str().unwrap_or_default().to_string();
@@ -459,7 +465,11 @@ impl Resource<Configured> for AiSearchServiceToken {
         // the configuration asks for managed mode (and only then: as your
         // own it is never deleted).
         let adopted = managed && minter_unknown(private, before.cf_api_id.as_str());
+        if adopted {
+            before.token_owner = Attr::Known(adopted_owner(private));
+        }
         private.remove(MINTER_UNKNOWN);
+        private.remove(MINTER_UNKNOWN_OWNER);
         let was_managed = before.managed() || adopted;
         let resend = plan.name != before.name
             || plan.cf_api_id != before.cf_api_id
@@ -697,6 +707,12 @@ async fn find_token(
         Err(e) if e.is_not_found() || e.kind == ErrorKind::Auth => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// The owner of the token an import could not tell the minter of.
+fn adopted_owner(private: &Private) -> String {
+    let owner = private.get(MINTER_UNKNOWN_OWNER).and_then(|v| v.as_str());
+    owner.unwrap_or(ACCOUNT_OWNER).to_string()
 }
 
 fn minter_unknown(private: &Private, cf_api_id: Option<&str>) -> bool {
