@@ -132,6 +132,12 @@ impl Resource<()> for Echo {
         self.schema.clone()
     }
 
+    /// The reference provider mirrors Terraform 1.11's own resources: no
+    /// identity.
+    fn identity(&self) -> cfai::framework::IdentitySchema {
+        cfai::framework::IdentitySchema::new(Vec::new())
+    }
+
     async fn plan(&self, _: &(), _change: &mut PlanChange, _: &mut Diagnostics) {}
 
     async fn create(

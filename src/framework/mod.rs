@@ -5,6 +5,7 @@
 
 pub mod diagnostics;
 pub mod guard;
+pub mod identity;
 pub mod mapping;
 pub mod model;
 pub mod oracle;
@@ -17,6 +18,7 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 pub use diagnostics::{AttrPath, Diagnostic, Diagnostics, PathStep, Severity};
+pub use identity::{IdentityAttribute, IdentitySchema};
 pub use model::Attr;
 pub use plan::PlanChange;
 pub use rules::{ClientCapabilities, Semantic, Validator};
@@ -70,6 +72,8 @@ pub trait ProviderDef: Send + Sync + 'static {
 pub trait Resource<D>: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
+    /// The attributes that name the object for good (see [`identity`]).
+    fn identity(&self) -> IdentitySchema;
 
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 

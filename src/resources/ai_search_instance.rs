@@ -21,8 +21,8 @@ use crate::context::{api_error, Configured};
 use crate::cty::{Number, Type, Value};
 use crate::framework::model::{self, Attr};
 use crate::framework::{
-    mapping, AttrPath, Attribute, Diagnostic, Diagnostics, Phase, PlanChange, Private, Resource,
-    Schema, Sent, Validator,
+    mapping, AttrPath, Attribute, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema,
+    Phase, PlanChange, Private, Resource, Schema, Sent, Validator,
 };
 
 pub struct AiSearchInstance;
@@ -141,6 +141,20 @@ impl Resource<Configured> for AiSearchInstance {
             .attribute(Attribute::string("public_endpoint_id").computed().api(Sent::Never).describe("The id in the public endpoint's host name."))
             .attribute(Attribute::string("created_at").computed().api(Sent::Never).describe("When the instance was created."))
             .attribute(Attribute::string("modified_at").computed().unknown_on_change().api(Sent::Never).describe("When the instance was last changed."))
+    }
+
+    fn identity(&self) -> IdentitySchema {
+        IdentitySchema::new(vec![
+            IdentityAttribute::optional(
+                "account_id",
+                "The owning account; the provider's when left out.",
+            ),
+            IdentityAttribute::optional(
+                "namespace",
+                "The instance's namespace; `default` when left out.",
+            ),
+            IdentityAttribute::required("id", "The instance's id."),
+        ])
     }
 
     // ---------------------------------------------------------------- validate

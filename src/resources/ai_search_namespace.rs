@@ -14,8 +14,8 @@ use crate::context::Configured;
 use crate::cty::Value;
 use crate::framework::model::{self, Attr};
 use crate::framework::{
-    mapping, AttrPath, Attribute, Diagnostics, PlanChange, Private, Resource, Schema, Sent,
-    Validator,
+    mapping, AttrPath, Attribute, Diagnostics, IdentityAttribute, IdentitySchema, PlanChange,
+    Private, Resource, Schema, Sent, Validator,
 };
 
 pub struct AiSearchNamespace;
@@ -69,6 +69,16 @@ impl Resource<Configured> for AiSearchNamespace {
             // Version 1: `modified_at` is gone (Cloudflare's namespace has no
             // such field); a version-0 state upgrades by dropping it.
             .version(1)
+    }
+
+    fn identity(&self) -> IdentitySchema {
+        IdentitySchema::new(vec![
+            IdentityAttribute::optional(
+                "account_id",
+                "The owning account; the provider's when left out.",
+            ),
+            IdentityAttribute::required("name", "The namespace's name."),
+        ])
     }
 
     // ---------------------------------------------------------------- validate

@@ -26,8 +26,8 @@ use crate::cty::{Number, Type, Value};
 use crate::framework::model::{self, Attr};
 use crate::framework::timeouts::{self, Timeouts};
 use crate::framework::{
-    mapping, AttrPath, Attribute, Diagnostics, PlanChange, Private, Resource, Schema, Sent,
-    Validator,
+    mapping, AttrPath, Attribute, Diagnostics, IdentityAttribute, IdentitySchema, PlanChange,
+    Private, Resource, Schema, Sent, Validator,
 };
 use crate::secret::Secret;
 
@@ -192,6 +192,16 @@ impl Resource<Configured> for AiSearchServiceToken {
             .attribute(Attribute::string("created_at").computed().api(Sent::Never).describe("When the token was registered."))
             .attribute(Attribute::string("modified_at").computed().unknown_on_change().api(Sent::Never).describe("When the registration last changed."))
             .block(timeouts::block(&[("create", "2m"), ("delete", "5m")]))
+    }
+
+    fn identity(&self) -> IdentitySchema {
+        IdentitySchema::new(vec![
+            IdentityAttribute::optional(
+                "account_id",
+                "The owning account; the provider's when left out.",
+            ),
+            IdentityAttribute::required("id", "The registration's id."),
+        ])
     }
 
     // ---------------------------------------------------------------- validate

@@ -20,8 +20,8 @@ use crate::context::{api_error, Configured};
 use crate::cty::{Type, Value};
 use crate::framework::model::{self, Attr};
 use crate::framework::{
-    AttrPath, Attribute, Diagnostic, Diagnostics, Nesting, PlanChange, Private, Resource, Schema,
-    Semantic, Validator,
+    AttrPath, Attribute, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema, Nesting,
+    PlanChange, Private, Resource, Schema, Semantic, Validator,
 };
 use crate::secret::Secret;
 use crate::validation::{is_account_id, parse_rfc3339};
@@ -255,6 +255,20 @@ impl Resource<Configured> for ApiToken {
             .attribute(Attribute::string("issued_on").computed().describe("When the token was created."))
             .attribute(Attribute::string("modified_on").computed().unknown_on_change().describe("When the token was last changed."))
             .attribute(Attribute::string("last_used_on").computed().describe("When the token was last used, if ever."))
+    }
+
+    fn identity(&self) -> IdentitySchema {
+        let id = IdentityAttribute::required("id", "The token id.");
+        IdentitySchema::new(match self.kind {
+            OwnerKind::Account => vec![
+                IdentityAttribute::optional(
+                    "account_id",
+                    "The owning account; the provider's when left out.",
+                ),
+                id,
+            ],
+            OwnerKind::User => vec![id],
+        })
     }
 
     // ---------------------------------------------------------------- validate

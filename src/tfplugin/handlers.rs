@@ -116,6 +116,7 @@ impl<P: ProviderDef> ProviderServer<P> {
         &self,
         req: &proto::read_resource::Request,
         private: &mut Private,
+        identity: &mut Option<proto::ResourceIdentityData>,
         diags: &mut Diagnostics,
     ) -> Option<proto::DynamicValue> {
         let r = try_diag!(
@@ -148,13 +149,20 @@ impl<P: ProviderDef> ProviderServer<P> {
                     self.strict,
                     diags,
                 );
+                if let (false, Some(id)) = (diags.has_errors(), self.identities.get(&req.type_name))
+                {
+                    *identity = id.data(&state, diags).or(identity.take());
+                }
                 capture(diags, encode(&state, ty, "refreshed state")).or(req.current_state.clone())
             }
             // Gone: Terraform drops it from state and plans a create.
-            Some(None) if !diags.has_errors() => Some(proto::DynamicValue {
-                msgpack: vec![0xc0],
-                json: Vec::new(),
-            }),
+            Some(None) if !diags.has_errors() => {
+                *identity = None;
+                Some(proto::DynamicValue {
+                    msgpack: vec![0xc0],
+                    json: Vec::new(),
+                })
+            }
             // A failed read must never look like a deletion.
             _ => req.current_state.clone(),
         }
@@ -168,6 +176,7 @@ impl<P: ProviderDef> ProviderServer<P> {
         Option<proto::DynamicValue>,
         Vec<proto::AttributePath>,
         Vec<u8>,
+        Option<proto::ResourceIdentityData>,
     )> {
         let r = try_diag!(diags, self.resource(&req.type_name), None);
         let ty = &r.ty;
@@ -195,6 +204,7 @@ impl<P: ProviderDef> ProviderServer<P> {
                 }),
                 Vec::new(),
                 req.prior_private.clone(),
+                None,
             ));
         }
         let data = try_diag!(diags, self.data(), None);
@@ -225,14 +235,29 @@ impl<P: ProviderDef> ProviderServer<P> {
             return None;
         }
         let planned = capture(diags, encode(&change.planned, ty, "planned state"))?;
-        let replace = change.requires_replace.iter().map(convert::path).collect();
-        Some((Some(planned), replace, encode_private(&change.private)))
+        let replace: Vec<_> = change.requires_replace.iter().map(convert::path).collect();
+        // A replacement names a new object: its identity is the planned one.
+        let prior = match replace.is_empty() {
+            true => &change.prior,
+            false => &Value::Null,
+        };
+        let identity = self
+            .identities
+            .get(&req.type_name)
+            .and_then(|id| id.planned(prior, &change.planned, diags));
+        Some((
+            Some(planned),
+            replace,
+            encode_private(&change.private),
+            identity,
+        ))
     }
 
     pub(super) async fn apply(
         &self,
         req: &proto::apply_resource_change::Request,
         private: &mut Private,
+        identity: &mut Option<proto::ResourceIdentityData>,
         diags: &mut Diagnostics,
     ) -> Option<proto::DynamicValue> {
         let r = try_diag!(
@@ -297,6 +322,11 @@ impl<P: ProviderDef> ProviderServer<P> {
                 self.strict,
                 diags,
             );
+            if let Some(id) = self.identities.get(&req.type_name) {
+                if state.is_wholly_known() {
+                    *identity = id.data(&state, diags);
+                }
+            }
         }
         capture(diags, encode(&state, ty, "new state"))
     }
@@ -308,9 +338,17 @@ impl<P: ProviderDef> ProviderServer<P> {
     ) -> Option<proto::import_resource_state::ImportedResource> {
         let r = try_diag!(diags, self.resource(&req.type_name), None);
         let data = try_diag!(diags, self.data(), None);
+        let identity = self.identities.get(&req.type_name);
+        // Importing by identity is importing by the id it names.
+        let id = match (req.id.is_empty(), identity) {
+            (true, Some(identity)) if req.identity.is_some() => {
+                try_diag!(diags, identity.import_id(req.identity.as_ref()), None)
+            }
+            _ => req.id.clone(),
+        };
         debug!(type_name = %req.type_name, "ImportResourceState");
         let (mut state, private) = {
-            let outcome = self.cancellable(r.item.import(&data, &req.id, diags)).await;
+            let outcome = self.cancellable(r.item.import(&data, &id, diags)).await;
             capture(diags, outcome)
         }
         .flatten()?;
@@ -321,6 +359,7 @@ impl<P: ProviderDef> ProviderServer<P> {
             type_name: req.type_name.clone(),
             state: Some(encoded),
             private: encode_private(&private),
+            identity: identity.and_then(|id| id.data(&state, diags)),
         })
     }
 

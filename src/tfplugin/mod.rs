@@ -4,6 +4,7 @@
 mod convert;
 mod ephemeral;
 mod handlers;
+mod identity;
 mod server;
 
 pub use server::ProviderServer;

@@ -10,6 +10,7 @@ use tracing::{debug, info};
 
 use super::convert::{self, decode};
 use super::handlers::capture;
+use super::identity::{self, Identity};
 use super::proto;
 use crate::cty::Type;
 use crate::framework::rules;
@@ -57,6 +58,8 @@ pub struct ProviderServer<P: ProviderDef> {
     provider: Arc<P>,
     provider_schema: Schema,
     resources: Registry<dyn Resource<P::Data>>,
+    /// Each managed resource's identity, by type name.
+    pub(super) identities: BTreeMap<String, Identity>,
     data_sources: Registry<dyn DataSource<P::Data>>,
     pub(super) ephemeral: Registry<dyn EphemeralResource<P::Data>>,
     pub(super) functions: BTreeMap<String, Box<dyn Function>>,
@@ -87,10 +90,14 @@ impl<P: ProviderDef> ShutdownHook<P> {
 
 impl<P: ProviderDef> ProviderServer<P> {
     pub fn new(provider: P) -> Self {
-        let resources = provider
+        let resources: Registry<dyn Resource<P::Data>> = provider
             .resources()
             .into_iter()
             .map(|r| (r.type_name().to_string(), Registered::new(r.schema(), r)))
+            .collect();
+        let identities = resources
+            .iter()
+            .filter_map(|(name, r)| Some((name.clone(), Identity::of(r.item.identity())?)))
             .collect();
         let data_sources = provider
             .data_sources()
@@ -111,6 +118,7 @@ impl<P: ProviderDef> ProviderServer<P> {
             provider_schema: provider.schema(),
             provider: Arc::new(provider),
             resources,
+            identities,
             data_sources,
             ephemeral,
             functions,
@@ -239,6 +247,9 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
                     type_name: t.clone(),
                 })
                 .collect(),
+            list_resources: Vec::new(),
+            state_stores: Vec::new(),
+            actions: Vec::new(),
         }))
     }
 
@@ -269,10 +280,27 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
                 .iter()
                 .map(|(k, e)| (k.clone(), convert::schema(&e.schema)))
                 .collect(),
+            list_resource_schemas: Default::default(),
+            state_store_schemas: Default::default(),
+            action_schemas: Default::default(),
             diagnostics: Vec::new(),
             provider_meta: None,
             server_capabilities: Some(capabilities()),
         }))
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        request: Request<proto::get_resource_identity_schemas::Request>,
+    ) -> RpcResult<proto::get_resource_identity_schemas::Response> {
+        identity::get_resource_identity_schemas(self, request).await
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        request: Request<proto::upgrade_resource_identity::Request>,
+    ) -> RpcResult<proto::upgrade_resource_identity::Response> {
+        identity::upgrade_resource_identity(self, request).await
     }
 
     async fn validate_provider_config(
@@ -405,12 +433,16 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
         let req = request.into_inner();
         let mut diags = Diagnostics::new();
         let mut private = decode_private(&req.private);
-        let new_state = self.read(&req, &mut private, &mut diags).await;
+        let mut new_identity = req.current_identity.clone();
+        let new_state = self
+            .read(&req, &mut private, &mut new_identity, &mut diags)
+            .await;
         Ok(Response::new(proto::read_resource::Response {
             new_state,
             diagnostics: convert::diagnostics(&diags),
             private: encode_private(&private),
             deferred: None,
+            new_identity,
         }))
     }
 
@@ -420,10 +452,10 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
     ) -> RpcResult<proto::plan_resource_change::Response> {
         let req = request.into_inner();
         let mut diags = Diagnostics::new();
-        let (planned_state, requires_replace, planned_private) = self
+        let (planned_state, requires_replace, planned_private, planned_identity) = self
             .plan(&req, &mut diags)
             .await
-            .unwrap_or_else(|| (None, Vec::new(), req.prior_private.clone()));
+            .unwrap_or_else(|| (None, Vec::new(), req.prior_private.clone(), None));
         Ok(Response::new(proto::plan_resource_change::Response {
             planned_state,
             requires_replace,
@@ -431,6 +463,7 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
             diagnostics: convert::diagnostics(&diags),
             legacy_type_system: false,
             deferred: None,
+            planned_identity,
         }))
     }
 
@@ -441,12 +474,16 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
         let req = request.into_inner();
         let mut diags = Diagnostics::new();
         let mut private = decode_private(&req.planned_private);
-        let new_state = self.apply(&req, &mut private, &mut diags).await;
+        let mut new_identity = None;
+        let new_state = self
+            .apply(&req, &mut private, &mut new_identity, &mut diags)
+            .await;
         Ok(Response::new(proto::apply_resource_change::Response {
             new_state,
             private: encode_private(&private),
             diagnostics: convert::diagnostics(&diags),
             legacy_type_system: false,
+            new_identity,
         }))
     }
 
@@ -481,6 +518,7 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
             target_state: None,
             diagnostics: convert::diagnostics(&diags),
             target_private: Vec::new(),
+            target_identity: None,
         }))
     }
 
@@ -607,5 +645,6 @@ fn capabilities() -> proto::ServerCapabilities {
         plan_destroy: true,
         get_provider_schema_optional: true,
         move_resource_state: false,
+        generate_resource_config: false,
     }
 }

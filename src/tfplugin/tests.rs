@@ -20,6 +20,9 @@ struct Faulty;
 
 #[async_trait]
 impl Resource<()> for Faulty {
+    fn identity(&self) -> crate::framework::IdentitySchema {
+        crate::framework::IdentitySchema::new(Vec::new())
+    }
     fn type_name(&self) -> &'static str {
         "test_faulty"
     }
@@ -196,6 +199,7 @@ async fn create(mode: &str) -> proto::apply_resource_change::Response {
     let config = object(mode, Value::Null, Value::Null);
     server
         .apply_resource_change(Request::new(proto::apply_resource_change::Request {
+            planned_identity: None,
             type_name: "test_faulty".into(),
             prior_state: dv(&Value::Null),
             planned_state: dv(&planned),
@@ -219,6 +223,7 @@ async fn plan_update(
     let proposed = crate::framework::oracle::proposed_new(&Faulty.schema(), &prior, config);
     server
         .plan_resource_change(Request::new(proto::plan_resource_change::Request {
+            prior_identity: None,
             type_name: "test_faulty".into(),
             prior_state: dv(&prior),
             proposed_new_state: dv(&proposed),
@@ -465,6 +470,7 @@ async fn an_apply_result_that_changes_a_known_planned_value_is_refused() {
     let planned = object("apply_changes_known", "new".into(), "x".into());
     let r = server
         .apply_resource_change(Request::new(proto::apply_resource_change::Request {
+            planned_identity: None,
             type_name: "test_faulty".into(),
             prior_state: dv(&prior),
             planned_state: dv(&planned),
@@ -489,6 +495,7 @@ async fn a_refreshed_state_left_unknown_is_refused() {
     let state = object("read_leaves_unknown", "n".into(), "x".into());
     let r = server
         .read_resource(Request::new(proto::read_resource::Request {
+            current_identity: None,
             type_name: "test_faulty".into(),
             current_state: dv(&state),
             private: Vec::new(),
@@ -537,6 +544,7 @@ async fn a_sensitive_value_is_never_quoted_in_a_refusal() {
     }
     let r = server
         .apply_resource_change(Request::new(proto::apply_resource_change::Request {
+            planned_identity: None,
             type_name: "test_faulty".into(),
             prior_state: dv(&prior),
             planned_state: dv(&planned),

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use cfai::cty::{msgpack, Type, Value};
 use cfai::framework::oracle::{self, Violation};
 use cfai::framework::ProviderDef;
-use cfai::framework::{AttrPath, Attribute, Nesting, PathStep, Schema};
+use cfai::framework::{AttrPath, Attribute, IdentitySchema, Nesting, PathStep, Schema};
 use cfai::provider::CfaiProvider;
 use cfai::tfplugin::proto;
 use cfai::tfplugin::proto::provider_server::Provider as _;
@@ -29,6 +29,9 @@ pub fn cases(default: u32) -> u32 {
 pub struct Plugin {
     server: ProviderServer<CfaiProvider>,
     pub resources: BTreeMap<String, Schema>,
+    /// Each resource's identity, as Terraform >= 1.12 keeps it beside the
+    /// state and sends it back; every answer's identity is judged.
+    identities: BTreeMap<String, IdentitySchema>,
     pub data_sources: BTreeMap<String, Schema>,
     provider_schema: Schema,
     /// Base URL, account and token it was configured with.
@@ -121,6 +124,11 @@ impl Plugin {
             .iter()
             .map(|r| (r.type_name().to_string(), r.schema()))
             .collect();
+        let identities = provider
+            .resources()
+            .iter()
+            .map(|r| (r.type_name().to_string(), r.identity()))
+            .collect();
         let data_sources = provider
             .data_sources()
             .iter()
@@ -130,6 +138,7 @@ impl Plugin {
         let plugin = Plugin {
             server: ProviderServer::new(provider),
             resources,
+            identities,
             data_sources,
             provider_schema,
             connection: [base_url.into(), account.into(), token.into()],
@@ -350,6 +359,39 @@ impl Plugin {
         }
     }
 
+    /// The identity Terraform keeps for the object `state` describes.
+    fn identity_sent(&self, type_name: &str, state: &Value) -> Option<proto::ResourceIdentityData> {
+        let schema = &self.identities[type_name];
+        let identity = schema.of(state);
+        (!identity.is_null()).then(|| proto::ResourceIdentityData {
+            identity_data: dv(&identity, &schema.cty_type()),
+        })
+    }
+
+    /// An answer's identity: that of `state` (its identity attributes),
+    /// wholly known unless `may_be_unknown`; none for no object.
+    fn judge_identity(
+        &self,
+        type_name: &str,
+        got: Option<proto::ResourceIdentityData>,
+        state: &Value,
+        may_be_unknown: bool,
+    ) -> Result<Value, String> {
+        let schema = &self.identities[type_name];
+        let expected = schema.of(state);
+        let got = got
+            .and_then(|g| g.identity_data)
+            .map(|d| undv(Some(d), &schema.cty_type()))
+            .unwrap_or(Value::Null);
+        if got != expected {
+            return Err(format!("identity {got:?} is not the state's {expected:?}"));
+        }
+        if !may_be_unknown && !got.is_wholly_known() {
+            return Err(format!("identity {got:?} is not wholly known"));
+        }
+        Ok(got)
+    }
+
     fn note_rpc(&self, started: std::time::Instant) {
         *self.last_rpc.lock().expect("not poisoned") = started.elapsed();
     }
@@ -383,6 +425,7 @@ impl Plugin {
                 prior_private: prior_private.to_vec(),
                 provider_meta: None,
                 client_capabilities: self.capabilities(),
+                prior_identity: self.identity_sent(type_name, prior),
             }))
             .await
             .expect("plan")
@@ -392,6 +435,17 @@ impl Plugin {
         if !errs.is_empty() {
             return Err(errs);
         }
+        // A new object's identity may be unknown; an existing object's is
+        // known, and its own until the apply says otherwise.
+        let planned = undv(r.planned_state.clone(), &ty);
+        let creating = prior.is_null() || !r.requires_replace.is_empty();
+        let named = if creating || self.identities[type_name].of(&planned).is_wholly_known() {
+            &planned
+        } else {
+            prior
+        };
+        self.judge_identity(type_name, r.planned_identity, named, creating)
+            .map_err(|e| vec![format!("planned {e}")])?;
         Ok(Planned {
             planned: undv(r.planned_state, &ty),
             requires_replace: r.requires_replace.iter().map(path).collect(),
@@ -417,12 +471,35 @@ impl Plugin {
                 config: dv(config, &ty),
                 planned_private: planned.private.clone(),
                 provider_meta: None,
+                planned_identity: self.identity_sent(type_name, &planned.planned),
             }))
             .await
             .expect("apply")
             .into_inner();
         self.note_rpc(started);
-        answer(&r.diagnostics, || (undv(r.new_state, &ty), r.private))
+        let (new_state, private) = answer(&r.diagnostics, || (undv(r.new_state, &ty), r.private))?;
+        let identity = self
+            .judge_identity(type_name, r.new_identity, &new_state, false)
+            .map_err(|e| vec![format!("applied {e}")])?;
+        // An update names the same object: an identity attribute changes
+        // only where the plan changed it (an instance moved to another
+        // namespace).
+        if !prior.is_null() && !new_state.is_null() {
+            let schema = &self.identities[type_name];
+            let before = schema.of(prior);
+            for attr in &schema.attributes {
+                let asked = planned.planned.get(attr.name) != prior.get(attr.name);
+                if !asked && identity.get(attr.name) != before.get(attr.name) {
+                    return Err(vec![format!(
+                        "the update changed identity attribute {}: {:?} -> {:?}",
+                        attr.name,
+                        before.get(attr.name),
+                        identity.get(attr.name)
+                    )]);
+                }
+            }
+        }
+        Ok((new_state, private))
     }
 
     pub async fn read(
@@ -441,12 +518,16 @@ impl Plugin {
                 private: private.to_vec(),
                 provider_meta: None,
                 client_capabilities: self.capabilities(),
+                current_identity: self.identity_sent(type_name, state),
             }))
             .await
             .expect("read")
             .into_inner();
         self.note_rpc(started);
-        answer(&r.diagnostics, || (undv(r.new_state, &ty), r.private))
+        let (new_state, private) = answer(&r.diagnostics, || (undv(r.new_state, &ty), r.private))?;
+        self.judge_identity(type_name, r.new_identity, &new_state, false)
+            .map_err(|e| vec![format!("refreshed {e}")])?;
+        Ok((new_state, private))
     }
 
     /// One object's whole life under Terraform's rules, from configurations
@@ -610,6 +691,7 @@ impl Plugin {
                 type_name: type_name.into(),
                 id: id.into(),
                 client_capabilities: self.capabilities(),
+                identity: None,
             }))
             .await
             .expect("import")
