@@ -43,5 +43,5 @@ for client in terraform-1.14 tofu-1.6; do
   echo "=== client: $(client_line "$bin") (acceptance: tokens, AI Search, import, write-only, functions, ephemeral, plan validity)"
   CFAI_TEST_CLIENT="$client" cargo test --locked \
     --test acc_account_api_token --test acc_user_api_token --test acc_ai_search --test acc_ephemeral \
-    --test acc_plan_validity --test plugin_core
+    --test acc_plan_validity --test acc_identity --test plugin_core
 done

@@ -89,6 +89,9 @@ pub enum Feature {
     Ephemeral,
     /// Write-only arguments: Terraform 1.11, OpenTofu 1.11.
     WriteOnly,
+    /// Resource identity (import by identity, identity in state):
+    /// Terraform 1.12; no OpenTofu release this suite drives.
+    Identity,
 }
 
 impl Client {
@@ -109,6 +112,8 @@ impl Client {
             (Feature::Ephemeral, false) => (1, 10),
             (Feature::Ephemeral, true) => (1, 11),
             (Feature::WriteOnly, _) => (1, 11),
+            (Feature::Identity, false) => (1, 12),
+            (Feature::Identity, true) => (u32::MAX, 0),
         };
         (self.version.0, self.version.1) >= since
     }
