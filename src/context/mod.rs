@@ -23,6 +23,9 @@ use crate::framework::{AttrPath, Diagnostic};
 
 type GroupCell = Arc<OnceCell<Arc<Vec<PermissionGroup>>>>;
 
+/// One listing of a kind of object, by id, shared by the reads it answers.
+pub type Listing<T> = Result<Arc<HashMap<String, T>>, ApiError>;
+
 /// What every resource receives once the provider block is configured.
 pub struct Configured {
     client: Client,
@@ -111,18 +114,22 @@ impl Configured {
         owner: TokenOwner<'_>,
         id: &str,
     ) -> Result<Option<Token>, ApiError> {
+        let listed = self.listed_tokens(owner).await;
+        if let Some(t) = from_listing(listed, id)? {
+            return Ok(Some(t));
+        }
+        confirm(self.client.get_token(owner, id).await)
+    }
+
+    /// Every token of `owner`, by id: the listing reads are answered from.
+    pub async fn listed_tokens(&self, owner: TokenOwner<'_>) -> Listing<Token> {
         let client = &self.client;
-        let listed = self
-            .tokens
+        self.tokens
             .get(&cache_key(owner), client.write_generation(), || async {
                 let all = client.list_tokens(owner).await?;
                 Ok(all.into_iter().map(|t| (t.id.clone(), t)).collect())
             })
-            .await;
-        if let Some(t) = from_listing(listed, id)? {
-            return Ok(Some(t));
-        }
-        confirm(client.get_token(owner, id).await)
+            .await
     }
 
     /// An AI Search service token registration, batched like [`Configured::read_token`].
@@ -131,18 +138,22 @@ impl Configured {
         account: &str,
         id: &str,
     ) -> Result<Option<AiSearchToken>, ApiError> {
+        let listed = self.listed_ai_search_tokens(account).await;
+        if let Some(t) = from_listing(listed, id)? {
+            return Ok(Some(t));
+        }
+        confirm(self.client.get_ai_search_token(account, id).await)
+    }
+
+    /// Every registration of the account, by id.
+    pub async fn listed_ai_search_tokens(&self, account: &str) -> Listing<AiSearchToken> {
         let client = &self.client;
-        let listed = self
-            .ai_tokens
+        self.ai_tokens
             .get(account, client.write_generation(), || async {
                 let all = client.list_ai_search_tokens(account).await?;
                 Ok(all.into_iter().map(|t| (t.id.clone(), t)).collect())
             })
-            .await;
-        if let Some(t) = from_listing(listed, id)? {
-            return Ok(Some(t));
-        }
-        confirm(client.get_ai_search_token(account, id).await)
+            .await
     }
 
     /// An AI Search instance, batched per namespace like [`Configured::read_token`].
@@ -152,9 +163,17 @@ impl Configured {
         namespace: &str,
         id: &str,
     ) -> Result<Option<Instance>, ApiError> {
+        let listed = self.listed_instances(account, namespace).await;
+        if let Some(i) = from_listing(listed, id)? {
+            return Ok(Some(i));
+        }
+        confirm(self.client.get_instance(account, Some(namespace), id).await)
+    }
+
+    /// Every instance of a namespace, by id.
+    pub async fn listed_instances(&self, account: &str, namespace: &str) -> Listing<Instance> {
         let client = &self.client;
-        let listed = self
-            .instances
+        self.instances
             .get(
                 &format!("{account}/{namespace}"),
                 client.write_generation(),
@@ -163,11 +182,7 @@ impl Configured {
                     Ok(all.into_iter().map(|i| (i.id.clone(), i)).collect())
                 },
             )
-            .await;
-        if let Some(i) = from_listing(listed, id)? {
-            return Ok(Some(i));
-        }
-        confirm(client.get_instance(account, Some(namespace), id).await)
+            .await
     }
 
     /// The permission groups a token of `owner` may be given.
@@ -211,10 +226,7 @@ fn owner_of(account: Option<&str>) -> TokenOwner<'_> {
 /// The object from a listing. A listing refused for the credentials (list
 /// and read may be granted apart) falls back to one GET; any other failure
 /// (unreachable, timeout, server) is the read's failure, reported once.
-fn from_listing<T: Clone>(
-    listed: Result<std::sync::Arc<HashMap<String, T>>, ApiError>,
-    id: &str,
-) -> Result<Option<T>, ApiError> {
+fn from_listing<T: Clone>(listed: Listing<T>, id: &str) -> Result<Option<T>, ApiError> {
     match listed {
         Ok(items) => Ok(items.get(id).cloned()),
         Err(e)

@@ -122,6 +122,26 @@ pub trait Resource<D>: Send + Sync {
         Err("has no typed model".into())
     }
 
+    /// The arguments of its `list` block (Terraform >= 1.14, `terraform
+    /// query`); `None` when the type cannot be listed.
+    fn list_schema(&self) -> Option<Schema> {
+        None
+    }
+
+    /// The import ids of the objects a list configuration selects, in a
+    /// stable order, at most `limit`. The server imports and reads each
+    /// one, so that every result is exactly what a read after import
+    /// stores; reads answered from a listing keep that cheap.
+    async fn list(
+        &self,
+        _data: &D,
+        _config: &Value,
+        _limit: usize,
+        _diags: &mut Diagnostics,
+    ) -> Vec<String> {
+        Vec::new()
+    }
+
     /// State stored by an older schema version. The default reads it with
     /// the current schema, dropping attributes that no longer exist.
     fn upgrade_state(&self, _version: i64, raw: &[u8], diags: &mut Diagnostics) -> Option<Value> {

@@ -37,7 +37,7 @@ pub(super) fn capabilities(caps: Option<&proto::ClientCapabilities>) -> ClientCa
 /// attributes are null, and the guard holds it to Terraform's rules
 /// (conforming, wholly known; after apply, every known planned value kept).
 /// A broken rule is reported on its attribute rather than silently mended.
-fn finish_state(
+pub(super) fn finish_state(
     type_name: &str,
     schema: &Schema,
     kept: &Value,
@@ -236,15 +236,16 @@ impl<P: ProviderDef> ProviderServer<P> {
         }
         let planned = capture(diags, encode(&change.planned, ty, "planned state"))?;
         let replace: Vec<_> = change.requires_replace.iter().map(convert::path).collect();
-        // A replacement names a new object: its identity is the planned one.
-        let prior = match replace.is_empty() {
-            true => &change.prior,
-            false => &Value::Null,
+        // Until a replacement is applied, the object that exists is the
+        // prior one (Terraform plans the new object's creation separately).
+        let planned_object = match replace.is_empty() {
+            true => &change.planned,
+            false => &change.prior,
         };
         let identity = self
             .identities
             .get(&req.type_name)
-            .and_then(|id| id.planned(prior, &change.planned, diags));
+            .and_then(|id| id.planned(&change.prior, planned_object, diags));
         Some((
             Some(planned),
             replace,

@@ -12,6 +12,7 @@ use crate::cty::{json, Type, Value};
 use crate::framework::{Diagnostic, Diagnostics, IdentitySchema, ProviderDef};
 
 /// A resource's identity schema and the cty type of its values, built once.
+#[derive(Clone)]
 pub(super) struct Identity {
     pub(super) schema: IdentitySchema,
     pub(super) ty: Type,
@@ -56,18 +57,23 @@ impl Identity {
         }
     }
 
-    /// The planned identity: the planned object's, while it is being
-    /// created or all of it is known. An existing object keeps naming
-    /// itself as it did (Terraform wants an update's identity known) until
-    /// the apply says otherwise.
+    /// The planned identity. Terraform writes it into the saved plan, whose
+    /// JSON cannot hold an unknown value (`terraform show -json` fails with
+    /// "value is not known"), so it is always wholly known or absent: none
+    /// for an object still to be created (its identity comes with the
+    /// apply), the planned object's when all of it is known, and otherwise
+    /// the identity the existing object has until the apply says otherwise.
     pub(super) fn planned(
         &self,
         prior: &Value,
         planned: &Value,
         diags: &mut Diagnostics,
     ) -> Option<proto::ResourceIdentityData> {
+        if prior.is_null() {
+            return None;
+        }
         let identity = self.schema.of(planned);
-        if prior.is_null() || identity.is_wholly_known() {
+        if identity.is_wholly_known() {
             return self.encoded(&identity, diags);
         }
         self.data(prior, diags)

@@ -5,6 +5,7 @@ mod convert;
 mod ephemeral;
 mod handlers;
 mod identity;
+mod list;
 mod server;
 
 pub use server::ProviderServer;

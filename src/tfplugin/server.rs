@@ -11,6 +11,7 @@ use tracing::{debug, info};
 use super::convert::{self, decode};
 use super::handlers::capture;
 use super::identity::{self, Identity};
+use super::list::{EventStream, ListConfig};
 use super::proto;
 use crate::cty::Type;
 use crate::framework::rules;
@@ -39,7 +40,8 @@ pub(super) struct Registered<T: ?Sized> {
     pub(super) schema: Schema,
     /// The schema's type, built once: every call decodes and encodes by it.
     pub(super) ty: Type,
-    pub(super) item: Box<T>,
+    /// Shared, so that a streamed answer can outlive the call that began it.
+    pub(super) item: Arc<T>,
 }
 
 impl<T: ?Sized> Registered<T> {
@@ -47,7 +49,7 @@ impl<T: ?Sized> Registered<T> {
         Registered {
             ty: schema.cty_type(),
             schema,
-            item,
+            item: Arc::from(item),
         }
     }
 }
@@ -60,6 +62,8 @@ pub struct ProviderServer<P: ProviderDef> {
     resources: Registry<dyn Resource<P::Data>>,
     /// Each managed resource's identity, by type name.
     pub(super) identities: BTreeMap<String, Identity>,
+    /// The configuration of each listable type's `list` block.
+    pub(super) lists: BTreeMap<String, ListConfig>,
     data_sources: Registry<dyn DataSource<P::Data>>,
     pub(super) ephemeral: Registry<dyn EphemeralResource<P::Data>>,
     pub(super) functions: BTreeMap<String, Box<dyn Function>>,
@@ -99,6 +103,10 @@ impl<P: ProviderDef> ProviderServer<P> {
             .iter()
             .filter_map(|(name, r)| Some((name.clone(), Identity::of(r.item.identity())?)))
             .collect();
+        let lists = resources
+            .iter()
+            .filter_map(|(name, r)| Some((name.clone(), ListConfig::of(r.item.list_schema())?)))
+            .collect();
         let data_sources = provider
             .data_sources()
             .into_iter()
@@ -119,6 +127,7 @@ impl<P: ProviderDef> ProviderServer<P> {
             provider: Arc::new(provider),
             resources,
             identities,
+            lists,
             data_sources,
             ephemeral,
             functions,
@@ -247,7 +256,13 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
                     type_name: t.clone(),
                 })
                 .collect(),
-            list_resources: Vec::new(),
+            list_resources: self
+                .lists
+                .keys()
+                .map(|t| m::ListResourceMetadata {
+                    type_name: t.clone(),
+                })
+                .collect(),
             state_stores: Vec::new(),
             actions: Vec::new(),
         }))
@@ -280,7 +295,11 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
                 .iter()
                 .map(|(k, e)| (k.clone(), convert::schema(&e.schema)))
                 .collect(),
-            list_resource_schemas: Default::default(),
+            list_resource_schemas: self
+                .lists
+                .iter()
+                .map(|(k, l)| (k.clone(), convert::schema(&l.schema)))
+                .collect(),
             state_store_schemas: Default::default(),
             action_schemas: Default::default(),
             diagnostics: Vec::new(),
@@ -520,6 +539,27 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
             target_private: Vec::new(),
             target_identity: None,
         }))
+    }
+
+    type ListResourceStream = EventStream;
+
+    async fn list_resource(
+        &self,
+        request: Request<proto::list_resource::Request>,
+    ) -> RpcResult<Self::ListResourceStream> {
+        self.list(request.into_inner())
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        request: Request<proto::validate_list_resource_config::Request>,
+    ) -> RpcResult<proto::validate_list_resource_config::Response> {
+        let diags = self.validate_list(&request.into_inner());
+        Ok(Response::new(
+            proto::validate_list_resource_config::Response {
+                diagnostics: convert::diagnostics(&diags),
+            },
+        ))
     }
 
     async fn read_data_source(

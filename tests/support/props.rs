@@ -369,13 +369,12 @@ impl Plugin {
     }
 
     /// An answer's identity: that of `state` (its identity attributes),
-    /// wholly known unless `may_be_unknown`; none for no object.
+    /// wholly known; none for no object.
     fn judge_identity(
         &self,
         type_name: &str,
         got: Option<proto::ResourceIdentityData>,
         state: &Value,
-        may_be_unknown: bool,
     ) -> Result<Value, String> {
         let schema = &self.identities[type_name];
         let expected = schema.of(state);
@@ -386,7 +385,7 @@ impl Plugin {
         if got != expected {
             return Err(format!("identity {got:?} is not the state's {expected:?}"));
         }
-        if !may_be_unknown && !got.is_wholly_known() {
+        if !got.is_wholly_known() {
             return Err(format!("identity {got:?} is not wholly known"));
         }
         Ok(got)
@@ -435,16 +434,20 @@ impl Plugin {
         if !errs.is_empty() {
             return Err(errs);
         }
-        // A new object's identity may be unknown; an existing object's is
+        // A planned identity goes into the saved plan, whose JSON cannot
+        // hold unknowns: none for a new object; an existing object's is
         // known, and its own until the apply says otherwise.
         let planned = undv(r.planned_state.clone(), &ty);
-        let creating = prior.is_null() || !r.requires_replace.is_empty();
-        let named = if creating || self.identities[type_name].of(&planned).is_wholly_known() {
+        let named = if prior.is_null() {
+            &Value::Null
+        } else if r.requires_replace.is_empty()
+            && self.identities[type_name].of(&planned).is_wholly_known()
+        {
             &planned
         } else {
             prior
         };
-        self.judge_identity(type_name, r.planned_identity, named, creating)
+        self.judge_identity(type_name, r.planned_identity, named)
             .map_err(|e| vec![format!("planned {e}")])?;
         Ok(Planned {
             planned: undv(r.planned_state, &ty),
@@ -479,7 +482,7 @@ impl Plugin {
         self.note_rpc(started);
         let (new_state, private) = answer(&r.diagnostics, || (undv(r.new_state, &ty), r.private))?;
         let identity = self
-            .judge_identity(type_name, r.new_identity, &new_state, false)
+            .judge_identity(type_name, r.new_identity, &new_state)
             .map_err(|e| vec![format!("applied {e}")])?;
         // An update names the same object: an identity attribute changes
         // only where the plan changed it (an instance moved to another
@@ -525,7 +528,7 @@ impl Plugin {
             .into_inner();
         self.note_rpc(started);
         let (new_state, private) = answer(&r.diagnostics, || (undv(r.new_state, &ty), r.private))?;
-        self.judge_identity(type_name, r.new_identity, &new_state, false)
+        self.judge_identity(type_name, r.new_identity, &new_state)
             .map_err(|e| vec![format!("refreshed {e}")])?;
         Ok((new_state, private))
     }
