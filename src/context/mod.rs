@@ -15,7 +15,7 @@ mod run_tokens;
 use listing::ListingCache;
 use run_tokens::RunTokens;
 
-use crate::cloudflare::models::{AiSearchToken, Instance, PermissionGroup, Token};
+use crate::cloudflare::models::{AiSearchToken, Instance, Namespace, PermissionGroup, Token};
 use crate::cloudflare::tokens::TokenOwner;
 use crate::cloudflare::{ApiError, Client, ErrorKind};
 use crate::cty::Value;
@@ -36,6 +36,7 @@ pub struct Configured {
     tokens: ListingCache<Token>,
     ai_tokens: ListingCache<AiSearchToken>,
     instances: ListingCache<Instance>,
+    namespaces: ListingCache<Namespace>,
     run_tokens: RunTokens,
 }
 
@@ -48,6 +49,7 @@ impl Configured {
             tokens: ListingCache::default(),
             ai_tokens: ListingCache::default(),
             instances: ListingCache::default(),
+            namespaces: ListingCache::default(),
             run_tokens: RunTokens::default(),
         }
     }
@@ -182,6 +184,30 @@ impl Configured {
                     Ok(all.into_iter().map(|i| (i.id.clone(), i)).collect())
                 },
             )
+            .await
+    }
+
+    /// An AI Search namespace, batched per account like [`Configured::read_token`].
+    pub async fn read_namespace(
+        &self,
+        account: &str,
+        name: &str,
+    ) -> Result<Option<Namespace>, ApiError> {
+        let listed = self.listed_namespaces(account).await;
+        if let Some(ns) = from_listing(listed, name)? {
+            return Ok(Some(ns));
+        }
+        confirm(self.client.get_namespace(account, name).await)
+    }
+
+    /// Every namespace of the account, by name.
+    pub async fn listed_namespaces(&self, account: &str) -> Listing<Namespace> {
+        let client = &self.client;
+        self.namespaces
+            .get(account, client.write_generation(), || async {
+                let all = client.list_namespaces(account).await?;
+                Ok(all.into_iter().map(|n| (n.name.clone(), n)).collect())
+            })
             .await
     }
 

@@ -122,6 +122,15 @@ pub trait Resource<D>: Send + Sync {
         Err("has no typed model".into())
     }
 
+    /// The configuration that would import `state` as it is, as a person
+    /// would write it (`-generate-config-out`). The server then drops what
+    /// no configuration can give (computed-only attributes, secrets), so
+    /// this only settles what is particular to the resource, such as an
+    /// attribute that conflicts with another once both are known.
+    fn generate_config(&self, state: &Value) -> Value {
+        state.clone()
+    }
+
     /// The arguments of its `list` block (Terraform >= 1.14, `terraform
     /// query`); `None` when the type cannot be listed.
     fn list_schema(&self) -> Option<Schema> {

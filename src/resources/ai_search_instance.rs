@@ -15,6 +15,7 @@ use super::common::{
     cached_schema, capture, capture_model, deleted, failed, from_answer, import_id, plan_account,
     session, to_state, ACCOUNT_ID, AI_SEARCH_NAME,
 };
+use super::listing::{self, listing_failed, Found};
 use crate::cloudflare::models::Instance;
 use crate::cloudflare::{ApiError, Client};
 use crate::context::{api_error, Configured};
@@ -389,6 +390,61 @@ impl Resource<Configured> for AiSearchInstance {
             to_state(&skeleton, self.known_type(), diags)?,
             Private::new(),
         ))
+    }
+
+    // -------------------------------------------------------------------- list
+
+    fn list_schema(&self) -> Option<Schema> {
+        Some(listing::list_schema(
+            "The AI Search instances of an account, in one namespace or in all of them.",
+            vec![
+                listing::account_argument(),
+                Attribute::string("namespace")
+                    .optional()
+                    .validate(AI_SEARCH_NAME)
+                    .describe("Only the instances of this namespace (`default` included). Every namespace when left out."),
+            ],
+        ))
+    }
+
+    async fn list(
+        &self,
+        data: &Configured,
+        config: &Value,
+        limit: usize,
+        diags: &mut Diagnostics,
+    ) -> Vec<String> {
+        let Some((_, account)) = session(data, config.get("account_id").as_str(), diags) else {
+            return Vec::new();
+        };
+        let namespaces = match config.get("namespace").as_str() {
+            Some(one) => vec![one.to_string()],
+            None => match data.listed_namespaces(&account).await {
+                Ok(listed) => {
+                    let mut all: Vec<String> = listed.keys().cloned().collect();
+                    // Every account has `default`, listed or not.
+                    if !listed.contains_key("default") {
+                        all.push("default".into());
+                    }
+                    all
+                }
+                Err(e) => return listing_failed("AI Search namespaces", &e, diags),
+            },
+        };
+        let mut found = Found::new();
+        for namespace in namespaces {
+            let instances = match data.listed_instances(&account, &namespace).await {
+                Ok(instances) => instances,
+                Err(e) => return listing_failed("AI Search instances", &e, diags),
+            };
+            for id in instances.keys() {
+                found.add(
+                    &format!("{namespace}/{id}"),
+                    format!("{account}/{namespace}/{id}"),
+                );
+            }
+        }
+        found.ordered(limit)
     }
 
     fn check_model(&self) -> Result<(), String> {

@@ -8,6 +8,7 @@ use super::common::{
     cached_schema, capture_model, deleted, failed, found, from_answer, import_id, plan_account,
     session, to_state, ACCOUNT_ID, AI_SEARCH_NAME,
 };
+use super::listing::{self, listing_failed, Found};
 use crate::cloudflare::models::Namespace;
 use crate::cloudflare::ErrorKind;
 use crate::context::Configured;
@@ -154,12 +155,12 @@ impl Resource<Configured> for AiSearchNamespace {
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let mut known: NamespaceModel = capture_model(state, diags)?;
-        let (client, account) = session(data, known.account_id.as_str(), diags)?;
+        let (_, account) = session(data, known.account_id.as_str(), diags)?;
         let ns = found(
-            client.get_namespace(&account, known.name.as_str()?).await,
+            data.read_namespace(&account, known.name.as_str()?).await,
             "Could not read the AI Search namespace",
             diags,
-        )?;
+        )??;
         known.account_id = Attr::Known(account);
         self.state(&known, &ns, diags)
     }
@@ -239,6 +240,36 @@ impl Resource<Configured> for AiSearchNamespace {
         };
         let state = to_state(&skeleton, self.known_type(), diags)?;
         Some((state, Private::new()))
+    }
+
+    // -------------------------------------------------------------------- list
+
+    fn list_schema(&self) -> Option<Schema> {
+        Some(listing::list_schema(
+            "The AI Search namespaces of an account, but `default`, which exists in every account and cannot be managed.",
+            vec![listing::account_argument()],
+        ))
+    }
+
+    async fn list(
+        &self,
+        data: &Configured,
+        config: &Value,
+        limit: usize,
+        diags: &mut Diagnostics,
+    ) -> Vec<String> {
+        let Some((_, account)) = session(data, config.get("account_id").as_str(), diags) else {
+            return Vec::new();
+        };
+        let namespaces = match data.listed_namespaces(&account).await {
+            Ok(namespaces) => namespaces,
+            Err(e) => return listing_failed("AI Search namespaces", &e, diags),
+        };
+        let mut found = Found::new();
+        for name in namespaces.keys().filter(|n| n.as_str() != "default") {
+            found.add(name, format!("{account}/{name}"));
+        }
+        found.ordered(limit)
     }
 
     fn check_model(&self) -> Result<(), String> {

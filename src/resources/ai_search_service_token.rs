@@ -15,6 +15,7 @@ use super::common::{
     cached_schema, capture, capture_model, failed, from_answer, import_id, plan_account, session,
     to_state, ACCOUNT_ID,
 };
+use super::listing::{self, listing_failed, Filter, Found};
 use super::service_token_ops::{
     mint, minted_name, minted_request, register, still_in_use, unregister, DEFAULT_GROUPS,
 };
@@ -72,6 +73,11 @@ impl ServiceTokenModel {
     /// Managed mode: the provider mints the token (it has groups).
     fn managed(&self) -> bool {
         !self.permission_groups.is_null()
+    }
+
+    /// Whether the configuration gives the token's value (or will).
+    fn has_key(&self) -> bool {
+        !self.cf_api_key_wo.is_null() || !self.cf_api_key.is_null()
     }
 
     /// The known groups (names or ids).
@@ -211,13 +217,8 @@ impl Resource<Configured> for AiSearchServiceToken {
             return;
         };
         let id = &config.cf_api_id;
-        if id.known().is_some() && config.cf_api_key_wo.is_null() && config.cf_api_key.is_null() {
-            diags.error_at(
-                AttrPath::root("cf_api_key_wo"),
-                "Missing token value",
-                "With cf_api_id (bring-your-own mode), give the token's value in cf_api_key_wo (write-only) or cf_api_key.",
-            );
-        }
+        // A missing key is judged at plan: an imported registration is
+        // valid without it until an update has to send it.
         if id.is_null() {
             let keys = [
                 ("cf_api_key_wo", &config.cf_api_key_wo),
@@ -232,21 +233,11 @@ impl Resource<Configured> for AiSearchServiceToken {
                     );
                 }
             }
-        } else if id.known().is_some() {
-            if config.permission_groups.known().is_some() {
-                diags.error_at(
-                    AttrPath::root("permission_groups"),
-                    "permission_groups is for managed mode",
-                    "The provider mints a token with these groups only when cf_api_id is not set; a bring-your-own token keeps its own policies.",
-                );
-            }
-            if config.token_owner.known().is_some() {
-                diags.error_at(
-                    AttrPath::root("token_owner"),
-                    "token_owner is for managed mode",
-                    "The provider mints a token for this owner only when cf_api_id is not set; a bring-your-own token already has its owner.",
-                );
-            }
+        } else if id.known().is_some() && config.has_key() {
+            // Without a key, cf_api_id beside permission_groups may be a
+            // managed registration written back from its state (Terraform
+            // < 1.14 generates configuration that way): the plan decides.
+            bring_your_own_only(&config, diags);
         }
     }
 
@@ -305,14 +296,25 @@ impl Resource<Configured> for AiSearchServiceToken {
                     }
                 }
             }
-            // No minted token, so no groups and no owner (a configured value
-            // is an error validation reports once it is known).
+            // No minted token, so no groups and no owner; unless this is the
+            // managed registration's own state written back as configuration.
             Attr::Known(_) => {
                 if groups_unset {
                     planned.permission_groups = Attr::Null;
                 }
                 if owner_unset {
                     planned.token_owner = Attr::Null;
+                }
+                let Some(full) = capture_model::<ServiceTokenModel>(&change.config, diags) else {
+                    return;
+                };
+                if written_back_managed(change, &full) {
+                    if let Some(prior) = capture_model::<ModePart>(&change.prior, diags) {
+                        replace_for_owner(change, &prior, &config);
+                    }
+                } else {
+                    bring_your_own_only(&full, diags);
+                    key_needed(change, &full, diags);
                 }
             }
         }
@@ -644,6 +646,68 @@ impl Resource<Configured> for AiSearchServiceToken {
         Some((state, private))
     }
 
+    // ----------------------------------------------------- generated config
+
+    /// A managed registration is written as managed mode: without the
+    /// minted token's id (which would ask for bring-your-own), and without
+    /// what is the default (the default groups, the account as owner).
+    fn generate_config(&self, state: &Value) -> Value {
+        let mut config = state.clone();
+        if state.get("permission_groups").is_null() {
+            return config;
+        }
+        config.set("cf_api_id", Value::Null);
+        let defaults: BTreeSet<String> = DEFAULT_GROUPS.iter().map(|g| g.to_string()).collect();
+        let groups: BTreeSet<String> = state
+            .get("permission_groups")
+            .strings()
+            .into_iter()
+            .collect();
+        if groups == defaults {
+            config.set("permission_groups", Value::Null);
+        }
+        if state.get("token_owner").as_str() == Some(ACCOUNT_OWNER) {
+            config.set("token_owner", Value::Null);
+        }
+        config
+    }
+
+    // -------------------------------------------------------------------- list
+
+    fn list_schema(&self) -> Option<Schema> {
+        Some(listing::list_schema(
+            "The AI Search service tokens registered in an account.",
+            vec![
+                listing::account_argument(),
+                listing::name_argument("registration"),
+            ],
+        ))
+    }
+
+    async fn list(
+        &self,
+        data: &Configured,
+        config: &Value,
+        limit: usize,
+        diags: &mut Diagnostics,
+    ) -> Vec<String> {
+        let Some((_, account)) = session(data, config.get("account_id").as_str(), diags) else {
+            return Vec::new();
+        };
+        let registered = match data.listed_ai_search_tokens(&account).await {
+            Ok(registered) => registered,
+            Err(e) => return listing_failed("AI Search service tokens", &e, diags),
+        };
+        let filter = Filter::of(config);
+        let mut found = Found::new();
+        for token in registered.values() {
+            if filter.keeps(Some(&token.name), None) {
+                found.add(&token.name, format!("{account}/{}", token.id));
+            }
+        }
+        found.ordered(limit)
+    }
+
     fn check_model(&self) -> Result<(), String> {
         model::check::<ServiceTokenModel>(self.known_schema())
     }
@@ -686,6 +750,63 @@ impl AiSearchServiceToken {
 /// another owner (or one not known until apply), a new token is minted for
 /// a new registration. A prior without an owner was written before there
 /// was a choice: its owner is the account.
+/// The managed registration's state written back as configuration: the
+/// minted token's id beside its groups or owner, and no key. It stays
+/// managed: nothing in it asks for bring-your-own.
+fn written_back_managed(change: &PlanChange, config: &ServiceTokenModel) -> bool {
+    let asks_managed = !config.permission_groups.is_null() || !config.token_owner.is_null();
+    asks_managed
+        && !config.has_key()
+        && !change.is_create()
+        && !change.prior.get("permission_groups").is_null()
+        && change.prior.get("cf_api_id") == change.config.get("cf_api_id")
+}
+
+/// Bring-your-own mode has no minted token: no groups, no owner.
+fn bring_your_own_only(config: &ServiceTokenModel, diags: &mut Diagnostics) {
+    if config.permission_groups.known().is_some() {
+        diags.error_at(
+            AttrPath::root("permission_groups"),
+            "permission_groups is for managed mode",
+            "The provider mints a token with these groups only when cf_api_id is not set; a bring-your-own token keeps its own policies.",
+        );
+    }
+    if config.token_owner.known().is_some() {
+        diags.error_at(
+            AttrPath::root("token_owner"),
+            "token_owner is for managed mode",
+            "The provider mints a token for this owner only when cf_api_id is not set; a bring-your-own token already has its owner.",
+        );
+    }
+}
+
+/// Bring-your-own mode without the token's value: fine while nothing has
+/// to be sent (an imported registration), an error naming the arguments to
+/// add as soon as the plan would send the registration.
+fn key_needed(change: &PlanChange, config: &ServiceTokenModel, diags: &mut Diagnostics) {
+    if config.has_key() {
+        return;
+    }
+    let detail = if change.is_create() {
+        "With cf_api_id (bring-your-own mode), give the token's value in cf_api_key_wo (write-only) or cf_api_key."
+    } else {
+        let resent = ["name", "cf_api_id", "cf_api_key_wo_version", "legacy"]
+            .iter()
+            .any(|a| change.planned.get(a) != change.prior.get(a));
+        let was_managed = !change.prior.get("permission_groups").is_null();
+        let drops_stored_key = !change.prior.get("cf_api_key").is_null();
+        if !(resent || was_managed || drops_stored_key) {
+            return;
+        }
+        "This change sends the registration again, which needs the token's value (an imported registration has none stored): add cf_api_key_wo (write-only, Terraform >= 1.11) with cf_api_key_wo_version, or cf_api_key."
+    };
+    diags.error_at(
+        AttrPath::root("cf_api_key_wo"),
+        "Missing token value",
+        detail,
+    );
+}
+
 fn replace_for_owner(change: &mut PlanChange, prior: &ModePart, config: &ModePart) {
     let before = prior.token_owner.as_str().unwrap_or(ACCOUNT_OWNER);
     let changes = match &config.token_owner {

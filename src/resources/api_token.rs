@@ -10,11 +10,13 @@ use serde::{Deserialize, Serialize};
 use tracing::warn;
 
 use super::common::{account_of, capture, capture_model, deleted, failed, session, to_state};
+use super::listing::{self, listing_failed, Filter, Found};
 use super::token_model::{resolve_at_apply, Owner, OwnerKind, PolicyModel, StringMap, TokenModel};
 use super::token_semantics::same_policies;
 use super::token_state::{
     create_or_adopt, keep_equivalent_prior, state_from_api, token_type, ORDER_FROM_API,
 };
+use crate::cloudflare::tokens::TokenOwner;
 use crate::cloudflare::{ApiError, Client};
 use crate::context::{api_error, Configured};
 use crate::cty::{Type, Value};
@@ -615,6 +617,62 @@ impl Resource<Configured> for ApiToken {
         let mut private = Private::new();
         private.insert(ORDER_FROM_API.into(), true.into());
         Some((state, private))
+    }
+
+    // -------------------------------------------------------------------- list
+
+    fn list_schema(&self) -> Option<Schema> {
+        let (what, mut arguments) = match self.kind {
+            OwnerKind::Account => (
+                "The API tokens of an account.",
+                vec![listing::account_argument()],
+            ),
+            OwnerKind::User => (
+                "The API tokens of the user the provider authenticates as.",
+                Vec::new(),
+            ),
+        };
+        arguments.push(listing::name_argument("token"));
+        arguments.push(listing::status_argument());
+        Some(listing::list_schema(what, arguments))
+    }
+
+    async fn list(
+        &self,
+        data: &Configured,
+        config: &Value,
+        limit: usize,
+        diags: &mut Diagnostics,
+    ) -> Vec<String> {
+        let account = match self.kind {
+            OwnerKind::Account => match capture(diags, data.account_id(config.get("account_id"))) {
+                Some(account) => Some(account),
+                None => return Vec::new(),
+            },
+            OwnerKind::User => None,
+        };
+        if capture(diags, data.client()).is_none() {
+            return Vec::new();
+        }
+        let owner = account
+            .as_deref()
+            .map_or(TokenOwner::User, TokenOwner::Account);
+        let tokens = match data.listed_tokens(owner).await {
+            Ok(tokens) => tokens,
+            Err(e) => return listing_failed("API tokens", &e, diags),
+        };
+        let filter = Filter::of(config);
+        let mut found = Found::new();
+        for token in tokens.values() {
+            if filter.keeps(token.name.as_deref(), token.status.as_deref()) {
+                let import_id = match &account {
+                    Some(account) => format!("{account}/{}", token.id),
+                    None => token.id.clone(),
+                };
+                found.add(token.name.as_deref().unwrap_or_default(), import_id);
+            }
+        }
+        found.ordered(limit)
     }
 
     fn check_model(&self) -> Result<(), String> {

@@ -12,6 +12,7 @@ pub(crate) mod common;
 pub mod ephemeral_api_token;
 pub mod ephemeral_r2_presigned_url;
 pub mod ephemeral_r2_temporary_credentials;
+mod listing;
 pub mod permission_groups;
 pub mod permission_groups_data;
 mod service_token_ops;

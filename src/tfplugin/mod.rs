@@ -3,6 +3,7 @@
 
 mod convert;
 mod ephemeral;
+mod generate;
 mod handlers;
 mod identity;
 mod list;

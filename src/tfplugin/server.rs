@@ -541,6 +541,23 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
         }))
     }
 
+    async fn generate_resource_config(
+        &self,
+        request: Request<proto::generate_resource_config::Request>,
+    ) -> RpcResult<proto::generate_resource_config::Response> {
+        let response = match self.generate_config(&request.into_inner()) {
+            Ok(config) => proto::generate_resource_config::Response {
+                config: Some(config),
+                diagnostics: Vec::new(),
+            },
+            Err(d) => proto::generate_resource_config::Response {
+                config: None,
+                diagnostics: vec![convert::diagnostic(&d)],
+            },
+        };
+        Ok(Response::new(response))
+    }
+
     type ListResourceStream = EventStream;
 
     async fn list_resource(
@@ -685,6 +702,6 @@ fn capabilities() -> proto::ServerCapabilities {
         plan_destroy: true,
         get_provider_schema_optional: true,
         move_resource_state: false,
-        generate_resource_config: false,
+        generate_resource_config: true,
     }
 }
