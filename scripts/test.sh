@@ -40,8 +40,8 @@ for client in terraform-1.14 tofu-1.6; do
     terraform-1.14) bin="$CFAI_TERRAFORM_1_14" ;;
     tofu-1.6) bin="$CFAI_TOFU_1_6" ;;
   esac
-  echo "=== client: $(client_line "$bin") (acceptance: tokens, AI Search, import, write-only, functions, ephemeral, plan validity)"
+  echo "=== client: $(client_line "$bin") (acceptance: tokens, AI Search, import, identity, query, generated configuration, write-only, functions, ephemeral, plan validity)"
   CFAI_TEST_CLIENT="$client" cargo test --locked \
     --test acc_account_api_token --test acc_user_api_token --test acc_ai_search --test acc_ephemeral \
-    --test acc_plan_validity --test acc_identity --test plugin_core
+    --test acc_plan_validity --test acc_identity --test acc_query --test acc_generate_config --test plugin_core
 done

@@ -865,7 +865,9 @@ fn importing_a_managed_token_fails_rather_than_guess_its_mode() {
     ws.ok(&["state", "rm", "cfai_ai_search_service_token.svc"]);
     emu.get().set_faults(cfai::emulator::FaultConfig {
         rate_5xx: 1.0,
-        path_filter: format!("/tokens/{minted}"),
+        // The token's listing and the token itself: the import finds it
+        // either way.
+        path_filter: format!("/accounts/{ACCOUNT}/tokens"),
         method: "GET".into(),
         ..Default::default()
     });
@@ -876,6 +878,11 @@ fn importing_a_managed_token_fails_rather_than_guess_its_mode() {
     assert!(ws.state_addresses().is_empty(), "nothing was imported");
     emu.get().set_faults(cfai::emulator::FaultConfig::default());
     ws.ok(&["import", "-no-color", address, &import_id]);
+    assert_eq!(
+        ws.resource(address)["cf_api_id"].as_str(),
+        Some(minted.as_str()),
+        "imported as the managed registration of the token it minted"
+    );
     ws.assert_plan_empty();
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(ai_tokens(&emu).is_empty());

@@ -385,7 +385,7 @@ impl Resource<Configured> for AiSearchServiceToken {
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let mut known: ServiceTokenModel = capture_model(state, diags)?;
-        let (client, account) = session(data, known.account_id.as_str(), diags)?;
+        let (_, account) = session(data, known.account_id.as_str(), diags)?;
         let id = known.id.as_str()?.to_string();
         let registered = match data.read_ai_search_token(&account, &id).await {
             Ok(Some(t)) => t,
@@ -405,7 +405,7 @@ impl Resource<Configured> for AiSearchServiceToken {
             // that fails (after the client's retries) fails the import
             // rather than guess: guessing "your own" for a minted token
             // would have the next apply mint a second one beside it.
-            let found = match find_token(client, &account, &registered.cf_api_id).await {
+            let found = match find_token(data, &account, &registered.cf_api_id).await {
                 Ok(found) => found,
                 Err(e) => {
                     diags.push(api_error(
@@ -822,20 +822,19 @@ fn replace_for_owner(change: &mut PlanChange, prior: &ModePart, config: &ModePar
 /// The API token `id`, and its owner (`account` or `user`): the account's
 /// tokens are looked at first. `None` when neither has it; a user listing
 /// refused to these credentials counts as not having it (they could not
-/// have minted it there).
+/// have minted it there). Both owners' listings answer (batched:
+/// importing or listing many registrations costs no request per token).
 async fn find_token(
-    client: &crate::cloudflare::Client,
+    data: &Configured,
     account: &str,
     id: &str,
 ) -> Result<Option<(crate::cloudflare::models::Token, &'static str)>, crate::cloudflare::ApiError> {
-    match client.get_token(account, id).await {
-        Ok(token) => return Ok(Some((token, ACCOUNT_OWNER))),
-        Err(e) if e.is_not_found() => {}
-        Err(e) => return Err(e),
+    if let Some(token) = data.read_token(TokenOwner::Account(account), id).await? {
+        return Ok(Some((token, ACCOUNT_OWNER)));
     }
-    match client.get_token(TokenOwner::User, id).await {
-        Ok(token) => Ok(Some((token, USER_OWNER))),
-        Err(e) if e.is_not_found() || e.kind == ErrorKind::Auth => Ok(None),
+    match data.read_token(TokenOwner::User, id).await {
+        Ok(found) => Ok(found.map(|token| (token, USER_OWNER))),
+        Err(e) if e.kind == ErrorKind::Auth => Ok(None),
         Err(e) => Err(e),
     }
 }

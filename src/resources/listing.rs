@@ -54,8 +54,8 @@ pub(crate) struct Filter {
 impl Filter {
     pub(crate) fn of(config: &Value) -> Filter {
         Filter {
-            name: config.get("name").as_str().map(str::to_lowercase),
-            status: config.get("status").as_str().map(str::to_string),
+            name: config.get_opt("name").as_str().map(str::to_lowercase),
+            status: config.get_opt("status").as_str().map(str::to_string),
         }
     }
 

@@ -95,8 +95,21 @@ impl<P: ProviderDef> ProviderServer<P> {
             Ok(call) => {
                 let stop = self.stop_token();
                 tokio::spawn(async move {
+                    let listing = {
+                        let tx = tx.clone();
+                        tokio::spawn(async move { call.run(&tx).await })
+                    };
                     tokio::select! {
-                        _ = call.run(&tx) => {}
+                        finished = listing => {
+                            // A panic ends the listing, but not in silence.
+                            if finished.is_err() {
+                                let bug = Diagnostic::error(
+                                    "Listing failed",
+                                    "The listing stopped on an internal error; the list is incomplete. This is a bug in the cfai provider: please report it with the provider's log (TF_LOG=debug).",
+                                );
+                                let _ = tx.send(Ok(failure(vec![bug]))).await;
+                            }
+                        }
                         _ = stop.cancelled() => {
                             let stopped = Diagnostic::error(
                                 "Listing cancelled",
@@ -245,7 +258,7 @@ impl<P: ProviderDef> ListCall<P> {
 fn display_name(state: &Value) -> String {
     ["name", "id"]
         .iter()
-        .find_map(|a| state.get(a).as_str())
+        .find_map(|a| state.get_opt(a).as_str())
         .unwrap_or_default()
         .to_string()
 }

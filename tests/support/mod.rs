@@ -92,6 +92,9 @@ pub enum Feature {
     /// Resource identity (import by identity, identity in state):
     /// Terraform 1.12; no OpenTofu release this suite drives.
     Identity,
+    /// List resources (`terraform query`) and generated configuration from
+    /// them: Terraform 1.14; no OpenTofu release this suite drives.
+    ListResources,
 }
 
 impl Client {
@@ -114,6 +117,8 @@ impl Client {
             (Feature::WriteOnly, _) => (1, 11),
             (Feature::Identity, false) => (1, 12),
             (Feature::Identity, true) => (u32::MAX, 0),
+            (Feature::ListResources, false) => (1, 14),
+            (Feature::ListResources, true) => (u32::MAX, 0),
         };
         (self.version.0, self.version.1) >= since
     }
