@@ -45,3 +45,5 @@ for client in terraform-1.14 tofu-1.6; do
     --test acc_account_api_token --test acc_user_api_token --test acc_ai_search --test acc_ephemeral \
     --test acc_plan_validity --test acc_identity --test acc_query --test acc_generate_config --test plugin_core
 done
+echo "=== client: $(client_line "$CFAI_TERRAFORM_1_14") (list-resource examples, queried in place)"
+CFAI_TEST_CLIENT=terraform-1.14 cargo test --locked --test examples every_list_resource_example_queries_in_place

@@ -1,7 +1,8 @@
 //! Registry documentation generated from the provider's own schemas and
 //! `examples/`, in the shape tfplugindocs writes (that Go tool is what the
 //! registry and users know): `docs/index.md`, `docs/resources/`,
-//! `docs/data-sources/`, `docs/ephemeral-resources/`, `docs/functions/`.
+//! `docs/data-sources/`, `docs/ephemeral-resources/`, `docs/list-resources/`,
+//! `docs/functions/`.
 //! `cargo run --bin cfai-docs` rewrites `docs/`; a test fails when the
 //! committed pages differ from what this produces.
 
@@ -16,6 +17,8 @@ use crate::provider::CfaiProvider;
 
 const PROVIDER: &str = "cfai";
 const WRITE_ONLY_NOTE: &str = "> **NOTE**: [Write-only arguments](https://developer.hashicorp.com/terraform/language/resources/ephemeral#write-only-arguments) are supported in Terraform 1.11 and later.";
+
+const LIST_NOTE: &str = "> **NOTE**: List resources are used by `terraform query` in `.tfquery.hcl` files, in Terraform 1.14 and later. Each result carries the object's identity and a display name (its name, or its id); with `include_resource = true` it carries the object as an import would store it, and `terraform query -generate-config-out=FILE` writes `import` and `resource` blocks for the results that plan as imports only. The arguments below go in the `list` block's `config` block, and are all optional.";
 
 /// Every page: its path under `docs/` and its text.
 pub fn pages(examples: &Path) -> BTreeMap<String, String> {
@@ -37,6 +40,16 @@ pub fn pages(examples: &Path) -> BTreeMap<String, String> {
             read(&format!("{dir}/import.sh")),
         );
         out.insert(format!("resources/{}.md", short(name)), page);
+    }
+    for r in provider.resources() {
+        let name = r.type_name();
+        if let Some(schema) = r.list_schema() {
+            let example = read(&format!("list-resources/{name}/list-resource.tfquery.hcl"));
+            out.insert(
+                format!("list-resources/{}.md", short(name)),
+                list_page(name, &schema, example),
+            );
+        }
     }
     for d in provider.data_sources() {
         let name = d.type_name();
@@ -134,6 +147,25 @@ fn object_page(
         s.push_str("## Import\n\nImport is supported using the following syntax:\n\n");
         s.push_str(&example_block("shell", &script));
     }
+    s.trim_end().to_string() + "\n"
+}
+
+/// A list resource's page: its `config` arguments, and how `terraform
+/// query` uses it (Terraform 1.14 and later).
+fn list_page(name: &str, schema: &Schema, example: Option<String>) -> String {
+    let mut s = front_matter(
+        &format!("{name} List Resource - terraform-provider-{PROVIDER}"),
+        &schema.description,
+        true,
+    );
+    let _ = write!(s, "# {name} (List Resource)\n\n{}\n\n", schema.description);
+    s.push_str(LIST_NOTE);
+    s.push_str("\n\n");
+    if let Some(ex) = example {
+        s.push_str("## Example Usage\n\n");
+        s.push_str(&example_block("terraform", &ex));
+    }
+    s.push_str(&schema_section(schema));
     s.trim_end().to_string() + "\n"
 }
 

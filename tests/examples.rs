@@ -58,6 +58,8 @@ fn every_example_directory_validates_applies_and_destroys_in_place() {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let mut dirs = Vec::new();
     example_dirs(&examples, &mut dirs);
+    // List resources are queried, not applied (below).
+    dirs.retain(|d| !d.starts_with(examples.join("list-resources")));
     dirs.sort();
     assert!(dirs.len() >= 15, "{dirs:?}");
     for dir in dirs {
@@ -115,5 +117,78 @@ fn every_example_directory_validates_applies_and_destroys_in_place() {
             "{name}: service tokens left"
         );
         eprintln!("example {name}: applied, planned empty, destroyed");
+    }
+}
+
+/// Every list-resource example runs in place with `terraform query`
+/// (Terraform 1.14 and later) against an emulator holding one object of
+/// each type, and finds it.
+#[test]
+fn every_list_resource_example_queries_in_place() {
+    let Some(tf) = require_terraform() else {
+        return;
+    };
+    if !support::client_supports(
+        "every_list_resource_example_queries_in_place",
+        support::Feature::ListResources,
+    ) {
+        return;
+    }
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/list-resources");
+    let mut dirs = Vec::new();
+    example_dirs(&examples, &mut dirs);
+    dirs.sort();
+    assert_eq!(dirs.len(), 5, "{dirs:?}");
+    let emu = BackgroundEmulator::start();
+    let mut seed = Workspace::new(tf.clone());
+    seed.env("CLOUDFLARE_API_TOKEN", API_TOKEN)
+        .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
+        .env("CLOUDFLARE_BASE_URL", &emu.get().base_url);
+    seed.write(&format!(
+        r#"{header}
+provider "cfai" {{}}
+
+resource "cfai_account_api_token" "deploy" {{
+  name     = "deploy-ci"
+  policies = [{{ permission_groups = ["Workers R2 Storage Read"], resources = {{ "com.cloudflare.api.account.{ACCOUNT}" = "*" }} }}]
+}}
+
+resource "cfai_user_api_token" "mine" {{
+  name     = "mine"
+  policies = [{{ permission_groups = ["Workers R2 Storage Read"], resources = {{ "com.cloudflare.api.account.{ACCOUNT}" = "*" }} }}]
+}}
+
+resource "cfai_ai_search_namespace" "docs" {{
+  name = "docs"
+}}
+
+resource "cfai_ai_search_service_token" "svc" {{
+  name = "search"
+}}
+
+resource "cfai_ai_search_instance" "kb" {{
+  id        = "kb"
+  namespace = cfai_ai_search_namespace.docs.name
+  type      = "r2"
+  source    = "docs-bucket"
+  token_id  = cfai_ai_search_service_token.svc.id
+}}
+"#,
+        header = support::PROVIDER_HEADER
+    ));
+    seed.apply();
+    for dir in dirs {
+        let name = dir.strip_prefix(&examples).unwrap().display().to_string();
+        let mut ws = Workspace::new(tf.clone());
+        ws.env("CLOUDFLARE_API_TOKEN", API_TOKEN)
+            .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
+            .env("CLOUDFLARE_BASE_URL", &emu.get().base_url)
+            .env("TF_VAR_account_id", ACCOUNT);
+        copy_dir(&dir, &ws.work_dir());
+        std::fs::write(ws.work_dir().join("provider.tf"), "provider \"cfai\" {}\n").unwrap();
+        let out = ws.ok(&["query", "-no-color"]);
+        let found = out.lines().filter(|l| l.starts_with("list.")).count();
+        assert!(found >= 1, "{name}: nothing found:\n{out}");
+        eprintln!("example list-resources/{name}: {found} found");
     }
 }

@@ -558,6 +558,7 @@ async fn ai_search_namespace_plans_validly() {
 }
 
 const SERVICE_TOKEN: &str = "cfai_ai_search_service_token";
+const NAMESPACE: &str = "cfai_ai_search_namespace";
 
 fn by_id(s: &Value) -> String {
     format!("{ACCOUNT}/{}", s.get("id").as_str().unwrap())
@@ -1227,4 +1228,165 @@ async fn ephemeral_inputs_fail_validation_on_their_path() {
         );
     }
     assert!(emulator.temp_credentials().is_empty(), "nothing was opened");
+}
+
+/// Every list type's results, under every filter and limit: each result's
+/// object is exactly what an import then read stores (in a new process),
+/// its identity is that object's, and the filters keep what they say.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_results_equal_the_resources_read() {
+    let emulator = start_emulator().await;
+    emulator.set_ai_search(cfai::emulator::AiSearchConfig {
+        sync_cooldown_ms: 0,
+        ..Default::default()
+    });
+    let plugin = Plugin::configured(&emulator.base_url, ACCOUNT, API_TOKEN).await;
+    let create = |ty: &'static str, config: Value| {
+        let plugin = &plugin;
+        async move {
+            plugin
+                .converge(ty, (&Value::Null, &[]), &config, &config)
+                .await
+                .unwrap_or_else(|e| panic!("{ty}: {e}"))
+        }
+    };
+    for (ty, names) in [
+        (TOKEN, ["alpha", "beta-a", "gamma"]),
+        (USER_TOKEN, ["mine-a", "mine-b", "other"]),
+    ] {
+        let (base, _) = token_bases_of(&plugin, ty);
+        for name in names {
+            let mut config = base.clone();
+            config.set("name", name.into());
+            create(ty, config).await;
+        }
+    }
+    let mut ns = plugin.resources[NAMESPACE].empty_value();
+    ns.set("name", "docs".into());
+    create(NAMESPACE, ns).await;
+    let mut svc = plugin.resources[SERVICE_TOKEN].empty_value();
+    svc.set("name", "search-a".into());
+    let (svc_state, _) = create(SERVICE_TOKEN, svc).await;
+    for namespace in [Value::Null, Value::string("docs")] {
+        let mut kb = plugin.resources[INSTANCE].empty_value();
+        kb.set("id", "kb".into());
+        kb.set("namespace", namespace);
+        kb.set("type", "r2".into());
+        kb.set("source", "docs-bucket".into());
+        kb.set("token_id", svc_state.get("id").clone());
+        create(INSTANCE, kb).await;
+    }
+
+    // Each list type: its filters, one at a time, then none.
+    let filters: [(&str, &[(&str, Value)]); 5] = [
+        (
+            TOKEN,
+            &[
+                ("account_id", Value::string(ACCOUNT)),
+                ("name", Value::string("A")),
+                ("status", Value::string("active")),
+            ],
+        ),
+        (
+            USER_TOKEN,
+            &[
+                ("name", Value::string("mine")),
+                ("status", Value::string("disabled")),
+            ],
+        ),
+        (
+            SERVICE_TOKEN,
+            &[
+                ("account_id", Value::string(ACCOUNT)),
+                ("name", Value::string("search")),
+            ],
+        ),
+        (NAMESPACE, &[("account_id", Value::string(ACCOUNT))]),
+        (
+            INSTANCE,
+            &[
+                ("account_id", Value::string(ACCOUNT)),
+                ("namespace", Value::string("docs")),
+            ],
+        ),
+    ];
+    let expected_all = [
+        (TOKEN, 4),
+        (USER_TOKEN, 3),
+        (SERVICE_TOKEN, 1),
+        (NAMESPACE, 1),
+        (INSTANCE, 2),
+    ];
+    let reader = plugin.fresh().await;
+    for (ty, args) in filters {
+        let schema = plugin.list_schema(ty);
+        let mut configs = vec![schema.empty_value()];
+        for (name, value) in args {
+            let mut config = schema.empty_value();
+            config.set(name, value.clone());
+            configs.push(config);
+        }
+        for config in configs {
+            for limit in [100, 1] {
+                let listed = plugin
+                    .list(ty, &config, true, limit)
+                    .await
+                    .unwrap_or_else(|e| panic!("{ty} {config:?}: {e:?}"));
+                assert!(listed.len() as i64 <= limit, "{ty}: past the limit");
+                if config == schema.empty_value() && limit == 100 {
+                    let all = expected_all.iter().find(|(t, _)| *t == ty).unwrap().1;
+                    // The minted service token is an account token too.
+                    assert_eq!(listed.len(), all, "{ty}: everything, unfiltered");
+                }
+                for item in &listed {
+                    let object = item
+                        .object
+                        .clone()
+                        .expect("include_resource gives the object");
+                    let id = plugin.import_id_of(ty, &item.identity);
+                    let (read, _) = reader
+                        .import(ty, &id)
+                        .await
+                        .unwrap_or_else(|e| panic!("{ty} {id}: {e}"));
+                    assert_eq!(
+                        object,
+                        read,
+                        "{ty} {id}: listed object is not the read one\n{}",
+                        props::diff(&object, &read, "")
+                    );
+                    assert_eq!(
+                        item.identity,
+                        plugin.identity_of(ty, &read),
+                        "{ty} {id}: identity"
+                    );
+                    assert!(!item.display_name.is_empty(), "{ty} {id}: display name");
+                    let name = read
+                        .get_opt("name")
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_lowercase();
+                    if let Some(part) = config.get_opt("name").as_str() {
+                        assert!(
+                            name.contains(&part.to_lowercase()),
+                            "{ty}: {name} kept by name {part}"
+                        );
+                    }
+                    if let Some(status) = config.get_opt("status").as_str() {
+                        assert_eq!(
+                            read.get("status").as_str(),
+                            Some(status),
+                            "{ty}: status filter"
+                        );
+                    }
+                    if let Some(namespace) = config.get_opt("namespace").as_str() {
+                        assert_eq!(
+                            read.get("namespace").as_str(),
+                            Some(namespace),
+                            "{ty}: namespace filter"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

@@ -13,6 +13,26 @@ use cfai::provider::CfaiProvider;
 /// here that the file lacks.
 const PROPERTY_TESTS: &[(&str, &str)] = &[
     (
+        "list resource cfai_account_api_token",
+        "list_results_equal_the_resources_read",
+    ),
+    (
+        "list resource cfai_user_api_token",
+        "list_results_equal_the_resources_read",
+    ),
+    (
+        "list resource cfai_ai_search_namespace",
+        "list_results_equal_the_resources_read",
+    ),
+    (
+        "list resource cfai_ai_search_service_token",
+        "list_results_equal_the_resources_read",
+    ),
+    (
+        "list resource cfai_ai_search_instance",
+        "list_results_equal_the_resources_read",
+    ),
+    (
         "resource cfai_account_api_token",
         "account_api_token_plans_validly_with_unknowns_and_nulls_everywhere",
     ),
@@ -80,6 +100,15 @@ fn registered() -> Vec<Registered> {
             example: "resource.tf",
             name: r.type_name().to_string(),
             model: r.check_model(),
+        });
+    }
+    for r in p.resources().iter().filter(|r| r.list_schema().is_some()) {
+        all.push(Registered {
+            kind: "list resource",
+            dir: "list-resources",
+            example: "list-resource.tfquery.hcl",
+            name: r.type_name().to_string(),
+            model: Ok(()),
         });
     }
     for d in p.data_sources() {
@@ -188,7 +217,10 @@ fn declared_api_fields_are_the_contracts() {
             type_name: "cfai_ai_search_namespace",
             create: "POST /accounts/{account_id}/ai-search/namespaces",
             update: "PUT /accounts/{account_id}/ai-search/namespaces/{name}",
-            reads: &["GET /accounts/{account_id}/ai-search/namespaces/{name}"],
+            reads: &[
+                "GET /accounts/{account_id}/ai-search/namespaces/{name}",
+                "GET /accounts/{account_id}/ai-search/namespaces",
+            ],
         },
         Routes {
             type_name: "cfai_ai_search_service_token",

@@ -720,6 +720,85 @@ impl Plugin {
         Ok((state, private))
     }
 
+    /// A list type's configuration schema (`terraform query`).
+    pub fn list_schema(&self, type_name: &str) -> Schema {
+        CfaiProvider
+            .resources()
+            .into_iter()
+            .find(|r| r.type_name() == type_name)
+            .and_then(|r| r.list_schema())
+            .expect("a listable resource type")
+    }
+
+    /// ListResource as `terraform query` calls it: every event of the
+    /// stream, as (identity, display name, object if asked). Errors fail.
+    pub async fn list(
+        &self,
+        type_name: &str,
+        config: &Value,
+        include_resource: bool,
+        limit: i64,
+    ) -> Result<Vec<Listed>, Vec<String>> {
+        use futures_util::StreamExt;
+        let list_ty = self.list_schema(type_name).cty_type();
+        let validated = self
+            .server
+            .validate_list_resource_config(Request::new(
+                proto::validate_list_resource_config::Request {
+                    type_name: type_name.into(),
+                    config: dv(config, &list_ty),
+                    include_resource_object: None,
+                    limit: None,
+                },
+            ))
+            .await
+            .expect("validate list")
+            .into_inner();
+        let errs = errors(&validated.diagnostics);
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        let mut stream = self
+            .server
+            .list_resource(Request::new(proto::list_resource::Request {
+                type_name: type_name.into(),
+                config: dv(config, &list_ty),
+                include_resource_object: include_resource,
+                limit,
+            }))
+            .await
+            .expect("list")
+            .into_inner();
+        let ty = self.schema(type_name).cty_type();
+        let identity_ty = self.identities[type_name].cty_type();
+        let mut listed = Vec::new();
+        while let Some(event) = stream.next().await {
+            let event = event.expect("an event, not a gRPC error");
+            let errs = errors(&event.diagnostic);
+            if !errs.is_empty() {
+                return Err(errs);
+            }
+            listed.push(Listed {
+                identity: undv(event.identity.and_then(|i| i.identity_data), &identity_ty),
+                display_name: event.display_name,
+                object: event.resource_object.map(|o| undv(Some(o), &ty)),
+            });
+        }
+        Ok(listed)
+    }
+
+    /// The import id a listed identity names.
+    pub fn import_id_of(&self, type_name: &str, identity: &Value) -> String {
+        self.identities[type_name]
+            .import_id(identity)
+            .expect("an identity names an import id")
+    }
+
+    /// The identity of `state`, as the list should give it.
+    pub fn identity_of(&self, type_name: &str, state: &Value) -> Value {
+        self.identities[type_name].of(state)
+    }
+
     pub async fn destroy(&self, type_name: &str, state: &Value, private: &[u8]) {
         let destroy = Planned {
             planned: Value::Null,
@@ -730,6 +809,13 @@ impl Plugin {
             .await
             .expect("destroy");
     }
+}
+
+/// One result of a listing.
+pub struct Listed {
+    pub identity: Value,
+    pub display_name: String,
+    pub object: Option<Value>,
 }
 
 fn show(v: &[Violation], value: &Value) -> String {

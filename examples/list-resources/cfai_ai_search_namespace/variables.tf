@@ -1,0 +1,4 @@
+variable "account_id" {
+  description = "The account whose namespaces to list."
+  type        = string
+}

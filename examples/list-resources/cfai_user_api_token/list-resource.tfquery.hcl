@@ -1,0 +1,5 @@
+# The first 20 API tokens of the user the provider authenticates as.
+list "cfai_user_api_token" "mine" {
+  provider = cfai
+  limit    = 20
+}
