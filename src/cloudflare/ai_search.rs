@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{json, Map, Value};
 
-use super::models::{AiSearchToken, AiSearchTokenRequest, Instance, Namespace};
+use super::models::{AiSearchToken, AiSearchTokenRequest, Instance, Job, JobLog, Namespace};
 use super::{segment, ApiError, Client};
 
 fn base(account: &str) -> String {
@@ -19,6 +19,9 @@ fn instances_path(account: &str, namespace: Option<&str>) -> String {
         Some(ns) => format!("{}/namespaces/{}/instances", base(account), segment(ns)),
     }
 }
+
+/// Log lines asked for at once (the most a page holds).
+pub const JOB_LOG_PAGE: u64 = 500;
 
 fn instance_path(account: &str, namespace: Option<&str>, id: &str) -> String {
     format!("{}/{}", instances_path(account, namespace), segment(id))
@@ -156,6 +159,63 @@ impl Client {
     ) -> Result<Value, ApiError> {
         let path = format!("{}/jobs", instance_path(account, namespace, id));
         self.send(Method::POST, &path, &json!({})).await
+    }
+
+    /// A sync job as it stands (`ended_at` once it has ended).
+    pub async fn get_job(
+        &self,
+        account: &str,
+        namespace: Option<&str>,
+        id: &str,
+        job_id: &str,
+    ) -> Result<Job, ApiError> {
+        let path = format!(
+            "{}/jobs/{}",
+            instance_path(account, namespace, id),
+            segment(job_id)
+        );
+        self.get(&path, &[]).await.map(|p| p.result)
+    }
+
+    /// One page of a sync job's log lines (up to 500 a page).
+    pub async fn job_logs(
+        &self,
+        account: &str,
+        namespace: Option<&str>,
+        id: &str,
+        job_id: &str,
+        page: u64,
+    ) -> Result<Vec<JobLog>, ApiError> {
+        let path = format!(
+            "{}/jobs/{}/logs",
+            instance_path(account, namespace, id),
+            segment(job_id)
+        );
+        let query = [
+            ("page", page.to_string()),
+            ("per_page", JOB_LOG_PAGE.to_string()),
+        ];
+        self.get(&path, &query).await.map(|p| p.result)
+    }
+
+    /// Purges an instance's search cache. The route exists on the
+    /// namespaced path only (`default` for the default namespace); the
+    /// answer carries nothing but success.
+    pub async fn purge_cache(
+        &self,
+        account: &str,
+        namespace: Option<&str>,
+        id: &str,
+    ) -> Result<(), ApiError> {
+        let path = format!(
+            "{}/namespaces/{}/instances/{}/purge_cache",
+            base(account),
+            segment(namespace.unwrap_or("default")),
+            segment(id)
+        );
+        self.call(Method::POST, &path, &[], None, false)
+            .await
+            .map(|_| ())
     }
 
     /// Moves an instance to another namespace (`PATCH` on the namespaced

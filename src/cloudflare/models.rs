@@ -196,3 +196,27 @@ mod tests {
         );
     }
 }
+
+/// An AI Search sync job. It has ended once `ended_at` is set; Cloudflare
+/// documents no `end_reason` values, so any is reported as it came.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Job {
+    pub id: String,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub started_at: Option<String>,
+    #[serde(default)]
+    pub ended_at: Option<String>,
+    #[serde(default)]
+    pub end_reason: Option<String>,
+}
+
+/// A line of a sync job's log.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct JobLog {
+    pub id: i64,
+    pub message: String,
+    #[serde(default)]
+    pub message_type: Option<i64>,
+}

@@ -222,6 +222,11 @@ impl Emulator {
         lock(&self.shared.ai).config = config;
     }
 
+    /// Cache purges of `namespace/instance`.
+    pub fn cache_purges(&self, namespace: &str, instance: &str) -> u64 {
+        lock(&self.shared.ai).purges(&format!("{namespace}/{instance}"))
+    }
+
     /// Sync jobs started for `namespace/instance`.
     pub fn sync_jobs(&self, namespace: &str, instance: &str) -> u64 {
         lock(&self.shared.ai).jobs_started(&format!("{namespace}/{instance}"))

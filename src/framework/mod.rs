@@ -3,6 +3,7 @@
 //! server below translates, and applies the plan rules in [`plan`] to every
 //! resource so that each one does not have to.
 
+pub mod action;
 pub mod diagnostics;
 pub mod guard;
 pub mod identity;
@@ -17,6 +18,7 @@ pub mod timeouts;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
+pub use action::{Action, Progress};
 pub use diagnostics::{AttrPath, Diagnostic, Diagnostics, PathStep, Severity};
 pub use identity::{IdentityAttribute, IdentitySchema};
 pub use model::Attr;
@@ -56,6 +58,9 @@ pub trait ProviderDef: Send + Sync + 'static {
         Vec::new()
     }
     fn functions(&self) -> Vec<Box<dyn Function>>;
+    fn actions(&self) -> Vec<Box<dyn Action<Self::Data>>> {
+        Vec::new()
+    }
 
     /// Terraform is shutting the provider down (the end of every command,
     /// failed or interrupted ones included): last clean-up, within about a

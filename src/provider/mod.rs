@@ -12,7 +12,7 @@ use crate::cloudflare::{ApiError, Auth, Client, ClientConfig};
 use crate::context::{api_error, Configured};
 use crate::cty::Value;
 use crate::framework::{
-    DataSource, Diagnostics, EphemeralResource, Function, ProviderDef, Resource, Schema,
+    Action, DataSource, Diagnostics, EphemeralResource, Function, ProviderDef, Resource, Schema,
 };
 use config::{Credentials, ProcessEnv, ProviderConfig};
 
@@ -123,6 +123,13 @@ impl ProviderDef for CfaiProvider {
 
     fn functions(&self) -> Vec<Box<dyn Function>> {
         functions::all()
+    }
+
+    fn actions(&self) -> Vec<Box<dyn Action<Configured>>> {
+        vec![
+            Box::new(crate::resources::ai_search_sync::AiSearchSync),
+            Box::new(crate::resources::ai_search_purge_cache::AiSearchPurgeCache),
+        ]
     }
 
     /// Run tokens whose Close never came (a failed or interrupted run) are

@@ -1,6 +1,7 @@
 //! The tfplugin6 gRPC service: decodes requests into framework values,
 //! calls the provider's resources, and encodes the answers.
 
+mod action;
 mod convert;
 mod ephemeral;
 mod generate;

@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 use tracing::{debug, info};
 
+use super::action::ActionStream;
 use super::convert::{self, decode};
 use super::handlers::capture;
 use super::identity::{self, Identity};
@@ -17,7 +18,7 @@ use crate::cty::Type;
 use crate::framework::rules;
 use crate::framework::ClientCapabilities;
 use crate::framework::{
-    DataSource, Diagnostic, Diagnostics, EphemeralResource, Function, Private, ProviderDef,
+    Action, DataSource, Diagnostic, Diagnostics, EphemeralResource, Function, Private, ProviderDef,
     Resource, Schema,
 };
 
@@ -67,6 +68,7 @@ pub struct ProviderServer<P: ProviderDef> {
     data_sources: Registry<dyn DataSource<P::Data>>,
     pub(super) ephemeral: Registry<dyn EphemeralResource<P::Data>>,
     pub(super) functions: BTreeMap<String, Box<dyn Function>>,
+    pub(super) actions: Registry<dyn Action<P::Data>>,
     configured: Arc<RwLock<Option<Arc<P::Data>>>>,
     stop: CancellationToken,
     /// Debug builds panic on a broken framework rule (see `framework::guard`).
@@ -122,6 +124,11 @@ impl<P: ProviderDef> ProviderServer<P> {
             .into_iter()
             .map(|f| (f.name().to_string(), f))
             .collect();
+        let actions = provider
+            .actions()
+            .into_iter()
+            .map(|a| (a.type_name().to_string(), Registered::new(a.schema(), a)))
+            .collect();
         ProviderServer {
             provider_schema: provider.schema(),
             provider: Arc::new(provider),
@@ -131,6 +138,7 @@ impl<P: ProviderDef> ProviderServer<P> {
             data_sources,
             ephemeral,
             functions,
+            actions,
             configured: Arc::new(RwLock::new(None)),
             stop: CancellationToken::new(),
             strict: true,
@@ -264,7 +272,13 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
                 })
                 .collect(),
             state_stores: Vec::new(),
-            actions: Vec::new(),
+            actions: self
+                .actions
+                .keys()
+                .map(|t| m::ActionMetadata {
+                    type_name: t.clone(),
+                })
+                .collect(),
         }))
     }
 
@@ -301,7 +315,14 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
                 .map(|(k, l)| (k.clone(), convert::schema(&l.schema)))
                 .collect(),
             state_store_schemas: Default::default(),
-            action_schemas: Default::default(),
+            action_schemas: self
+                .actions
+                .iter()
+                .map(|(k, a)| {
+                    let schema = Some(convert::schema(&a.schema));
+                    (k.clone(), proto::ActionSchema { schema })
+                })
+                .collect(),
             diagnostics: Vec::new(),
             provider_meta: None,
             server_capabilities: Some(capabilities()),
@@ -556,6 +577,36 @@ impl<P: ProviderDef> proto::provider_server::Provider for ProviderServer<P> {
             },
         };
         Ok(Response::new(response))
+    }
+
+    async fn validate_action_config(
+        &self,
+        request: Request<proto::validate_action_config::Request>,
+    ) -> RpcResult<proto::validate_action_config::Response> {
+        let diags = self.validate_action(&request.into_inner());
+        Ok(Response::new(proto::validate_action_config::Response {
+            diagnostics: convert::diagnostics(&diags),
+        }))
+    }
+
+    async fn plan_action(
+        &self,
+        request: Request<proto::plan_action::Request>,
+    ) -> RpcResult<proto::plan_action::Response> {
+        let diags = self.plan_action_call(&request.into_inner());
+        Ok(Response::new(proto::plan_action::Response {
+            diagnostics: convert::diagnostics(&diags),
+            deferred: None,
+        }))
+    }
+
+    type InvokeActionStream = ActionStream;
+
+    async fn invoke_action(
+        &self,
+        request: Request<proto::invoke_action::Request>,
+    ) -> RpcResult<Self::InvokeActionStream> {
+        Ok(self.invoke(request.into_inner()))
     }
 
     type ListResourceStream = EventStream;

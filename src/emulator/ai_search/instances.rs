@@ -4,7 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
 use super::super::reply::{ai_err, ai_list, ai_ok, paginate};
@@ -292,13 +292,99 @@ pub(super) async fn start_job(app: App, ns: String, id: String) -> Response {
     if !exists {
         return missing("Instance");
     }
-    if !app.ai().start_job(&format!("{ns}/{id}")) {
+    let started_at = now();
+    let unix = unix_now();
+    let Some(job_id) = app
+        .ai()
+        .start_job(&format!("{ns}/{id}"), started_at.clone(), unix)
+    else {
         return ai_err(StatusCode::TOO_MANY_REQUESTS, 7020, "sync_in_cooldown", &[]);
-    }
+    };
     ai_ok(
         StatusCode::OK,
-        json!({ "id": uuid::Uuid::new_v4().to_string(), "source": "user", "started_at": now() }),
+        json!({ "id": job_id, "source": "user", "started_at": started_at }),
     )
+}
+
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// `GET .../jobs/{job_id}`: the job, ended once it has run its time.
+pub(super) async fn job_detail(app: App, ns: String, id: String, job_id: String) -> Response {
+    match app.ai().job(&format!("{ns}/{id}"), &job_id, now()) {
+        Some(view) => ai_ok(StatusCode::OK, view.job),
+        None => missing("Job"),
+    }
+}
+
+/// `GET .../jobs/{job_id}/logs`: the job's log lines so far, paged
+/// (`per_page` 1..500, default 20).
+pub(super) async fn job_logs(
+    app: App,
+    ns: String,
+    id: String,
+    job_id: String,
+    q: PageQuery,
+) -> Response {
+    let (page, per_page) = or_reply!(q.log_bounds());
+    match app.ai().job(&format!("{ns}/{id}"), &job_id, now()) {
+        Some(view) => {
+            let (items, total) = paginate(view.logs, page, per_page);
+            ai_list(items, page, per_page, total)
+        }
+        None => missing("Job"),
+    }
+}
+
+pub(super) async fn job_detail_default(
+    State(app): State<App>,
+    Path((_, id, job_id)): Path<(String, String, String)>,
+) -> Response {
+    job_detail(app, DEFAULT_NS.into(), id, job_id).await
+}
+
+pub(super) async fn job_detail_in(
+    State(app): State<App>,
+    Path((_, ns, id, job_id)): Path<(String, String, String, String)>,
+) -> Response {
+    job_detail(app, ns, id, job_id).await
+}
+
+pub(super) async fn job_logs_default(
+    State(app): State<App>,
+    Path((_, id, job_id)): Path<(String, String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    job_logs(app, DEFAULT_NS.into(), id, job_id, q).await
+}
+
+pub(super) async fn job_logs_in(
+    State(app): State<App>,
+    Path((_, ns, id, job_id)): Path<(String, String, String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    job_logs(app, ns, id, job_id, q).await
+}
+
+/// `POST .../namespaces/{name}/instances/{id}/purge_cache`: `{success}`
+/// alone, as the contract answers.
+pub(super) async fn purge_cache(
+    State(app): State<App>,
+    Path((_, ns, id)): Path<(String, String, String)>,
+) -> Response {
+    let exists = app
+        .world()
+        .instances
+        .get(&ns)
+        .is_some_and(|m| m.contains_key(&id));
+    if !exists {
+        return missing("Instance");
+    }
+    app.ai().purged(&format!("{ns}/{id}"));
+    (StatusCode::OK, axum::Json(json!({ "success": true }))).into_response()
 }
 
 pub(super) async fn job_default(

@@ -55,6 +55,26 @@ pub fn routes() -> Router<App> {
             axum::routing::post(instances::job_in),
         )
         .route(
+            &format!("{base}/instances/{{id}}/jobs/{{job_id}}"),
+            get(instances::job_detail_default),
+        )
+        .route(
+            &format!("{base}/namespaces/{{name}}/instances/{{id}}/jobs/{{job_id}}"),
+            get(instances::job_detail_in),
+        )
+        .route(
+            &format!("{base}/instances/{{id}}/jobs/{{job_id}}/logs"),
+            get(instances::job_logs_default),
+        )
+        .route(
+            &format!("{base}/namespaces/{{name}}/instances/{{id}}/jobs/{{job_id}}/logs"),
+            get(instances::job_logs_in),
+        )
+        .route(
+            &format!("{base}/namespaces/{{name}}/instances/{{id}}/purge_cache"),
+            axum::routing::post(instances::purge_cache),
+        )
+        .route(
             &format!("{base}/namespaces"),
             get(namespaces::list_namespaces).post(namespaces::create_namespace),
         )
@@ -120,5 +140,17 @@ impl PageQuery {
             return Err(invalid("per_page must be between 1 and 100", &["per_page"]));
         }
         Ok((page, per_page))
+    }
+
+    /// A job's log lines: `per_page` up to 500.
+    fn log_bounds(&self) -> Result<(u64, u64), Response> {
+        let (page, per_page) = (self.page.unwrap_or(1), self.per_page.unwrap_or(20));
+        if page < 1 {
+            return Err(invalid("page must be at least 1", &["page"]));
+        }
+        if per_page > 500 {
+            return Err(invalid("per_page must be between 0 and 500", &["per_page"]));
+        }
+        Ok((page, per_page.max(1)))
     }
 }

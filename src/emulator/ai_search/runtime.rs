@@ -21,6 +21,9 @@ pub struct AiSearchConfig {
     /// Minimum time between two sync jobs of one instance.
     #[serde(default = "default_cooldown")]
     pub sync_cooldown_ms: u64,
+    /// How long a sync job runs before it shows `ended_at`.
+    #[serde(default)]
+    pub sync_job_ms: u64,
 }
 
 fn default_cooldown() -> u64 {
@@ -33,6 +36,7 @@ impl Default for AiSearchConfig {
             token_propagation_ms: 0,
             instance_teardown_ms: 0,
             sync_cooldown_ms: default_cooldown(),
+            sync_job_ms: 0,
         }
     }
 }
@@ -43,8 +47,29 @@ pub(crate) struct Runtime {
     minted_at: HashMap<String, Instant>,
     /// (token id, "namespace/instance", in use until)
     tearing_down: Vec<(String, String, Instant)>,
-    /// "namespace/instance" → (jobs started, last start)
-    jobs: HashMap<String, (u64, Instant)>,
+    /// "namespace/instance" → its sync jobs, oldest first.
+    jobs: HashMap<String, Vec<Job>>,
+    /// "namespace/instance" → how many times its cache was purged.
+    purges: HashMap<String, u64>,
+}
+
+/// A sync job: it runs for `sync_job_ms`, then has ended.
+#[derive(Debug, Clone)]
+pub(crate) struct Job {
+    pub(crate) id: String,
+    pub(crate) started_at: String,
+    started: Instant,
+    runs_for: Duration,
+    /// Set when the job is first seen ended (the wall-clock end).
+    ended_at: Option<String>,
+    /// Unix seconds of the start, for log lines.
+    started_unix: f64,
+}
+
+/// A job as `GET .../jobs/{job_id}` shows it, and its log lines.
+pub(crate) struct JobView {
+    pub(crate) job: serde_json::Value,
+    pub(crate) logs: Vec<serde_json::Value>,
 }
 
 impl Runtime {
@@ -82,25 +107,82 @@ impl Runtime {
             .collect()
     }
 
-    /// Starts a job unless the cooldown refuses it.
-    pub(crate) fn start_job(&mut self, instance: &str) -> bool {
+    /// Starts a job unless the cooldown refuses it; its id.
+    pub(crate) fn start_job(&mut self, instance: &str, now: String, unix: f64) -> Option<String> {
         let cooldown = Duration::from_millis(self.config.sync_cooldown_ms);
-        let now = Instant::now();
-        match self.jobs.get_mut(instance) {
-            Some((_, last)) if now.duration_since(*last) < cooldown => false,
-            Some((count, last)) => {
-                *count += 1;
-                *last = now;
-                true
-            }
-            None => {
-                self.jobs.insert(instance.to_string(), (1, now));
-                true
-            }
+        let jobs = self.jobs.entry(instance.to_string()).or_default();
+        if jobs.last().is_some_and(|j| j.started.elapsed() < cooldown) {
+            return None;
         }
+        let id = uuid::Uuid::new_v4().to_string();
+        jobs.push(Job {
+            id: id.clone(),
+            started_at: now,
+            started: Instant::now(),
+            runs_for: Duration::from_millis(self.config.sync_job_ms),
+            ended_at: None,
+            started_unix: unix,
+        });
+        Some(id)
+    }
+
+    /// A job of `instance` as it stands now; `None` when there is none.
+    /// The emulator's jobs end with `end_reason` "completed" (Cloudflare
+    /// documents no values: the provider reports whatever it finds).
+    pub(crate) fn job(&mut self, instance: &str, job_id: &str, now: String) -> Option<JobView> {
+        let job = self
+            .jobs
+            .get_mut(instance)?
+            .iter_mut()
+            .find(|j| j.id == job_id)?;
+        let elapsed = job.started.elapsed();
+        if elapsed >= job.runs_for && job.ended_at.is_none() {
+            job.ended_at = Some(now);
+        }
+        let mut shown = serde_json::json!({
+            "id": job.id, "source": "user", "description": "", "started_at": job.started_at,
+            "last_seen_at": job.ended_at.clone().unwrap_or_else(|| job.started_at.clone()),
+        });
+        let mut logs = vec![(0.0, "Sync started")];
+        let fraction = if job.runs_for.is_zero() {
+            1.0
+        } else {
+            elapsed.as_secs_f64() / job.runs_for.as_secs_f64()
+        };
+        let span = job.runs_for.as_secs_f64();
+        if fraction >= 0.3 {
+            logs.push((span * 0.3, "Listed the objects of the source bucket"));
+        }
+        if fraction >= 0.6 {
+            logs.push((span * 0.6, "Indexing changed objects"));
+        }
+        if let Some(ended) = &job.ended_at {
+            shown["ended_at"] = ended.clone().into();
+            shown["end_reason"] = "completed".into();
+            logs.push((span, "Sync completed"));
+        }
+        let logs = logs
+            .into_iter()
+            .enumerate()
+            .map(|(i, (after, message))| {
+                serde_json::json!({
+                    "id": i + 1, "message": message, "message_type": 1,
+                    "created_at": job.started_unix + after,
+                })
+            })
+            .collect();
+        Some(JobView { job: shown, logs })
+    }
+
+    pub(crate) fn purged(&mut self, instance: &str) {
+        *self.purges.entry(instance.to_string()).or_default() += 1;
+    }
+
+    pub(crate) fn purges(&self, instance: &str) -> u64 {
+        self.purges.get(instance).copied().unwrap_or(0)
     }
 
     pub(crate) fn jobs_started(&self, instance: &str) -> u64 {
-        self.jobs.get(instance).map_or(0, |(n, _)| *n)
+        self.jobs.get(instance).map_or(0, |jobs| jobs.len() as u64)
     }
 }
