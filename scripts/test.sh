@@ -40,10 +40,11 @@ for client in terraform-1.14 tofu-1.6; do
     terraform-1.14) bin="$CFAI_TERRAFORM_1_14" ;;
     tofu-1.6) bin="$CFAI_TOFU_1_6" ;;
   esac
-  echo "=== client: $(client_line "$bin") (acceptance: tokens, AI Search, import, identity, query, generated configuration, write-only, functions, ephemeral, plan validity)"
+  echo "=== client: $(client_line "$bin") (acceptance: tokens, AI Search, import, identity, query, generated configuration, actions, write-only, functions, ephemeral, plan validity)"
   CFAI_TEST_CLIENT="$client" cargo test --locked \
     --test acc_account_api_token --test acc_user_api_token --test acc_ai_search --test acc_ephemeral \
-    --test acc_plan_validity --test acc_identity --test acc_query --test acc_generate_config --test plugin_core
+    --test acc_plan_validity --test acc_identity --test acc_query --test acc_generate_config --test acc_actions --test plugin_core
 done
-echo "=== client: $(client_line "$CFAI_TERRAFORM_1_14") (list-resource examples, queried in place)"
-CFAI_TEST_CLIENT=terraform-1.14 cargo test --locked --test examples every_list_resource_example_queries_in_place
+echo "=== client: $(client_line "$CFAI_TERRAFORM_1_14") (list-resource examples queried, action examples invoked, in place)"
+CFAI_TEST_CLIENT=terraform-1.14 cargo test --locked --test examples -- \
+  every_list_resource_example_queries_in_place every_action_example_applies_and_invokes_in_place

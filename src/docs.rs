@@ -2,7 +2,7 @@
 //! `examples/`, in the shape tfplugindocs writes (that Go tool is what the
 //! registry and users know): `docs/index.md`, `docs/resources/`,
 //! `docs/data-sources/`, `docs/ephemeral-resources/`, `docs/list-resources/`,
-//! `docs/functions/`.
+//! `docs/actions/`, `docs/functions/`.
 //! `cargo run --bin cfai-docs` rewrites `docs/`; a test fails when the
 //! committed pages differ from what this produces.
 
@@ -19,6 +19,8 @@ const PROVIDER: &str = "cfai";
 const WRITE_ONLY_NOTE: &str = "> **NOTE**: [Write-only arguments](https://developer.hashicorp.com/terraform/language/resources/ephemeral#write-only-arguments) are supported in Terraform 1.11 and later.";
 
 const LIST_NOTE: &str = "> **NOTE**: List resources are used by `terraform query` in `.tfquery.hcl` files, in Terraform 1.14 and later. Each result carries the object's identity and a display name (its name, or its id); with `include_resource = true` it carries the object as an import would store it, and `terraform query -generate-config-out=FILE` writes `import` and `resource` blocks for the results that plan as imports only. The arguments below go in the `list` block's `config` block, and are all optional.";
+
+const ACTION_NOTE: &str = "> **NOTE**: Actions run in Terraform 1.14 and later, from a resource's `lifecycle { action_trigger { ... } }` or with `terraform apply -invoke=action.<type>.<name>`. They change no state: the plan after them is as it was. The arguments below go in the `action` block's `config` block.";
 
 /// Every page: its path under `docs/` and its text.
 pub fn pages(examples: &Path) -> BTreeMap<String, String> {
@@ -50,6 +52,14 @@ pub fn pages(examples: &Path) -> BTreeMap<String, String> {
                 list_page(name, &schema, example),
             );
         }
+    }
+    for a in provider.actions() {
+        let name = a.type_name();
+        let example = read(&format!("actions/{name}/action.tf"));
+        out.insert(
+            format!("actions/{}.md", short(name)),
+            action_page(name, &a.schema(), example),
+        );
     }
     for d in provider.data_sources() {
         let name = d.type_name();
@@ -160,6 +170,24 @@ fn list_page(name: &str, schema: &Schema, example: Option<String>) -> String {
     );
     let _ = write!(s, "# {name} (List Resource)\n\n{}\n\n", schema.description);
     s.push_str(LIST_NOTE);
+    s.push_str("\n\n");
+    if let Some(ex) = example {
+        s.push_str("## Example Usage\n\n");
+        s.push_str(&example_block("terraform", &ex));
+    }
+    s.push_str(&schema_section(schema));
+    s.trim_end().to_string() + "\n"
+}
+
+/// An action's page: its `config` arguments, and how it is run.
+fn action_page(name: &str, schema: &Schema, example: Option<String>) -> String {
+    let mut s = front_matter(
+        &format!("{name} Action - terraform-provider-{PROVIDER}"),
+        &schema.description,
+        true,
+    );
+    let _ = write!(s, "# {name} (Action)\n\n{}\n\n", schema.description);
+    s.push_str(ACTION_NOTE);
     s.push_str("\n\n");
     if let Some(ex) = example {
         s.push_str("## Example Usage\n\n");

@@ -58,8 +58,11 @@ fn every_example_directory_validates_applies_and_destroys_in_place() {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let mut dirs = Vec::new();
     example_dirs(&examples, &mut dirs);
-    // List resources are queried, not applied (below).
-    dirs.retain(|d| !d.starts_with(examples.join("list-resources")));
+    // List resources are queried, actions invoked (below), with
+    // Terraform 1.14.
+    dirs.retain(|d| {
+        !d.starts_with(examples.join("list-resources")) && !d.starts_with(examples.join("actions"))
+    });
     dirs.sort();
     assert!(dirs.len() >= 15, "{dirs:?}");
     for dir in dirs {
@@ -190,5 +193,67 @@ resource "cfai_ai_search_instance" "kb" {{
         let found = out.lines().filter(|l| l.starts_with("list.")).count();
         assert!(found >= 1, "{name}: nothing found:\n{out}");
         eprintln!("example list-resources/{name}: {found} found");
+    }
+}
+
+/// Every action example applies in place (Terraform 1.14 and later), its
+/// action runs by `-invoke`, the plan after is empty, and destroy leaves
+/// nothing behind.
+#[test]
+fn every_action_example_applies_and_invokes_in_place() {
+    let Some(tf) = require_terraform() else {
+        return;
+    };
+    if !support::client_supports(
+        "every_action_example_applies_and_invokes_in_place",
+        support::Feature::Actions,
+    ) {
+        return;
+    }
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/actions");
+    let mut dirs = Vec::new();
+    example_dirs(&examples, &mut dirs);
+    dirs.sort();
+    assert_eq!(dirs.len(), 2, "{dirs:?}");
+    for dir in dirs {
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let emu = BackgroundEmulator::start();
+        emu.get().set_ai_search(cfai::emulator::AiSearchConfig {
+            sync_cooldown_ms: 0,
+            ..Default::default()
+        });
+        let mut ws = Workspace::new(tf.clone());
+        ws.env("CLOUDFLARE_API_TOKEN", API_TOKEN)
+            .env("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
+            .env("CLOUDFLARE_BASE_URL", &emu.get().base_url);
+        copy_dir(&dir, &ws.work_dir());
+        std::fs::write(ws.work_dir().join("provider.tf"), "provider \"cfai\" {}\n").unwrap();
+        ws.ok(&["validate", "-no-color"]);
+        ws.apply();
+        let action = std::fs::read_to_string(dir.join("action.tf"))
+            .unwrap()
+            .lines()
+            .find_map(|l| {
+                let rest = l.strip_prefix("action \"")?;
+                let (kind, rest) = rest.split_once("\" \"")?;
+                Some(format!("action.{kind}.{}", rest.split('"').next()?))
+            })
+            .expect("an action block");
+        let invoked = ws.ok(&[
+            "apply",
+            "-auto-approve",
+            "-no-color",
+            &format!("-invoke={action}"),
+        ]);
+        assert!(invoked.contains("Actions: 1 invoked"), "{name}: {invoked}");
+        ws.assert_plan_empty();
+        ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+        let dump = emu.get().dump();
+        assert_eq!(
+            dump["ai_tokens"].as_object().unwrap().len(),
+            0,
+            "{name}: service tokens left"
+        );
+        eprintln!("example actions/{name}: applied, invoked, planned empty, destroyed");
     }
 }

@@ -188,6 +188,31 @@ fn every_registered_type_has_a_model_an_example_docs_and_property_coverage() {
     );
 }
 
+/// Every action has its example and its docs page.
+#[test]
+fn every_action_has_an_example_and_docs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let actions = CfaiProvider.actions();
+    assert_eq!(actions.len(), 2, "the provider registers its actions");
+    for a in actions {
+        let name = a.type_name();
+        let example = root.join("examples/actions").join(name).join("action.tf");
+        assert!(
+            example.is_file(),
+            "action {name}: no example at {}",
+            example.display()
+        );
+        let page = root
+            .join("docs/actions")
+            .join(format!("{}.md", name.trim_start_matches("cfai_")));
+        assert!(
+            page.is_file(),
+            "action {name}: no docs page at {} (run `cargo run --bin cfai-docs`)",
+            page.display()
+        );
+    }
+}
+
 /// The API fields each resource declares, held to the Cloudflare contract:
 /// what is sent at create is in the create request, what is sent on update
 /// in the update request, what only updates may send is refused at create,

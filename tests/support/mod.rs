@@ -95,6 +95,9 @@ pub enum Feature {
     /// List resources (`terraform query`) and generated configuration from
     /// them: Terraform 1.14; no OpenTofu release this suite drives.
     ListResources,
+    /// Actions (`action` blocks, `action_trigger`, `apply -invoke`):
+    /// Terraform 1.14; no OpenTofu release this suite drives.
+    Actions,
 }
 
 impl Client {
@@ -119,6 +122,8 @@ impl Client {
             (Feature::Identity, true) => (u32::MAX, 0),
             (Feature::ListResources, false) => (1, 14),
             (Feature::ListResources, true) => (u32::MAX, 0),
+            (Feature::Actions, false) => (1, 14),
+            (Feature::Actions, true) => (u32::MAX, 0),
         };
         (self.version.0, self.version.1) >= since
     }

@@ -1,0 +1,8 @@
+terraform {
+  required_version = ">= 1.14"
+  required_providers {
+    cfai = {
+      source = "seed/cfai"
+    }
+  }
+}
