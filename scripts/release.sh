@@ -7,12 +7,26 @@
 #
 #   bash scripts/release.sh [OUT_DIR]
 #
-# It builds the release binary first, unless CFAI_BINARY names one.
+# It refuses a version that is already released (its tag v<version>
+# exists) or that CHANGELOG.md does not describe, and builds the release
+# binary first, unless CFAI_BINARY names one. Tag the commit v<version>
+# once the assets are published.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/platform.sh
 version=$(crate_version)
 out=${1:-dist/$version}
+
+# A version is released once: its tag must not exist yet, and the
+# changelog must have its dated section (not only [Unreleased]).
+if git rev-parse -q --verify "refs/tags/v$version" >/dev/null 2>&1; then
+  echo "release: v$version is already released (tag v$version exists); raise the version in Cargo.toml" >&2
+  exit 1
+fi
+if ! grep -Eq "^## \[$(printf '%s' "$version" | sed 's/\./\\./g')\] - [0-9]{4}-[0-9]{2}-[0-9]{2}\$" CHANGELOG.md; then
+  echo "release: CHANGELOG.md has no section \"## [$version] - YYYY-MM-DD\"; describe the release there first" >&2
+  exit 1
+fi
 binary=${CFAI_BINARY:-}
 if [ -z "$binary" ]; then
   echo "==> building terraform-provider-cfai $version (release)"
@@ -38,3 +52,4 @@ cp terraform-registry-manifest.json "$out/${name}_manifest.json"
 )
 echo "==> release assets in $out:"
 ls -1 "$out"
+echo "==> once published: git tag v$version"
