@@ -362,6 +362,7 @@ fn plan_time_errors_name_the_attribute() {
     let Some((emu, ws)) = setup() else { return };
     let base = emu.get().base_url.clone();
     let acct = format!("com.cloudflare.api.account.{ACCOUNT}");
+    let meant = format!("Did you mean \"{acct}\"");
     // (configuration, texts the diagnostic must contain, the source line it must point at)
     let cases = [
         (
@@ -371,7 +372,7 @@ fn plan_time_errors_name_the_attribute() {
         ),
         (
             format!(
-                "  name = \"x\"\n  policies = [{{ permission_groups = [\"Logs Read\"], resources = {{ \"{acct}\" = \"*\", \"com.cloudflare.api.account.zone.abc\" = \"*\" }} }}]\n"
+                "  name = \"x\"\n  policies = [{{ permission_groups = [\"Logs Read\"], resources = {{ \"{acct}\" = \"*\", \"com.cloudflare.api.account.zone.*\" = \"*\" }} }}]\n"
             ),
             vec!["At policies[0].permission_groups", "6a315a56f18441e59ed03352369ae956", "c4a30cd58c5d42619c86a3c36c441e2d", "com.cloudflare.api.account.zone"],
             "permission_groups = [\"Logs Read\"]",
@@ -385,6 +386,30 @@ fn plan_time_errors_name_the_attribute() {
             format!("  name = \"x\"\n  policies = [{{ permission_groups = [\"{R2_WRITE}\"], resources = {{ \"{acct}\" = \"*\" }} }}]\n  expires_on = \"next tuesday\"\n"),
             vec!["Invalid timestamp", "next tuesday"],
             "expires_on = \"next tuesday\"",
+        ),
+        // A new token born expired.
+        (
+            format!("  name = \"x\"\n  policies = [{{ permission_groups = [\"{R2_WRITE}\"], resources = {{ \"{acct}\" = \"*\" }} }}]\n  expires_on = \"2020-01-01T00:00:00Z\"\n"),
+            vec!["Expiry in the past", "2020-01-01T00:00:00Z"],
+            "expires_on = \"2020-01-01T00:00:00Z\"",
+        ),
+        // A misspelled resource key, and what was meant.
+        (
+            format!("  name = \"x\"\n  policies = [{{ permission_groups = [\"{R2_WRITE}\"], resources = {{ \"com.cloudflare.api.acount.{ACCOUNT}\" = \"*\" }} }}]\n"),
+            vec!["Invalid resource key", &meant],
+            "com.cloudflare.api.acount.",
+        ),
+        // An id that is not one.
+        (
+            format!("  name = \"x\"\n  policies = [{{ permission_groups = [\"{R2_WRITE}\"], resources = {{ \"com.cloudflare.edge.r2.bucket.{ACCOUNT}_mars_logs\" = \"*\" }} }}]\n"),
+            vec!["Invalid resource key", "<account_id>_<jurisdiction>_<bucket>"],
+            "_mars_logs",
+        ),
+        // An empty name: too short, said once.
+        (
+            format!("  name = \"\"\n  policies = [{{ permission_groups = [\"{R2_WRITE}\"], resources = {{ \"{acct}\" = \"*\" }} }}]\n"),
+            vec!["Invalid length"],
+            "name = \"\"",
         ),
     ];
     for (body, expected, line) in cases {

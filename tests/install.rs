@@ -144,12 +144,21 @@ fn release_writes_the_registry_layout() {
 fn versions_and_changelog_agree() {
     let version = env!("CARGO_PKG_VERSION");
     let semver = regex::Regex::new(r"^\d+\.\d+\.\d+$").unwrap();
-    assert!(semver.is_match(version), "{version} is not a semantic version");
-    let out = Command::new(PROVIDER_BIN).arg("--version").output().unwrap();
+    assert!(
+        semver.is_match(version),
+        "{version} is not a semantic version"
+    );
+    let out = Command::new(PROVIDER_BIN)
+        .arg("--version")
+        .output()
+        .unwrap();
     let printed = String::from_utf8_lossy(&out.stdout);
     assert!(printed.contains(version), "--version printed {printed:?}");
     let changelog = std::fs::read_to_string(root().join("CHANGELOG.md")).unwrap();
-    assert!(changelog.contains("## [Unreleased]"), "an Unreleased section");
+    assert!(
+        changelog.contains("## [Unreleased]"),
+        "an Unreleased section"
+    );
     let dated = regex::Regex::new(r"(?m)^## \[(\d+\.\d+\.\d+)\] - (\d{4}-\d{2}-\d{2})$").unwrap();
     let releases: Vec<(String, String)> = dated
         .captures_iter(&changelog)
@@ -160,7 +169,10 @@ fn versions_and_changelog_agree() {
         Some(version),
         "the newest release in CHANGELOG.md is Cargo.toml's version"
     );
-    assert!(releases.iter().any(|(v, _)| v == "0.1.0"), "0.1.0 is described");
+    assert!(
+        releases.iter().any(|(v, _)| v == "0.1.0"),
+        "0.1.0 is described"
+    );
     // Newest first, dates not going forward.
     for pair in releases.windows(2) {
         assert!(pair[0].1 >= pair[1].1, "{pair:?} out of order");
@@ -198,7 +210,11 @@ fn release_refuses_a_released_or_undescribed_version() {
             .env("GIT_COMMITTER_EMAIL", "t@example.com")
             .output()
             .unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     git(&["init", "-q"]);
     git(&["add", "."]);
@@ -211,7 +227,10 @@ fn release_refuses_a_released_or_undescribed_version() {
             .env("CFAI_BINARY", PROVIDER_BIN)
             .output()
             .unwrap();
-        (out.status.success(), String::from_utf8_lossy(&out.stderr).to_string())
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
     };
     let version = env!("CARGO_PKG_VERSION");
     assert!(release().0, "a new, described version is released");

@@ -293,10 +293,16 @@ fn token_drift(
         }
         "expires_on moved into the past" => emulator.expire_token(id),
         "expired by time" => {
-            // The configured expiry itself has passed.
+            // The configured expiry itself has passed. (Were the token also
+            // replaced, its successor would be born expired, which the plan
+            // refuses: the account stays known here.)
             let past = rfc3339_ago(2);
             config.set("expires_on", past.clone().into());
             resolved.set("expires_on", past.clone().into());
+            if !config.get_opt("account_id").is_null() || !resolved.get_opt("account_id").is_null()
+            {
+                config.set("account_id", resolved.get("account_id").clone());
+            }
             emulator.set_token_expiry(id, &past)
         }
         "policies" => {
@@ -1160,6 +1166,12 @@ async fn ephemeral_inputs_fail_validation_on_their_path() {
         }
         v
     };
+    let account_key = format!("com.cloudflare.api.account.{ACCOUNT}");
+    let one_policy = Value::List(vec![policy(
+        &["Workers R2 Storage Read"],
+        &[(account_key.as_str(), "*")],
+        None,
+    )]);
     let cases = [
         (
             "cfai_r2_temporary_credentials",
@@ -1213,11 +1225,56 @@ async fn ephemeral_inputs_fail_validation_on_their_path() {
                 &token,
                 vec![
                     ("name", "n".into()),
-                    ("policies", Value::List(vec![])),
+                    ("policies", one_policy.clone()),
                     ("ttl", "48h".into()),
                 ],
             ),
             "ttl",
+        ),
+        (
+            "cfai_account_api_token",
+            with(
+                &token,
+                vec![
+                    ("name", "n".into()),
+                    ("policies", one_policy.clone()),
+                    ("ttl", "-5m".into()),
+                ],
+            ),
+            "ttl must be more than 0",
+        ),
+        (
+            "cfai_account_api_token",
+            with(
+                &token,
+                vec![
+                    ("name", "n".into()),
+                    ("policies", one_policy.clone()),
+                    ("ttl", "5x".into()),
+                ],
+            ),
+            "unknown unit",
+        ),
+        (
+            "cfai_account_api_token",
+            with(
+                &token,
+                vec![
+                    ("name", "n".into()),
+                    (
+                        "policies",
+                        Value::List(vec![policy(
+                            &["Workers R2 Storage Read"],
+                            &[(
+                                "com.cloudflare.api.acount.0123456789abcdef0123456789abcdef",
+                                "*",
+                            )],
+                            None,
+                        )]),
+                    ),
+                ],
+            ),
+            "Did you mean",
         ),
     ];
     for (type_name, config, path) in cases {
@@ -1226,6 +1283,20 @@ async fn ephemeral_inputs_fail_validation_on_their_path() {
             errs.iter().any(|e| e.contains(path)),
             "{type_name}: expected {path} in {errs:?}"
         );
+        // One problem, one message, which says it once.
+        assert_eq!(errs.len(), 1, "{type_name}: {errs:?}");
+        let text = &errs[0];
+        for sentence in text
+            .split(['.', ':', ';'])
+            .map(str::trim)
+            .filter(|s| s.len() > 12)
+        {
+            assert_eq!(
+                text.matches(sentence).count(),
+                1,
+                "{sentence:?} repeated in {text}"
+            );
+        }
     }
     assert!(emulator.temp_credentials().is_empty(), "nothing was opened");
 }

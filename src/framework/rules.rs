@@ -205,17 +205,21 @@ fn validate_object(
             continue;
         }
         for rule in attr.validators.iter().filter(|r| !r.is_sibling_rule()) {
-            if attr.sensitive || attr.write_only {
-                // The message may quote the value: never a secret's.
-                let mut own = Diagnostics::new();
-                value_rule(rule, value, &here, &mut own);
-                for mut d in own.into_vec() {
+            let mut own = Diagnostics::new();
+            value_rule(rule, value, &here, &mut own);
+            let broken = own.has_errors();
+            for mut d in own.into_vec() {
+                if attr.sensitive || attr.write_only {
+                    // The message may quote the value: never a secret's.
                     d.summary = without_value(&d.summary, value);
                     d.detail = without_value(&d.detail, value);
-                    diags.push(d);
                 }
-            } else {
-                value_rule(rule, value, &here, diags);
+                diags.push(d);
+            }
+            // One problem, one message: an empty name is too short, and
+            // saying that it also breaks the name's pattern adds nothing.
+            if broken {
+                break;
             }
         }
         if let Some((_, inner)) = attr.nested_attributes() {

@@ -11,6 +11,7 @@ use tracing::warn;
 
 use super::common::{account_of, capture, capture_model, deleted, failed, session, to_state};
 use super::listing::{self, listing_failed, Filter, Found};
+use super::resource_keys;
 use super::token_model::{resolve_at_apply, Owner, OwnerKind, PolicyModel, StringMap, TokenModel};
 use super::token_semantics::same_policies;
 use super::token_state::{
@@ -284,7 +285,7 @@ impl Resource<Configured> for ApiToken {
         for (i, policy) in config.policy_list().iter().enumerate() {
             if let Attr::Known(policy) = policy {
                 let path = AttrPath::root("policies").index(i);
-                validate_resources(&policy.resources, path, diags);
+                resource_keys::validate(&policy.resources, path, diags);
             }
         }
         let times =
@@ -306,6 +307,12 @@ impl Resource<Configured> for ApiToken {
         let Some(mut plan) = TokenPlan::of(change, diags) else {
             return;
         };
+        if change.is_create() {
+            born_expired(change.config.get("expires_on"), diags);
+            if diags.has_errors() {
+                return;
+            }
+        }
         let owner = match self.kind {
             OwnerKind::User => user_owner(data),
             OwnerKind::Account if plan.config.account_id.is_unknown() => {
@@ -780,35 +787,22 @@ fn not_blank(name: &Value) -> Result<(), String> {
     }
 }
 
-/// Each resource key is a Cloudflare resource name; each value is `"*"` or
-/// the nested form, a JSON object of resource keys to `"*"`.
-fn validate_resources(resources: &StringMap, policy: AttrPath, diags: &mut Diagnostics) {
-    let Some(resources) = resources.known() else {
+/// A new token whose `expires_on` is not in the future would be created
+/// expired: an error at plan, not a dead credential after apply. (A token
+/// that exists and then expires is a warning, see [`plan_expired`].)
+fn born_expired(expires_on: &Value, diags: &mut Diagnostics) {
+    let Some(text) = expires_on.as_str() else {
         return;
     };
-    for (key, value) in resources {
-        let path = policy.clone().attr("resources").key(key);
-        if !key.starts_with("com.cloudflare.") {
-            diags.error_at(
-                path.clone(),
-                "Invalid resource key",
-                format!("{key:?} is not a Cloudflare resource name such as com.cloudflare.api.account.<account_id>."),
-            );
-        }
-        let Some(text) = value.as_str() else { continue };
-        let nested = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
-            .is_ok_and(|m| {
-                !m.is_empty()
-                    && m.iter()
-                        .all(|(k, v)| k.starts_with("com.cloudflare.") && v == "*")
-            });
-        if text != "*" && !nested {
-            diags.error_at(
-                path,
-                "Invalid resource value",
-                format!("Use \"*\", or jsonencode() of an object mapping com.cloudflare.* resource keys to \"*\" for the nested form, not {text:?}."),
-            );
-        }
+    let Some(at) = parse_rfc3339(text) else {
+        return;
+    };
+    if at <= chrono::Utc::now() {
+        diags.error_at(
+            AttrPath::root("expires_on"),
+            "Expiry in the past",
+            format!("expires_on is {text}, which has passed: the new token would be expired from the start and authenticate nothing. Set a later time, or remove expires_on."),
+        );
     }
 }
 

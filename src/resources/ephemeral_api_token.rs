@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::api_token::{condition_attribute, policy_attributes};
 use super::common::{capture, capture_model, failed, session, to_state, ACCOUNT_ID};
+use super::resource_keys;
 use super::token_model::{present, ConditionModel, Owner, OwnerKind, PolicyModel};
 use super::token_state::create_or_adopt;
 use crate::cloudflare::models::TokenRequest;
@@ -100,14 +101,15 @@ fn ttl(value: &Value) -> Result<(), String> {
     let Some(text) = value.as_str() else {
         return Ok(());
     };
+    let out_of_range = || format!("ttl must be more than 0 and at most 24h, not {text:?}.");
+    if text.trim_start().starts_with('-') {
+        return Err(out_of_range());
+    }
     match parse_go_duration(text) {
-        Ok(d) if d.is_zero() || d > MAX_TTL => Err(format!(
-            "ttl must be more than 0 and at most 24h, not {text:?}."
-        )),
+        Ok(d) if d.is_zero() || d > MAX_TTL => Err(out_of_range()),
         Ok(_) => Ok(()),
-        Err(e) => Err(format!(
-            "{text:?} is not a duration such as \"1h\" or \"30m\": {e}"
-        )),
+        // The parser's message names the text and what it expected.
+        Err(e) => Err(format!("{e}; ttl is a duration such as \"1h\" or \"30m\".")),
     }
 }
 
@@ -167,6 +169,18 @@ impl EphemeralResource<Configured> for EphemeralApiToken {
     }
 
     // -------------------------------------------------------------------- open
+
+    // ---------------------------------------------------------------- validate
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        // Policies may hold unknowns here: each known policy's resource keys.
+        for (i, policy) in config.get("policies").elements().iter().enumerate() {
+            if let Ok(policy) = model::get::<PolicyModel>(policy) {
+                let path = AttrPath::root("policies").index(i);
+                resource_keys::validate(&policy.resources, path, diags);
+            }
+        }
+    }
 
     async fn open(
         &self,

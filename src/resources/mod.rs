@@ -17,6 +17,7 @@ pub mod ephemeral_r2_temporary_credentials;
 mod listing;
 pub mod permission_groups;
 pub mod permission_groups_data;
+mod resource_keys;
 mod service_token_ops;
 pub(crate) mod token_model;
 pub mod token_semantics;

@@ -152,7 +152,7 @@ pub(crate) fn closest<'a>(
     scored.into_iter().take(n).map(|(_, g)| g).collect()
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
+pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

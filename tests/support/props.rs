@@ -587,6 +587,13 @@ impl Plugin {
         if !v.is_empty() {
             return fail("plan invalid", show(&v, &first.planned));
         }
+        // A replacement's new object is planned as a create there and then,
+        // so that its errors stop the plan rather than the apply.
+        if !first.requires_replace.is_empty() {
+            if let Err(e) = self.plan(type_name, &Value::Null, config, &[]).await {
+                return fail("plan (the replacement's create)", format!("{e:?}"));
+            }
+        }
         // Terraform plans again at apply time, with every value known.
         let errs = self.validate(type_name, resolved).await;
         if !errs.is_empty() {
