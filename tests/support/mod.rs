@@ -405,10 +405,17 @@ pub fn skipped_under_sparse_answers(test: &str, because: &str) -> bool {
 /// instance status), `sparse` as one that leaves out every property the
 /// contract marks optional: the same tests must pass against both.
 pub async fn start_emulator() -> cfai::emulator::Emulator {
-    let emulator =
-        cfai::emulator::Emulator::start(emulator_config(), "127.0.0.1:0".parse().unwrap())
-            .await
-            .expect("emulator");
+    start_emulator_with(None).await
+}
+
+pub async fn start_emulator_with(state_file: Option<PathBuf>) -> cfai::emulator::Emulator {
+    let config = cfai::emulator::EmulatorConfig {
+        state_file,
+        ..emulator_config()
+    };
+    let emulator = cfai::emulator::Emulator::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("emulator");
     if let Some(mode) = std::env::var("CFAI_EMULATOR_ANSWERS")
         .ok()
         .filter(|m| !m.is_empty())
@@ -434,12 +441,18 @@ pub struct BackgroundEmulator {
 
 impl BackgroundEmulator {
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// An emulator keeping its world in `state_file` (loaded from it when
+    /// it exists).
+    pub fn start_with(state_file: Option<PathBuf>) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let emulator = runtime.block_on(start_emulator());
+        let emulator = runtime.block_on(start_emulator_with(state_file));
         BackgroundEmulator {
             emulator: Some(emulator),
             runtime: Some(runtime),
