@@ -1,5 +1,7 @@
 //! The binaries explain themselves.
 
+mod support;
+
 use std::process::Command;
 
 const PROVIDER: &str = env!("CARGO_BIN_EXE_terraform-provider-cfai");
@@ -75,4 +77,68 @@ fn a_busy_port_is_named_with_a_way_out() {
         text.contains(&format!("port {port}")) && text.contains("--port 0"),
         "{text}"
     );
+}
+
+/// The README's recipe for running the emulator under a configuration of
+/// one's own: the emulator binary with a state file, the three exported
+/// variables, `terraform apply`; stopped and started again, it still holds
+/// what was made. The README says exactly that.
+#[test]
+fn the_readmes_emulator_recipe_works() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for line in [
+        "cargo run --release --bin cfai-emulator -- --state-file emulator.json",
+        "export CLOUDFLARE_BASE_URL=http://127.0.0.1:8787/client/v4",
+        "export CLOUDFLARE_API_TOKEN=dev-token",
+        "export CLOUDFLARE_ACCOUNT_ID=0123456789abcdef0123456789abcdef",
+    ] {
+        assert!(
+            readme.contains(line),
+            "the README's emulator recipe lost {line:?}"
+        );
+    }
+    let Some(tf) = support::require_terraform() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let state_file = dir.path().join("emulator.json");
+    let start = || {
+        let mut child = Command::new(EMULATOR)
+            .args(["--port", "0", "--state-file"])
+            .arg(&state_file)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut first,
+        )
+        .unwrap();
+        (child, first.trim().to_string())
+    };
+    let (mut emulator, base) = start();
+    assert!(
+        base.starts_with("http://127.0.0.1:") && base.ends_with("/client/v4"),
+        "{base}"
+    );
+    let mut ws = support::Workspace::new(tf);
+    ws.env("CLOUDFLARE_BASE_URL", &base)
+        .env("CLOUDFLARE_API_TOKEN", "dev-token")
+        .env("CLOUDFLARE_ACCOUNT_ID", "0123456789abcdef0123456789abcdef");
+    ws.write(&format!(
+        "{}\nprovider \"cfai\" {{}}\n\nresource \"cfai_ai_search_namespace\" \"mine\" {{\n  name = \"mine\"\n}}\n",
+        support::PROVIDER_HEADER
+    ));
+    ws.apply();
+    emulator.kill().unwrap();
+    emulator.wait().unwrap();
+
+    // Started again on its state file (on another port): nothing to do.
+    let (mut emulator, base) = start();
+    ws.env("CLOUDFLARE_BASE_URL", &base);
+    ws.assert_plan_empty();
+    emulator.kill().unwrap();
+    emulator.wait().unwrap();
 }

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use cfai::emulator::{Emulator, EmulatorConfig};
 use serde_json::{json, Value};
-use support::{emulator_config, start_emulator, ACCOUNT, API_TOKEN};
+use support::{emulator_config, start_emulator, ACCOUNT, API_TOKEN, OTHER_ACCOUNT};
 
 fn http() -> reqwest::Client {
     reqwest::Client::builder()
@@ -307,8 +307,8 @@ async fn a_user_holds_at_most_50_tokens_and_each_user_has_their_own_quota() {
 
 /// `/user/tokens` act for the calling user: the configured token and the
 /// global key are two users, and neither sees the other's tokens; a user's
-/// token is no account's; a minted user token authenticates (when minted
-/// tokens may) as its user, and verify names it.
+/// token is no account's; a minted user token authenticates as its user,
+/// and verify names it.
 #[tokio::test]
 async fn user_tokens_belong_to_the_calling_user() {
     let emulator = start_emulator().await;
@@ -358,15 +358,9 @@ async fn user_tokens_belong_to_the_calling_user() {
         "a user's token is no account's"
     );
 
-    // Minted user tokens authenticate as their user, and verify names them.
-    let refused = http()
-        .get(format!("{base}/user/tokens/verify"))
-        .bearer_auth(&value)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), 403);
-    emulator.allow_minted_tokens(true);
+    // A minted user token authenticates as its user, and verify names it;
+    // managing user tokens needs user-level groups an account's catalog
+    // does not hold, so it may not read even itself.
     let verified = json_of(
         http()
             .get(format!("{base}/user/tokens/verify"))
@@ -374,13 +368,13 @@ async fn user_tokens_belong_to_the_calling_user() {
     )
     .await;
     assert_eq!(verified["result"]["id"], json!(id), "{verified}");
-    let own = json_of(
-        http()
-            .get(format!("{base}/user/tokens/{id}"))
-            .bearer_auth(&value),
-    )
-    .await;
-    assert_eq!(own["result"]["name"], json!("mine"), "{own}");
+    let own = http()
+        .get(format!("{base}/user/tokens/{id}"))
+        .bearer_auth(&value)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 403);
 
     // Roll keeps the id; delete removes it for its user only.
     let rolled =
@@ -400,4 +394,250 @@ async fn user_tokens_belong_to_the_calling_user() {
     assert!(listed("token").await.is_empty());
     let groups = get_json(format!("{base}/user/tokens/permission_groups")).await;
     assert!(!groups["result"].as_array().unwrap().is_empty());
+}
+
+/// A token with these groups on the account (names from the catalog),
+/// and its value; `extra` is merged into the body (condition, dates).
+async fn minted(base: &str, groups: &[&str], extra: Value) -> (String, String) {
+    let catalog = get_json(format!(
+        "{base}/accounts/{ACCOUNT}/tokens/permission_groups"
+    ))
+    .await;
+    let ids: Vec<Value> = groups
+        .iter()
+        .map(|name| {
+            let id = catalog["result"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|g| g["name"] == *name)
+                .unwrap_or_else(|| panic!("{name} is not in the catalog"))["id"]
+                .clone();
+            json!({ "id": id })
+        })
+        .collect();
+    let mut body = json!({"name": "caller", "policies": [{"effect": "allow",
+        "permission_groups": ids,
+        "resources": {format!("com.cloudflare.api.account.{ACCOUNT}"): "*"}}]});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let created = json_of(
+        http()
+            .post(format!("{base}/accounts/{ACCOUNT}/tokens"))
+            .bearer_auth(API_TOKEN)
+            .json(&body),
+    )
+    .await;
+    assert_eq!(created["success"], json!(true), "{created}");
+    (
+        created["result"]["id"].as_str().unwrap().to_string(),
+        created["result"]["value"].as_str().unwrap().to_string(),
+    )
+}
+
+/// Status and first error of a call made with `token`.
+async fn call(req: reqwest::RequestBuilder, token: &str) -> (u16, Value) {
+    let answer = req.bearer_auth(token).send().await.unwrap();
+    let status = answer.status().as_u16();
+    let body: Value = answer.json().await.unwrap_or(Value::Null);
+    (status, body["errors"][0].clone())
+}
+
+/// Every token the emulator issued authenticates as on Cloudflare, with no
+/// admin call: within its permission groups on its account, its validity
+/// window and its address condition (callers are on loopback). The
+/// configured credential may do everything.
+#[tokio::test]
+async fn issued_tokens_authenticate_within_their_policies() {
+    let emulator = start_emulator().await;
+    let base = emulator.base_url.clone();
+    let groups = format!("{base}/accounts/{ACCOUNT}/tokens/permission_groups");
+    let new_token = json!({"name": "x", "policies": [{"effect": "allow",
+        "permission_groups": [{"id": "bf7481a1826f439697cb59a20b22293e"}],
+        "resources": {format!("com.cloudflare.api.account.{ACCOUNT}"): "*"}}]});
+    let instance = json!({"id": "kb", "type": "r2", "source": "docs-bucket"});
+    let instances = format!("{base}/accounts/{ACCOUNT}/ai-search/instances");
+    let denied = json!({"code": 10000, "message": "Authentication error"});
+
+    // Allowed by its group; refused what its group does not grant.
+    let (_, reader) = minted(&base, &["Account API Tokens Read"], json!({})).await;
+    assert_eq!(call(http().get(&groups), &reader).await.0, 200);
+    let (status, error) = call(
+        http()
+            .post(format!("{base}/accounts/{ACCOUNT}/tokens"))
+            .json(&new_token),
+        &reader,
+    )
+    .await;
+    assert_eq!((status, error), (403, denied.clone()));
+    let (status, error) = call(http().post(&instances).json(&instance), &reader).await;
+    assert_eq!(
+        (status, error),
+        (403, denied.clone()),
+        "no AI Search permission"
+    );
+
+    // AI Search reads are not writes.
+    let (_, search_reader) = minted(&base, &["Auto Rag Read"], json!({})).await;
+    assert_eq!(call(http().get(&instances), &search_reader).await.0, 200);
+    let (status, _) = call(http().post(&instances).json(&instance), &search_reader).await;
+    assert_eq!(status, 403);
+    let (_, search_writer) = minted(&base, &["Auto Rag Write"], json!({})).await;
+    let (status, error) = call(http().post(&instances).json(&instance), &search_writer).await;
+    assert!((200..300).contains(&status), "{status} {error}");
+
+    // Its address condition: loopback in, or out.
+    let (_, loopback) = minted(
+        &base,
+        &["Account API Tokens Read"],
+        json!({"condition": {"request_ip": {"in": ["127.0.0.0/8"]}}}),
+    )
+    .await;
+    assert_eq!(call(http().get(&groups), &loopback).await.0, 200);
+    let (_, elsewhere) = minted(
+        &base,
+        &["Account API Tokens Read"],
+        json!({"condition": {"request_ip": {"in": ["10.0.0.0/8"]}}}),
+    )
+    .await;
+    let (status, error) = call(http().get(&groups), &elsewhere).await;
+    assert_eq!(status, 403);
+    assert_eq!(error["code"], json!(9109), "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("127.0.0.1"),
+        "{error}"
+    );
+
+    // Its validity window and status.
+    let (expired_id, expired) = minted(&base, &["Account API Tokens Read"], json!({})).await;
+    assert!(emulator.set_token_expiry(&expired_id, "2020-01-01T00:00:00Z"));
+    assert_eq!(
+        call(http().get(&groups), &expired).await,
+        (403, denied.clone())
+    );
+    let (_, early) = minted(
+        &base,
+        &["Account API Tokens Read"],
+        json!({"not_before": "2099-01-01T00:00:00Z"}),
+    )
+    .await;
+    assert_eq!(
+        call(http().get(&groups), &early).await,
+        (403, denied.clone())
+    );
+    let (disabled_id, disabled) = minted(&base, &["Account API Tokens Read"], json!({})).await;
+    assert!(emulator.patch_token(&disabled_id, json!({"status": "disabled"})));
+    assert_eq!(
+        call(http().get(&groups), &disabled).await,
+        (403, denied.clone())
+    );
+
+    // An account's token works on its own account only; the configured
+    // credential everywhere it is configured for.
+    let (status, _) = call(
+        http().get(format!(
+            "{base}/accounts/{OTHER_ACCOUNT}/tokens/permission_groups"
+        )),
+        &reader,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        call(
+            http()
+                .post(&instances)
+                .json(&json!({"id": "kb2", "type": "r2", "source": "b"})),
+            API_TOKEN
+        )
+        .await
+        .0,
+        201
+    );
+}
+
+/// Every admin route reads its body strictly: an unknown key is a 400
+/// naming the keys it accepts, never a silent no-op.
+#[tokio::test]
+async fn admin_routes_refuse_unknown_keys_naming_the_accepted_ones() {
+    let emulator = start_emulator().await;
+    let root = emulator.base_url.trim_end_matches("/client/v4").to_string();
+    let token = create_token(&emulator.base_url, "patched").await;
+    let id = token["id"].as_str().unwrap();
+    let cases = [
+        (
+            "POST",
+            "/__admin/ai-search",
+            json!({"enabled": true}),
+            "sync_job_ms",
+        ),
+        ("POST", "/__admin/faults", json!({"rate": 1}), "rate_429"),
+        (
+            "POST",
+            "/__admin/ratelimit",
+            json!({"window_secs": 1}),
+            "budget",
+        ),
+        (
+            "POST",
+            "/__admin/answers",
+            json!({"mode": "loud"}),
+            "extended",
+        ),
+        (
+            "PATCH",
+            &format!("/__admin/tokens/{id}"),
+            json!({"colour": "red"}),
+            "expires_on",
+        ),
+    ];
+    for (method, route, body, named) in cases {
+        let answer = http()
+            .request(method.parse().unwrap(), format!("{root}{route}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 400, "{method} {route} {body}");
+        let text = answer.text().await.unwrap();
+        assert!(text.contains(named), "{method} {route}: {text}");
+    }
+    // The same routes with what they accept.
+    let accepted = [
+        (
+            "POST",
+            "/__admin/ai-search".to_string(),
+            json!({"sync_job_ms": 10}),
+        ),
+        (
+            "POST",
+            "/__admin/faults".to_string(),
+            json!({"rate_429": 0.0}),
+        ),
+        (
+            "POST",
+            "/__admin/ratelimit".to_string(),
+            json!({"budget": 1000}),
+        ),
+        (
+            "POST",
+            "/__admin/answers".to_string(),
+            json!({"mode": "strict"}),
+        ),
+        (
+            "PATCH",
+            format!("/__admin/tokens/{id}"),
+            json!({"name": "renamed"}),
+        ),
+    ];
+    for (method, route, body) in accepted {
+        let answer = http()
+            .request(method.parse().unwrap(), format!("{root}{route}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200, "{method} {route} {body}");
+    }
+    assert_eq!(emulator.dump()["tokens"][id]["token"]["name"], "renamed");
 }

@@ -68,7 +68,6 @@ fn every_example_directory_validates_applies_and_destroys_in_place() {
     for dir in dirs {
         let name = dir.strip_prefix(&examples).unwrap().display().to_string();
         let emu = BackgroundEmulator::start();
-        emu.get().allow_minted_tokens(true);
         let client = support::fast_client(&emu.get().base_url, 0);
         if name == "data-sources/cfai_ai_search_instance" {
             // The instance the data source reads.

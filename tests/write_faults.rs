@@ -360,7 +360,6 @@ fn agree(emu: &BackgroundEmulator, ws: &Workspace, what: &str) {
 fn cell(tf: &std::path::Path, write: &Write, kind: Kind) {
     let what = format!("{} / {kind:?}", write.name);
     let emu = BackgroundEmulator::start();
-    emu.get().allow_minted_tokens(true);
     let api = support::fast_client(&emu.get().base_url, 0);
     let rt = tokio::runtime::Runtime::new().unwrap();
     for ns in ["docs", "other"] {

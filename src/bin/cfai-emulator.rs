@@ -36,7 +36,6 @@ Admin routes (no credentials):
   POST   /__admin/faults        latency, 429s, 5xx, dropped answers, scripted errors
   POST   /__admin/ratelimit     Cloudflare's request budget and Ratelimit header
   POST   /__admin/ai-search     token propagation, instance teardown, sync cooldown
-  POST   /__admin/minted-tokens-authenticate   let minted tokens call the API
   POST   /__admin/answers       {"mode": "extended"}: answer as a newer API would;
                                 {"mode": "sparse"}: leave out what the contract marks optional;
                                 {"mode": "omit", "operation": "GET /accounts/{account_id}/tokens",

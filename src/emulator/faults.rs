@@ -31,6 +31,7 @@ pub enum Fault {
 
 /// Random faults at given rates, plus a queue of faults for the next requests.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FaultConfig {
     #[serde(default)]
     pub latency_ms: u64,

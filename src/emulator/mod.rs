@@ -20,6 +20,7 @@ macro_rules! or_reply {
     };
 }
 
+mod access;
 mod ai_search;
 pub mod answers;
 mod budget;
@@ -90,8 +91,6 @@ pub(crate) struct Shared {
     pub(crate) ai: Mutex<ai_search::runtime::Runtime>,
     /// When each API request arrived (admin routes excluded).
     arrivals: Mutex<Vec<tokio::time::Instant>>,
-    /// Let tokens minted through the API authenticate calls too.
-    minted_tokens_authenticate: std::sync::atomic::AtomicBool,
     /// How successful answers are shaped (strict by default).
     answers: Mutex<answers::AnswerMode>,
     /// Answers an `omit` mode took its property from.
@@ -170,7 +169,6 @@ impl Emulator {
             budget: Mutex::new(budget::Budget::default()),
             ai: Mutex::new(ai_search::runtime::Runtime::default()),
             arrivals: Mutex::new(Vec::new()),
-            minted_tokens_authenticate: std::sync::atomic::AtomicBool::new(false),
             answers: Mutex::new(answers::AnswerMode::default()),
             omitted: std::sync::atomic::AtomicU64::new(0),
             auth_log: Mutex::new(Vec::new()),
@@ -230,14 +228,6 @@ impl Emulator {
     /// Sync jobs started for `namespace/instance`.
     pub fn sync_jobs(&self, namespace: &str, instance: &str) -> u64 {
         lock(&self.shared.ai).jobs_started(&format!("{namespace}/{instance}"))
-    }
-
-    /// Lets tokens minted through the API authenticate API calls (as on
-    /// Cloudflare), e.g. a provider configured with an ephemeral token.
-    pub fn allow_minted_tokens(&self, allow: bool) {
-        self.shared
-            .minted_tokens_authenticate
-            .store(allow, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// `(path, who)` for every authenticated API call: `configured`, or the
@@ -533,10 +523,6 @@ fn router(app: App) -> Router {
         .route("/__admin/faults", post(admin_faults))
         .route("/__admin/ratelimit", post(admin_ratelimit))
         .route("/__admin/ai-search", post(admin_ai_search))
-        .route(
-            "/__admin/minted-tokens-authenticate",
-            post(admin_minted_auth),
-        )
         .route("/__admin/answers", post(admin_answers))
         .route("/__admin/state", get(admin_state))
         .route("/__admin/counts", get(admin_counts))
@@ -589,26 +575,40 @@ async fn authenticate(
     } else {
         None
     };
+    // Any token the emulator issued, as Cloudflare would judge it: a
+    // user's anywhere (as that user), an account's on its own account
+    // only, each within its validity, address condition and policies.
     let minted = if bearer_ok || key_ok {
         None
-    } else if app
-        .minted_tokens_authenticate
-        .load(std::sync::atomic::Ordering::SeqCst)
-    {
-        // A token minted through the API, active: a user's anywhere (as
-        // that user), an account's on its own account only.
-        bearer.as_deref().and_then(|value| {
-            let world = app.world();
-            let t = world.tokens.values().find(|t| {
-                t.value == value
-                    && r2::is_active(&t.token)
-                    && (t.user.is_some() || (!user_route && t.account == account))
-            })?;
-            caller = t.user.clone();
-            Some(t.token["id"].as_str().unwrap_or_default().to_string())
-        })
     } else {
-        None
+        let found = bearer.as_deref().and_then(|value| {
+            let world = app.world();
+            world.tokens.values().find(|t| t.value == value).cloned()
+        });
+        match found {
+            Some(t) if t.user.is_none() && (user_route || t.account != account) => None,
+            Some(t) => {
+                let scope = if user_route { "" } else { account.as_str() };
+                match access::judge(&t, req.method().as_str(), &path, scope, &app.catalog) {
+                    Ok(()) => {
+                        caller = t.user.clone();
+                        Some(t.token["id"].as_str().unwrap_or_default().to_string())
+                    }
+                    Err(access::Refusal::Location) => {
+                        return reply::iam_err(
+                            StatusCode::FORBIDDEN,
+                            9109,
+                            &format!(
+                                "Cannot use the access token from location: {}",
+                                access::CALLER_IP
+                            ),
+                        );
+                    }
+                    Err(access::Refusal::Authentication) => None,
+                }
+            }
+            None => None,
+        }
     };
     if !(bearer_ok || key_ok || minted.is_some()) {
         return reply::iam_err(StatusCode::FORBIDDEN, 10000, "Authentication error");
@@ -682,48 +682,77 @@ async fn record(
     Response::from_parts(parts, Body::from(response_bytes))
 }
 
-async fn admin_faults(State(app): State<App>, Json(config): Json<FaultConfig>) -> Response {
-    lock(&app.faults).set(config);
-    Json(json!({ "ok": true })).into_response()
+async fn admin_faults(State(app): State<App>, body: Bytes) -> Response {
+    match strict_body::<FaultConfig>(&body, "faults") {
+        Ok(config) => {
+            lock(&app.faults).set(config);
+            Json(json!({ "ok": true })).into_response()
+        }
+        Err(refused) => refused,
+    }
 }
 
 /// Body: a [`BudgetConfig`], e.g. `{"budget": 1200, "window_secs": 300, "spent": 1100}`.
-async fn admin_ratelimit(State(app): State<App>, Json(config): Json<BudgetConfig>) -> Response {
-    lock(&app.budget).set(config);
-    Json(json!({ "ok": true })).into_response()
+async fn admin_ratelimit(State(app): State<App>, body: Bytes) -> Response {
+    match strict_body::<BudgetConfig>(&body, "ratelimit") {
+        Ok(config) => {
+            lock(&app.budget).set(config);
+            Json(json!({ "ok": true })).into_response()
+        }
+        Err(refused) => refused,
+    }
 }
 
 /// Body: an [`AiSearchConfig`], e.g. `{"token_propagation_ms": 3000}`.
-async fn admin_ai_search(State(app): State<App>, Json(config): Json<AiSearchConfig>) -> Response {
-    lock(&app.ai).config = config;
-    Json(json!({ "ok": true })).into_response()
-}
-
-/// Body: `{"allow": true}` lets minted tokens authenticate API calls.
-async fn admin_minted_auth(State(app): State<App>, Json(body): Json<Value>) -> Response {
-    let allow = body["allow"].as_bool().unwrap_or(false);
-    app.minted_tokens_authenticate
-        .store(allow, std::sync::atomic::Ordering::SeqCst);
-    Json(json!({ "ok": true })).into_response()
+async fn admin_ai_search(State(app): State<App>, body: Bytes) -> Response {
+    match strict_body::<AiSearchConfig>(&body, "ai-search") {
+        Ok(config) => {
+            lock(&app.ai).config = config;
+            Json(json!({ "ok": true })).into_response()
+        }
+        Err(refused) => refused,
+    }
 }
 
 /// Body: an [`answers::AnswerMode`]: `{"mode": "strict" | "extended" |
 /// "sparse"}`, or `{"mode": "omit", "operation": "GET /accounts/{account_id}/tokens",
 /// "property": "/result/*/name"}`.
-async fn admin_answers(State(app): State<App>, Json(body): Json<Value>) -> Response {
-    match serde_json::from_value::<answers::AnswerMode>(body) {
+async fn admin_answers(State(app): State<App>, body: Bytes) -> Response {
+    match strict_body::<answers::AnswerMode>(&body, "answers") {
         Ok(mode) => {
             *lock(&app.answers) = mode.clone();
             Json(json!({ "ok": true, "answers": mode })).into_response()
         }
-        Err(e) => (
-            StatusCode::BAD_REQUEST,
-            Json(json!({ "ok": false, "error": format!(
-                "{e}; expected {{\"mode\": \"strict\" | \"extended\" | \"sparse\"}} or {{\"mode\": \"omit\", \"operation\": \"GET /accounts/{{account_id}}/tokens\", \"property\": \"/result/*/name\"}}"
-            ) })),
-        )
-            .into_response(),
+        Err(refused) => refused,
     }
+}
+
+/// What each admin route's body may hold, for its refusals.
+fn accepted_keys(route: &str) -> String {
+    let keys = match route {
+        "faults" => "latency_ms, response_latency_ms, rate_429, retry_after, rate_5xx, status_5xx, rate_drop, seed, path_filter, method, script",
+        "ratelimit" => "budget (required), window_secs, spent",
+        "ai-search" => "token_propagation_ms, instance_teardown_ms, sync_cooldown_ms, sync_job_ms",
+        "answers" => "mode (strict, extended, sparse or omit); with omit, operation and property",
+        "tokens" => return TOKEN_PATCH_KEYS.join(", "),
+        _ => "",
+    };
+    keys.to_string()
+}
+
+/// An admin body read strictly: a key the route does not know is a 400
+/// naming the ones it does, never a silent no-op.
+fn strict_body<T: serde::de::DeserializeOwned>(body: &[u8], route: &str) -> Result<T, Response> {
+    serde_json::from_slice(body).map_err(|e| {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({
+                "ok": false,
+                "error": format!("{e}. POST /__admin/{route} accepts: {}", accepted_keys(route)),
+            })),
+        )
+            .into_response()
+    })
 }
 
 async fn admin_state(State(app): State<App>) -> Response {
@@ -742,13 +771,42 @@ async fn admin_delete_token(
     Json(json!({ "deleted": found })).into_response()
 }
 
+/// The token properties an out-of-band edit may set.
+const TOKEN_PATCH_KEYS: [&str; 8] = [
+    "name",
+    "status",
+    "policies",
+    "condition",
+    "expires_on",
+    "not_before",
+    "issued_on",
+    "modified_on",
+];
+
 /// Body: fields to overwrite, e.g. `{"name": "x"}` or `{"expires_on": "2020-01-01T00:00:00Z"}`.
 async fn admin_patch_token(
     State(app): State<App>,
     axum::extract::Path(id): axum::extract::Path<String>,
-    Json(patch): Json<Value>,
+    body: Bytes,
 ) -> Response {
-    let found = tokens::oob_patch(&app, &id, patch);
+    let patch = match strict_body::<serde_json::Map<String, Value>>(&body, "tokens") {
+        Ok(patch) => patch,
+        Err(refused) => return refused,
+    };
+    if let Some(unknown) = patch
+        .keys()
+        .find(|k| !TOKEN_PATCH_KEYS.contains(&k.as_str()))
+    {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({
+                "ok": false,
+                "error": format!("unknown key {unknown:?}. PATCH /__admin/tokens/{{id}} accepts: {}", accepted_keys("tokens")),
+            })),
+        )
+            .into_response();
+    }
+    let found = tokens::oob_patch(&app, &id, Value::Object(patch));
     Json(json!({ "patched": found })).into_response()
 }
 

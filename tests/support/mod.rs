@@ -607,7 +607,7 @@ pub fn run_token_config(base_url: &str) -> String {
     format!(
         r#"ephemeral "cfai_account_api_token" "run" {{
   name     = "run-token"
-  policies = [{{ permission_groups = ["Account Settings Read"], resources = {{ "com.cloudflare.api.account.{ACCOUNT}" = "*" }} }}]
+  policies = [{{ permission_groups = ["Account API Tokens Read"], resources = {{ "com.cloudflare.api.account.{ACCOUNT}" = "*" }} }}]
   ttl      = "30m"
 }}
 

@@ -4,7 +4,7 @@
 ephemeral "cfai_account_api_token" "run" {
   name = "terraform-run"
   policies = [{
-    permission_groups = ["Account Settings Read"]
+    permission_groups = ["Account API Tokens Read"]
     resources         = { "com.cloudflare.api.account.0123456789abcdef0123456789abcdef" = "*" }
   }]
   ttl = "30m"
@@ -15,6 +15,8 @@ provider "cfai" {
   api_token = ephemeral.cfai_account_api_token.run.value
 }
 
+# Listing permission groups needs "Account API Tokens Read", which is all
+# the run token may do.
 data "cfai_permission_groups" "seen_by_run_token" {
   provider = cfai.run
   name     = "Account Settings"
