@@ -5,10 +5,10 @@
 
 use async_trait::async_trait;
 
-use super::common::{session, ACCOUNT_ID, AI_SEARCH_NAME};
+use super::instance_action::{instance_arguments, Target};
 use crate::context::{api_error, Configured};
 use crate::cty::Value;
-use crate::framework::{Action, Attribute, Diagnostics, Progress, Schema};
+use crate::framework::{Action, Diagnostics, Progress, Schema};
 
 pub struct AiSearchPurgeCache;
 
@@ -21,25 +21,10 @@ impl Action<Configured> for AiSearchPurgeCache {
     // ------------------------------------------------------------------ schema
 
     fn schema(&self) -> Schema {
-        Schema::new("Purges the search cache of an AI Search instance, so that the next searches are answered afresh. Changes no state.")
-            .attribute(
-                Attribute::string("account_id")
-                    .optional()
-                    .validate(ACCOUNT_ID)
-                    .describe("The instance's account (32 hex). Defaults to the provider's."),
-            )
-            .attribute(
-                Attribute::string("namespace")
-                    .optional()
-                    .validate(AI_SEARCH_NAME)
-                    .describe("The instance's namespace. Default `default`."),
-            )
-            .attribute(
-                Attribute::string("instance_id")
-                    .required()
-                    .validate(AI_SEARCH_NAME)
-                    .describe("The instance whose cache to purge."),
-            )
+        instance_arguments(
+            Schema::new("Purges the search cache of an AI Search instance, so that the next searches are answered afresh. Changes no state."),
+            "The instance whose cache to purge.",
+        )
     }
 
     // ------------------------------------------------------------------ invoke
@@ -51,15 +36,16 @@ impl Action<Configured> for AiSearchPurgeCache {
         progress: &Progress,
         diags: &mut Diagnostics,
     ) {
-        let Some((client, account)) = session(data, config.get("account_id").as_str(), diags)
+        let Some(Target {
+            client,
+            account,
+            namespace,
+            id,
+        }) = Target::of(data, config, diags)
         else {
             return;
         };
-        let namespace = config.get("namespace").as_str().unwrap_or("default");
-        let Some(id) = config.get("instance_id").as_str() else {
-            return;
-        };
-        match client.purge_cache(&account, Some(namespace), id).await {
+        match client.purge_cache(&account, Some(&namespace), &id).await {
             Ok(()) => {
                 progress
                     .say(format!("Purged the search cache of {namespace}/{id}"))

@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::time::Instant;
 
-use super::common::{session, ACCOUNT_ID, AI_SEARCH_NAME};
+use super::instance_action::{instance_arguments, Target};
 use crate::cloudflare::ai_search::JOB_LOG_PAGE;
 use crate::cloudflare::{ApiError, Client};
 use crate::context::{api_error, Configured};
@@ -33,25 +33,10 @@ impl Action<Configured> for AiSearchSync {
     // ------------------------------------------------------------------ schema
 
     fn schema(&self) -> Schema {
-        Schema::new("Runs a sync job of an AI Search instance (re-indexes its source now), and by default waits for it to end, printing the job's log as it goes. Changes no state.")
-            .attribute(
-                Attribute::string("account_id")
-                    .optional()
-                    .validate(ACCOUNT_ID)
-                    .describe("The instance's account (32 hex). Defaults to the provider's."),
-            )
-            .attribute(
-                Attribute::string("namespace")
-                    .optional()
-                    .validate(AI_SEARCH_NAME)
-                    .describe("The instance's namespace. Default `default`."),
-            )
-            .attribute(
-                Attribute::string("instance_id")
-                    .required()
-                    .validate(AI_SEARCH_NAME)
-                    .describe("The instance to sync."),
-            )
+        instance_arguments(
+            Schema::new("Runs a sync job of an AI Search instance (re-indexes its source now), and by default waits for it to end, printing the job's log as it goes. Changes no state."),
+            "The instance to sync.",
+        )
             .attribute(
                 Attribute::bool("wait")
                     .optional()
@@ -74,20 +59,16 @@ impl Action<Configured> for AiSearchSync {
         progress: &Progress,
         diags: &mut Diagnostics,
     ) {
-        let Some((client, account)) = session(data, config.get("account_id").as_str(), diags)
-        else {
+        let Some(target) = Target::of(data, config, diags) else {
             return;
         };
-        let namespace = config.get("namespace").as_str().unwrap_or("default");
-        let Some(id) = config.get("instance_id").as_str() else {
-            return;
-        };
+        let (namespace, id) = (target.namespace.as_str(), target.id.as_str());
         let timeout_text = config.get("timeout").as_str().unwrap_or(DEFAULT_TIMEOUT);
         let timeout = parse_go_duration(timeout_text).unwrap_or(Duration::from_secs(600));
         let deadline = Instant::now() + timeout;
         let instance = Instance {
-            client,
-            account: &account,
+            client: target.client,
+            account: &target.account,
             namespace,
             id,
         };

@@ -14,6 +14,7 @@ pub(crate) mod common;
 pub mod ephemeral_api_token;
 pub mod ephemeral_r2_presigned_url;
 pub mod ephemeral_r2_temporary_credentials;
+mod instance_action;
 mod listing;
 pub mod permission_groups;
 pub mod permission_groups_data;
