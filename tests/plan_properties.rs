@@ -1461,3 +1461,52 @@ async fn list_results_equal_the_resources_read() {
         }
     }
 }
+
+/// A list walks its listing a page at a time and stops asking once it has
+/// `limit` results: 120 tokens (50 a page) cost 3 requests listed whole,
+/// 1 for the first five; each result read after it costs nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_stops_at_the_limit_a_page_at_a_time() {
+    let emulator = start_emulator().await;
+    let plugin = Plugin::configured(&emulator.base_url, ACCOUNT, API_TOKEN).await;
+    let client = support::fast_client(&emulator.base_url, 0);
+    let parent = parent_token(&emulator).await;
+    let mut request = cfai::cloudflare::models::TokenRequest {
+        name: String::new(),
+        policies: parent.policies.clone().unwrap_or_default(),
+        condition: None,
+        not_before: None,
+        expires_on: None,
+        status: None,
+    };
+    for i in 0..119 {
+        request.name = format!("bulk-{i:03}");
+        client.create_token(ACCOUNT, &request).await.unwrap();
+    }
+    let listings = || {
+        emulator
+            .counts()
+            .iter()
+            .filter(|(route, _)| {
+                *route == "GET /accounts/{account_id}/tokens"
+                    || *route == "GET /accounts/{account_id}/tokens/{token_id}"
+            })
+            .map(|(_, n)| n)
+            .sum::<u64>()
+    };
+    let schema = plugin.list_schema(TOKEN);
+    for (limit, expected_results, expected_requests) in [(5, 5, 1), (1000, 120, 3), (60, 60, 2)] {
+        let reader = plugin.fresh().await;
+        let before = listings();
+        let listed = reader
+            .list(TOKEN, &schema.empty_value(), true, limit)
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), expected_results, "limit {limit}");
+        assert_eq!(
+            listings() - before,
+            expected_requests,
+            "limit {limit}: requests to list and read {expected_results} tokens"
+        );
+    }
+}

@@ -30,6 +30,20 @@ fn instance_path(account: &str, namespace: Option<&str>, id: &str) -> String {
 impl Client {
     // ---- service tokens
 
+    /// The registrations a page at a time (see [`super::Pages`]).
+    pub fn ai_search_token_pages<'a>(&'a self, account: &str) -> super::Pages<'a, AiSearchToken> {
+        super::Pages::new(self, format!("{}/tokens", base(account)), 100)
+    }
+
+    /// A namespace's instances a page at a time (see [`super::Pages`]).
+    pub fn instance_pages<'a>(
+        &'a self,
+        account: &str,
+        namespace: &str,
+    ) -> super::Pages<'a, Instance> {
+        super::Pages::new(self, instances_path(account, Some(namespace)), 50)
+    }
+
     pub async fn list_ai_search_tokens(
         &self,
         account: &str,

@@ -633,22 +633,80 @@ impl<'a> PageWalk<'a> {
     }
 
     fn finish<T: DeserializeOwned>(self) -> Result<Vec<T>, ApiError> {
-        self.items
-            .into_iter()
-            .map(|item| {
-                serde_json::from_value(item).map_err(|e| {
-                    ApiError::new(
-                        ErrorKind::Malformed,
-                        "GET",
-                        self.path,
-                        match missing_field(&e) {
-                            Some(field) => format!("An item of the listing has no `{field}`, which this provider cannot do without."),
-                            None => format!("An item of the listing is not what the API documents: {e}"),
-                        },
-                    )
-                })
+        decode_items(self.path, self.items)
+    }
+}
+
+fn decode_items<T: DeserializeOwned>(path: &str, items: Vec<Value>) -> Result<Vec<T>, ApiError> {
+    items
+        .into_iter()
+        .map(|item| {
+            serde_json::from_value(item).map_err(|e| {
+                ApiError::new(
+                    ErrorKind::Malformed,
+                    "GET",
+                    path,
+                    match missing_field(&e) {
+                        Some(field) => format!("An item of the listing has no `{field}`, which this provider cannot do without."),
+                        None => format!("An item of the listing is not what the API documents: {e}"),
+                    },
+                )
             })
-            .collect()
+        })
+        .collect()
+}
+
+/// A listing read one page at a time, for a caller that may have enough
+/// before the end (`terraform query`'s `limit`): each page is asked for
+/// only once the previous one has been used.
+pub struct Pages<'a, T> {
+    client: &'a Client,
+    path: String,
+    per_page: u64,
+    next: Option<u64>,
+    seen: std::collections::HashSet<String>,
+    _items: std::marker::PhantomData<T>,
+}
+
+impl<'a, T: DeserializeOwned> Pages<'a, T> {
+    pub(crate) fn new(client: &'a Client, path: String, per_page: u64) -> Self {
+        Pages {
+            client,
+            path,
+            per_page,
+            next: Some(1),
+            seen: std::collections::HashSet::new(),
+            _items: std::marker::PhantomData,
+        }
+    }
+
+    /// The next page's items; `None` once the listing has ended.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<T>>, ApiError> {
+        let Some(page) = self.next else {
+            return Ok(None);
+        };
+        let got = self
+            .client
+            .get::<Vec<Value>>(&self.path, &page_query(page, self.per_page, &[]))
+            .await?;
+        let count = got.result.len();
+        let info = got.info.unwrap_or_default();
+        let fresh = got
+            .result
+            .iter()
+            .filter(|item| self.seen.insert(item.to_string()))
+            .count();
+        if fresh == 0 && count > 0 && page > 1 {
+            return Err(ApiError::new(
+                ErrorKind::Malformed,
+                "GET",
+                &self.path,
+                format!("page {page} of the listing repeats items already listed: the API's pagination loops, so the listing was abandoned"),
+            ));
+        }
+        self.next =
+            (info.has_more(page, self.per_page, count) && page < MAX_PAGES).then_some(page + 1);
+        decode_items(&self.path, got.result).map(Some)
     }
 }
 

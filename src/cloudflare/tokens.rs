@@ -47,6 +47,11 @@ fn body<T: serde::Serialize>(value: &T) -> serde_json::Value {
 /// [`TokenOwner`]) over one owner-taking implementation, so that the
 /// generic part stays a line and the request code exists once.
 impl Client {
+    /// The owner's tokens a page at a time (see [`super::Pages`]).
+    pub fn token_pages<'a>(&'a self, owner: TokenOwner<'_>) -> super::Pages<'a, Token> {
+        super::Pages::new(self, tokens_path(owner), 50)
+    }
+
     pub fn list_tokens<'a>(
         &'a self,
         owner: impl Into<TokenOwner<'a>>,

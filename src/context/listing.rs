@@ -53,3 +53,35 @@ impl<T: Clone> ListingCache<T> {
         Ok(items)
     }
 }
+
+/// Objects a listing walked page by page has just shown (`terraform
+/// query`), for the reads that follow it (each result is imported and
+/// read): answered without a request, while the process has written
+/// nothing since. Unlike [`ListingCache`] it holds no whole listing, so an
+/// object missing here says nothing about whether it exists.
+pub(crate) struct Primed<T> {
+    items: Mutex<HashMap<String, (u64, T)>>,
+}
+
+impl<T> Default for Primed<T> {
+    fn default() -> Self {
+        Primed {
+            items: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<T: Clone> Primed<T> {
+    pub(crate) fn put(&self, key: String, generation: u64, item: T) {
+        let mut items = self.items.lock().unwrap_or_else(|p| p.into_inner());
+        items.insert(key, (generation, item));
+    }
+
+    pub(crate) fn get(&self, key: &str, generation: u64) -> Option<T> {
+        let items = self.items.lock().unwrap_or_else(|p| p.into_inner());
+        items
+            .get(key)
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, item)| item.clone())
+    }
+}

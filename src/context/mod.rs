@@ -12,7 +12,7 @@ use tracing::debug;
 mod listing;
 mod run_tokens;
 
-use listing::ListingCache;
+use listing::{ListingCache, Primed};
 use run_tokens::RunTokens;
 
 use crate::cloudflare::models::{AiSearchToken, Instance, Namespace, PermissionGroup, Token};
@@ -37,6 +37,9 @@ pub struct Configured {
     ai_tokens: ListingCache<AiSearchToken>,
     instances: ListingCache<Instance>,
     namespaces: ListingCache<Namespace>,
+    primed_tokens: Primed<Token>,
+    primed_ai_tokens: Primed<AiSearchToken>,
+    primed_instances: Primed<Instance>,
     run_tokens: RunTokens,
 }
 
@@ -50,6 +53,9 @@ impl Configured {
             ai_tokens: ListingCache::default(),
             instances: ListingCache::default(),
             namespaces: ListingCache::default(),
+            primed_tokens: Primed::default(),
+            primed_ai_tokens: Primed::default(),
+            primed_instances: Primed::default(),
             run_tokens: RunTokens::default(),
         }
     }
@@ -116,6 +122,11 @@ impl Configured {
         owner: TokenOwner<'_>,
         id: &str,
     ) -> Result<Option<Token>, ApiError> {
+        let primed_key = format!("{}/{id}", cache_key(owner));
+        let generation = self.client.write_generation();
+        if let Some(t) = self.primed_tokens.get(&primed_key, generation) {
+            return Ok(Some(t));
+        }
         let listed = self.listed_tokens(owner).await;
         if let Some(t) = from_listing(listed, id)? {
             return Ok(Some(t));
@@ -140,6 +151,13 @@ impl Configured {
         account: &str,
         id: &str,
     ) -> Result<Option<AiSearchToken>, ApiError> {
+        let generation = self.client.write_generation();
+        if let Some(t) = self
+            .primed_ai_tokens
+            .get(&format!("{account}/{id}"), generation)
+        {
+            return Ok(Some(t));
+        }
         let listed = self.listed_ai_search_tokens(account).await;
         if let Some(t) = from_listing(listed, id)? {
             return Ok(Some(t));
@@ -165,6 +183,11 @@ impl Configured {
         namespace: &str,
         id: &str,
     ) -> Result<Option<Instance>, ApiError> {
+        let generation = self.client.write_generation();
+        let key = format!("{account}/{namespace}/{id}");
+        if let Some(i) = self.primed_instances.get(&key, generation) {
+            return Ok(Some(i));
+        }
         let listed = self.listed_instances(account, namespace).await;
         if let Some(i) = from_listing(listed, id)? {
             return Ok(Some(i));
@@ -209,6 +232,28 @@ impl Configured {
                 Ok(all.into_iter().map(|n| (n.name.clone(), n)).collect())
             })
             .await
+    }
+
+    /// A token a page-by-page listing has just shown: the read that follows
+    /// costs no request.
+    pub fn prime_token(&self, owner: TokenOwner<'_>, token: &Token) {
+        let key = format!("{}/{}", cache_key(owner), token.id);
+        let generation = self.client.write_generation();
+        self.primed_tokens.put(key, generation, token.clone());
+    }
+
+    /// A registration a page-by-page listing has just shown.
+    pub fn prime_ai_search_token(&self, account: &str, token: &AiSearchToken) {
+        let generation = self.client.write_generation();
+        let key = format!("{account}/{}", token.id);
+        self.primed_ai_tokens.put(key, generation, token.clone());
+    }
+
+    /// An instance a page-by-page listing has just shown.
+    pub fn prime_instance(&self, account: &str, namespace: &str, instance: &Instance) {
+        let generation = self.client.write_generation();
+        let key = format!("{account}/{namespace}/{}", instance.id);
+        self.primed_instances.put(key, generation, instance.clone());
     }
 
     /// The permission groups a token of `owner` may be given.

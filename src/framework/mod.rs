@@ -28,6 +28,37 @@ pub use schema::{Attribute, Block, DescriptionKind, Nesting, Phase, Schema, Sent
 
 use crate::cty::{json, Type, Value};
 
+/// Where a list type sends the import ids of what it finds, as it finds
+/// them (`terraform query`).
+pub struct ListSink {
+    tx: tokio::sync::mpsc::Sender<String>,
+    limit: usize,
+    sent: std::sync::atomic::AtomicUsize,
+}
+
+impl ListSink {
+    pub fn new(tx: tokio::sync::mpsc::Sender<String>, limit: usize) -> Self {
+        ListSink {
+            tx,
+            limit,
+            sent: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// Sends one; `false` once the listing should stop (`limit` reached,
+    /// or Terraform wants no more).
+    pub async fn found(&self, import_id: String) -> bool {
+        use std::sync::atomic::Ordering;
+        if self.sent.load(Ordering::SeqCst) >= self.limit {
+            return false;
+        }
+        if self.tx.send(import_id).await.is_err() {
+            return false;
+        }
+        self.sent.fetch_add(1, Ordering::SeqCst) + 1 < self.limit
+    }
+}
+
 /// A resource's private state: data Terraform keeps beside the state and
 /// hands back on the next call, never shown to the user (JSON on the wire).
 pub type Private = serde_json::Map<String, serde_json::Value>;
@@ -142,19 +173,12 @@ pub trait Resource<D>: Send + Sync {
         None
     }
 
-    /// The import ids of the objects a list configuration selects, in a
-    /// stable order, at most `limit`. The server imports and reads each
-    /// one, so that every result is exactly what a read after import
-    /// stores; reads answered from a listing keep that cheap.
-    async fn list(
-        &self,
-        _data: &D,
-        _config: &Value,
-        _limit: usize,
-        _diags: &mut Diagnostics,
-    ) -> Vec<String> {
-        Vec::new()
-    }
+    /// Sends to `sink` the import id of each object a list configuration
+    /// selects, as the pages of the listing arrive, until the listing ends
+    /// or `sink` has enough (`limit`). The server imports and reads each
+    /// one meanwhile, so that every result is exactly what a read after
+    /// import stores; a listing that primes the reads keeps that cheap.
+    async fn list(&self, _data: &D, _config: &Value, _sink: &ListSink, _diags: &mut Diagnostics) {}
 
     /// State stored by an older schema version. The default reads it with
     /// the current schema, dropping attributes that no longer exist.

@@ -15,7 +15,7 @@ use super::common::{
     cached_schema, capture, capture_model, deleted, failed, from_answer, import_id, plan_account,
     session, to_state, ACCOUNT_ID, AI_SEARCH_NAME,
 };
-use super::listing::{self, listing_failed, Found};
+use super::listing::{self, listing_failed, send_pages};
 use crate::cloudflare::models::Instance;
 use crate::cloudflare::{ApiError, Client};
 use crate::context::{api_error, Configured};
@@ -23,7 +23,7 @@ use crate::cty::{Number, Type, Value};
 use crate::framework::model::{self, Attr};
 use crate::framework::{
     mapping, AttrPath, Attribute, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema,
-    Phase, PlanChange, Private, Resource, Schema, Sent, Validator,
+    ListSink, Phase, PlanChange, Private, Resource, Schema, Sent, Validator,
 };
 
 pub struct AiSearchInstance;
@@ -411,11 +411,12 @@ impl Resource<Configured> for AiSearchInstance {
         &self,
         data: &Configured,
         config: &Value,
-        limit: usize,
+        sink: &ListSink,
         diags: &mut Diagnostics,
-    ) -> Vec<String> {
-        let Some((_, account)) = session(data, config.get("account_id").as_str(), diags) else {
-            return Vec::new();
+    ) {
+        let Some((client, account)) = session(data, config.get("account_id").as_str(), diags)
+        else {
+            return;
         };
         let namespaces = match config.get("namespace").as_str() {
             Some(one) => vec![one.to_string()],
@@ -426,25 +427,23 @@ impl Resource<Configured> for AiSearchInstance {
                     if !listed.contains_key("default") {
                         all.push("default".into());
                     }
+                    all.sort();
                     all
                 }
                 Err(e) => return listing_failed("AI Search namespaces", &e, diags),
             },
         };
-        let mut found = Found::new();
         for namespace in namespaces {
-            let instances = match data.listed_instances(&account, &namespace).await {
-                Ok(instances) => instances,
-                Err(e) => return listing_failed("AI Search instances", &e, diags),
-            };
-            for id in instances.keys() {
-                found.add(
-                    &format!("{namespace}/{id}"),
-                    format!("{account}/{namespace}/{id}"),
-                );
+            let pages = client.instance_pages(&account, &namespace);
+            let more = send_pages(pages, "AI Search instances", sink, diags, |instance| {
+                data.prime_instance(&account, &namespace, instance);
+                Some(format!("{account}/{namespace}/{}", instance.id))
+            })
+            .await;
+            if !more {
+                return;
             }
         }
-        found.ordered(limit)
     }
 
     fn check_model(&self) -> Result<(), String> {

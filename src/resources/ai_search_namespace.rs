@@ -8,15 +8,15 @@ use super::common::{
     cached_schema, capture_model, deleted, failed, found, from_answer, import_id, plan_account,
     session, to_state, ACCOUNT_ID, AI_SEARCH_NAME,
 };
-use super::listing::{self, listing_failed, Found};
+use super::listing::{self, listing_failed};
 use crate::cloudflare::models::Namespace;
 use crate::cloudflare::ErrorKind;
 use crate::context::Configured;
 use crate::cty::Value;
 use crate::framework::model::{self, Attr};
 use crate::framework::{
-    mapping, AttrPath, Attribute, Diagnostics, IdentityAttribute, IdentitySchema, PlanChange,
-    Private, Resource, Schema, Sent, Validator,
+    mapping, AttrPath, Attribute, Diagnostics, IdentityAttribute, IdentitySchema, ListSink,
+    PlanChange, Private, Resource, Schema, Sent, Validator,
 };
 
 pub struct AiSearchNamespace;
@@ -255,21 +255,27 @@ impl Resource<Configured> for AiSearchNamespace {
         &self,
         data: &Configured,
         config: &Value,
-        limit: usize,
+        sink: &ListSink,
         diags: &mut Diagnostics,
-    ) -> Vec<String> {
+    ) {
         let Some((_, account)) = session(data, config.get("account_id").as_str(), diags) else {
-            return Vec::new();
+            return;
         };
+        // Namespaces are few: the one listing the reads use as well.
         let namespaces = match data.listed_namespaces(&account).await {
             Ok(namespaces) => namespaces,
             Err(e) => return listing_failed("AI Search namespaces", &e, diags),
         };
-        let mut found = Found::new();
-        for name in namespaces.keys().filter(|n| n.as_str() != "default") {
-            found.add(name, format!("{account}/{name}"));
+        let mut names: Vec<&String> = namespaces
+            .keys()
+            .filter(|n| n.as_str() != "default")
+            .collect();
+        names.sort();
+        for name in names {
+            if !sink.found(format!("{account}/{name}")).await {
+                return;
+            }
         }
-        found.ordered(limit)
     }
 
     fn check_model(&self) -> Result<(), String> {

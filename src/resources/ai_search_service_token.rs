@@ -15,7 +15,7 @@ use super::common::{
     cached_schema, capture, capture_model, failed, from_answer, import_id, plan_account, session,
     to_state, ACCOUNT_ID,
 };
-use super::listing::{self, listing_failed, Filter, Found};
+use super::listing::{self, send_pages, Filter};
 use super::service_token_ops::{
     mint, minted_name, minted_request, register, still_in_use, unregister, DEFAULT_GROUPS,
 };
@@ -27,8 +27,8 @@ use crate::cty::{Number, Type, Value};
 use crate::framework::model::{self, Attr};
 use crate::framework::timeouts::{self, Timeouts};
 use crate::framework::{
-    mapping, AttrPath, Attribute, Diagnostics, IdentityAttribute, IdentitySchema, PlanChange,
-    Private, Resource, Schema, Sent, Validator,
+    mapping, AttrPath, Attribute, Diagnostics, IdentityAttribute, IdentitySchema, ListSink,
+    PlanChange, Private, Resource, Schema, Sent, Validator,
 };
 use crate::secret::Secret;
 
@@ -688,24 +688,23 @@ impl Resource<Configured> for AiSearchServiceToken {
         &self,
         data: &Configured,
         config: &Value,
-        limit: usize,
+        sink: &ListSink,
         diags: &mut Diagnostics,
-    ) -> Vec<String> {
-        let Some((_, account)) = session(data, config.get("account_id").as_str(), diags) else {
-            return Vec::new();
-        };
-        let registered = match data.listed_ai_search_tokens(&account).await {
-            Ok(registered) => registered,
-            Err(e) => return listing_failed("AI Search service tokens", &e, diags),
+    ) {
+        let Some((client, account)) = session(data, config.get("account_id").as_str(), diags)
+        else {
+            return;
         };
         let filter = Filter::of(config);
-        let mut found = Found::new();
-        for token in registered.values() {
-            if filter.keeps(Some(&token.name), None) {
-                found.add(&token.name, format!("{account}/{}", token.id));
+        let pages = client.ai_search_token_pages(&account);
+        send_pages(pages, "AI Search service tokens", sink, diags, |token| {
+            if !filter.keeps(Some(&token.name), None) {
+                return None;
             }
-        }
-        found.ordered(limit)
+            data.prime_ai_search_token(&account, token);
+            Some(format!("{account}/{}", token.id))
+        })
+        .await;
     }
 
     fn check_model(&self) -> Result<(), String> {

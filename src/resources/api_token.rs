@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tracing::warn;
 
 use super::common::{account_of, capture, capture_model, deleted, failed, session, to_state};
-use super::listing::{self, listing_failed, Filter, Found};
+use super::listing::{self, send_pages, Filter};
 use super::resource_keys;
 use super::token_model::{resolve_at_apply, Owner, OwnerKind, PolicyModel, StringMap, TokenModel};
 use super::token_semantics::same_policies;
@@ -23,8 +23,8 @@ use crate::context::{api_error, Configured};
 use crate::cty::{Type, Value};
 use crate::framework::model::{self, Attr};
 use crate::framework::{
-    AttrPath, Attribute, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema, Nesting,
-    PlanChange, Private, Resource, Schema, Semantic, Validator,
+    AttrPath, Attribute, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema, ListSink,
+    Nesting, PlanChange, Private, Resource, Schema, Semantic, Validator,
 };
 use crate::secret::Secret;
 use crate::validation::{is_account_id, parse_rfc3339};
@@ -648,38 +648,40 @@ impl Resource<Configured> for ApiToken {
         &self,
         data: &Configured,
         config: &Value,
-        limit: usize,
+        sink: &ListSink,
         diags: &mut Diagnostics,
-    ) -> Vec<String> {
+    ) {
         let account = match self.kind {
             OwnerKind::Account => match capture(diags, data.account_id(config.get("account_id"))) {
                 Some(account) => Some(account),
-                None => return Vec::new(),
+                None => return,
             },
             OwnerKind::User => None,
         };
-        if capture(diags, data.client()).is_none() {
-            return Vec::new();
-        }
+        let Some(client) = capture(diags, data.client()) else {
+            return;
+        };
         let owner = account
             .as_deref()
             .map_or(TokenOwner::User, TokenOwner::Account);
-        let tokens = match data.listed_tokens(owner).await {
-            Ok(tokens) => tokens,
-            Err(e) => return listing_failed("API tokens", &e, diags),
-        };
         let filter = Filter::of(config);
-        let mut found = Found::new();
-        for token in tokens.values() {
-            if filter.keeps(token.name.as_deref(), token.status.as_deref()) {
-                let import_id = match &account {
+        send_pages(
+            client.token_pages(owner),
+            "API tokens",
+            sink,
+            diags,
+            |token| {
+                if !filter.keeps(token.name.as_deref(), token.status.as_deref()) {
+                    return None;
+                }
+                data.prime_token(owner, token);
+                Some(match &account {
                     Some(account) => format!("{account}/{}", token.id),
                     None => token.id.clone(),
-                };
-                found.add(token.name.as_deref().unwrap_or_default(), import_id);
-            }
-        }
-        found.ordered(limit)
+                })
+            },
+        )
+        .await;
     }
 
     fn check_model(&self) -> Result<(), String> {

@@ -1,14 +1,18 @@
 //! What the list types (`terraform query`) share: their arguments, the
 //! filters they apply to a listing, and the order results come in.
 //!
-//! A list answers from the same per-account listings that batched refresh
-//! reads (see `context`), so listing N objects costs about N / page size
-//! requests, and reading each listed object costs nothing more.
+//! A list walks its listing a page at a time, sending each object it keeps
+//! as its page arrives, and stops asking for pages once it has `limit`:
+//! listing N objects costs about N / page size requests. Each object it
+//! sends is primed for the read that follows (see `context`), which then
+//! costs nothing more.
 
-use crate::cloudflare::ApiError;
+use serde::de::DeserializeOwned;
+
+use crate::cloudflare::{ApiError, Pages};
 use crate::context::api_error;
 use crate::cty::Value;
-use crate::framework::{Attribute, Diagnostics, Schema, Validator};
+use crate::framework::{Attribute, Diagnostics, ListSink, Schema, Validator};
 
 use super::common::ACCOUNT_ID;
 
@@ -73,34 +77,39 @@ impl Filter {
     }
 }
 
-/// Import ids in a stable order (by name, then by id), at most `limit`.
-pub(crate) struct Found {
-    items: Vec<(String, String)>,
-}
-
-impl Found {
-    pub(crate) fn new() -> Found {
-        Found { items: Vec::new() }
-    }
-
-    pub(crate) fn add(&mut self, name: &str, import_id: String) {
-        self.items.push((name.to_string(), import_id));
-    }
-
-    pub(crate) fn ordered(mut self, limit: usize) -> Vec<String> {
-        self.items.sort();
-        self.items
-            .into_iter()
-            .take(limit)
-            .map(|(_, id)| id)
-            .collect()
+/// Walks `pages`, sending the import id `pick` gives for each item it
+/// keeps, until the listing ends or `sink` has enough. `false` when it
+/// stopped before the end (enough, or a failure, reported).
+pub(crate) async fn send_pages<T: DeserializeOwned>(
+    mut pages: Pages<'_, T>,
+    what: &str,
+    sink: &ListSink,
+    diags: &mut Diagnostics,
+    mut pick: impl FnMut(&T) -> Option<String>,
+) -> bool {
+    loop {
+        match pages.next_page().await {
+            Ok(Some(items)) => {
+                for item in &items {
+                    if let Some(import_id) = pick(item) {
+                        if !sink.found(import_id).await {
+                            return false;
+                        }
+                    }
+                }
+            }
+            Ok(None) => return true,
+            Err(e) => {
+                diags.push(api_error(&format!("Could not list the {what}"), &e));
+                return false;
+            }
+        }
     }
 }
 
 /// A listing that failed, as the one error of the list.
-pub(crate) fn listing_failed(what: &str, error: &ApiError, diags: &mut Diagnostics) -> Vec<String> {
+pub(crate) fn listing_failed(what: &str, error: &ApiError, diags: &mut Diagnostics) {
     diags.push(api_error(&format!("Could not list the {what}"), error));
-    Vec::new()
 }
 
 #[cfg(test)]
@@ -123,14 +132,5 @@ mod tests {
             ("status", Value::Null),
         ]));
         assert!(all.keeps(None, None));
-    }
-
-    #[test]
-    fn results_come_by_name_then_id_up_to_the_limit() {
-        let mut found = Found::new();
-        found.add("b", "2".into());
-        found.add("a", "9".into());
-        found.add("a", "1".into());
-        assert_eq!(found.ordered(2), vec!["1".to_string(), "9".to_string()]);
     }
 }

@@ -20,7 +20,9 @@ use super::proto;
 use super::server::{ProviderServer, Registered};
 use crate::cty::{Type, Value};
 use crate::framework::guard::Stage;
-use crate::framework::{rules, Diagnostic, Diagnostics, ProviderDef, Resource, Schema, Severity};
+use crate::framework::{
+    rules, Diagnostic, Diagnostics, ListSink, ProviderDef, Resource, Schema, Severity,
+};
 
 /// A list type's configuration schema and its cty type, built once.
 pub(super) struct ListConfig {
@@ -177,23 +179,36 @@ struct ListCall<P: ProviderDef> {
 type Sender = mpsc::Sender<Result<proto::list_resource::Event, Status>>;
 
 impl<P: ProviderDef> ListCall<P> {
+    /// The resource finds objects page by page while each found one is
+    /// imported, read and sent: results stream as the pages arrive, and
+    /// the listing stops once `limit` have been found.
     async fn run(self, tx: &Sender) {
-        let mut diags = Diagnostics::new();
-        let ids = self
-            .resource
-            .list(&self.data, &self.config, self.limit, &mut diags)
-            .await;
+        let (found_tx, mut found_rx) = mpsc::channel::<String>(64);
+        let sink = ListSink::new(found_tx, self.limit);
+        let this = &self;
+        let finding = async move {
+            let mut diags = Diagnostics::new();
+            this.resource
+                .list(&this.data, &this.config, &sink, &mut diags)
+                .await;
+            diags
+        };
+        let telling = async {
+            let mut told = 0usize;
+            while let Some(id) = found_rx.recv().await {
+                let event = self.event(&id).await;
+                if tx.send(Ok(event)).await.is_err() {
+                    // Terraform has all it wants.
+                    break;
+                }
+                told += 1;
+            }
+            told
+        };
+        let (diags, told) = tokio::join!(finding, telling);
+        debug!(type_name = %self.type_name, found = told, "ListResource");
         if diags.has_errors() {
             let _ = tx.send(Ok(failure(errors(diags)))).await;
-            return;
-        }
-        debug!(type_name = %self.type_name, found = ids.len(), "ListResource");
-        for id in ids.into_iter().take(self.limit) {
-            let event = self.event(&id).await;
-            if tx.send(Ok(event)).await.is_err() {
-                // Terraform has all it wants.
-                return;
-            }
         }
     }
 
