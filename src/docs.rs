@@ -18,7 +18,7 @@ use crate::provider::CfaiProvider;
 const PROVIDER: &str = "cfai";
 const WRITE_ONLY_NOTE: &str = "> **NOTE**: [Write-only arguments](https://developer.hashicorp.com/terraform/language/resources/ephemeral#write-only-arguments) are supported in Terraform 1.11 and later.";
 
-const LIST_NOTE: &str = "> **NOTE**: List resources are used by `terraform query` in `.tfquery.hcl` files, in Terraform 1.14 and later. Each result carries the object's identity and a display name (its name, or its id); with `include_resource = true` it carries the object as an import would store it, and `terraform query -generate-config-out=FILE` writes `import` and `resource` blocks for the results that plan as imports only. The arguments below go in the `list` block's `config` block, and are all optional.";
+const LIST_NOTE: &str = "> **NOTE**: List resources are used by `terraform query` in `.tfquery.hcl` files, in Terraform 1.14 and later. Results stream as each page of the listing arrives, and `limit` stops the listing early. Each result carries the object's identity and a display name (its name, or its id); with `include_resource = true` it carries the object as an import would store it, and `terraform query -generate-config-out=FILE` writes `import` and `resource` blocks for the results that plan as imports only. The arguments below go in the `list` block's `config` block, and are all optional.";
 
 const ACTION_NOTE: &str = "> **NOTE**: Actions run in Terraform 1.14 and later, from a resource's `lifecycle { action_trigger { ... } }` or with `terraform apply -invoke=action.<type>.<name>`. They change no state: the plan after them is as it was. The arguments below go in the `action` block's `config` block.";
 
