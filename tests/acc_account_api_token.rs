@@ -40,7 +40,7 @@ const POLICIES: &str = r#"
       effect            = "deny"
       permission_groups = ["Logs Read"]
       resources = {
-        "com.cloudflare.api.account.0123456789abcdef0123456789abcdef" = "{ \"com.cloudflare.edge.r2.bucket.*\": \"*\",   \"com.cloudflare.api.account.a\": \"*\" }"
+        "com.cloudflare.api.account.0123456789abcdef0123456789abcdef" = "{ \"com.cloudflare.edge.r2.bucket.*\": \"*\",   \"com.cloudflare.api.account.fedcba9876543210fedcba9876543210\": \"*\" }"
       }
     },
   ]"#;
@@ -51,7 +51,7 @@ const POLICIES_REORDERED: &str = r#"
       effect            = "deny"
       permission_groups = ["Logs Read"]
       resources = {
-        "com.cloudflare.api.account.0123456789abcdef0123456789abcdef" = "{ \"com.cloudflare.edge.r2.bucket.*\": \"*\",   \"com.cloudflare.api.account.a\": \"*\" }"
+        "com.cloudflare.api.account.0123456789abcdef0123456789abcdef" = "{ \"com.cloudflare.edge.r2.bucket.*\": \"*\",   \"com.cloudflare.api.account.fedcba9876543210fedcba9876543210\": \"*\" }"
       }
     },
     {

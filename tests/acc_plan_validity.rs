@@ -307,7 +307,7 @@ fn policy_errors_fail_the_plan_on_their_path_with_no_write() {
             "Invalid resource value",
         ),
         (
-            &*format!("policies = [{{ permission_groups = [\"Workers R2 Storage Read\"], resources = {{ \"{key}\" = jsonencode({{ \"com.cloudflare.edge.r2.bucket.x\" = \"read\" }}) }} }}]"),
+            &*format!("policies = [{{ permission_groups = [\"Workers R2 Storage Read\"], resources = {{ \"{key}\" = jsonencode({{ \"com.cloudflare.edge.r2.bucket.*\" = \"read\" }}) }} }}]"),
             &*format!("policies[0].resources[\"{key}\"]"),
             "Invalid resource value",
         ),

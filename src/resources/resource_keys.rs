@@ -5,7 +5,8 @@
 //! - `com.cloudflare.api.account.<account_id>` or `com.cloudflare.api.account.*`
 //! - `com.cloudflare.api.account.zone.<zone_id>` or `com.cloudflare.api.account.zone.*`
 //! - `com.cloudflare.api.user.<user_id>` or `com.cloudflare.api.user.*`
-//! - `com.cloudflare.edge.r2.bucket.<account_id>_<jurisdiction>_<bucket>`
+//! - `com.cloudflare.edge.r2.bucket.<account_id>_<jurisdiction>_<bucket>`, or
+//!   `com.cloudflare.edge.r2.bucket.*` (every bucket, nested under an account)
 //!
 //! Ids are 32 hexadecimal characters; a jurisdiction is `default`, `eu` or
 //! `fedramp`; a bucket name is 3 to 63 lowercase letters, digits and
@@ -71,7 +72,7 @@ const FAMILIES: [Family; 4] = [
     },
     Family {
         prefix: "com.cloudflare.edge.r2.bucket",
-        shape: "com.cloudflare.edge.r2.bucket.<account_id>_<jurisdiction>_<bucket>",
+        shape: "com.cloudflare.edge.r2.bucket.<account_id>_<jurisdiction>_<bucket> or com.cloudflare.edge.r2.bucket.*",
         fits: bucket,
     },
 ];
@@ -121,6 +122,9 @@ fn id_or_any(s: &str) -> bool {
 }
 
 fn bucket(s: &str) -> bool {
+    if s == "*" {
+        return true;
+    }
     let mut parts = s.splitn(3, '_');
     let (Some(account), Some(jurisdiction), Some(name)) =
         (parts.next(), parts.next(), parts.next())
@@ -152,6 +156,7 @@ mod tests {
             format!("com.cloudflare.api.user.{A}"),
             format!("com.cloudflare.edge.r2.bucket.{A}_default_logs"),
             format!("com.cloudflare.edge.r2.bucket.{A}_eu_my-bucket-2"),
+            "com.cloudflare.edge.r2.bucket.*".into(),
         ] {
             assert_eq!(check(&key), Ok(()), "{key}");
         }
