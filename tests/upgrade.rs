@@ -6,7 +6,8 @@
 //!
 //! Release 0.1.0's own state is kept as a fixture (`tests/fixtures/
 //! upgrade-0.1.0/`: the emulator's world and the Terraform state 0.1.0
-//! wrote for [`configuration`]), so that every run checks the upgrade from
+//! wrote for [`configuration`], named `terraform-state.json` so that the
+//! repository's ignore rules for state files leave it in), so that every run checks the upgrade from
 //! it without building 0.1.0. `write_the_release_fixture` (ignored) wrote
 //! it, with `CFAI_PREVIOUS_PROVIDER` naming the 0.1.0 binary.
 //!
@@ -137,7 +138,7 @@ fn write_the_release_fixture() {
     ws.assert_plan_empty();
     std::fs::copy(
         ws.work_dir().join("terraform.tfstate"),
-        PathBuf::from(FIXTURE).join("terraform.tfstate"),
+        PathBuf::from(FIXTURE).join("terraform-state.json"),
     )
     .unwrap();
 }
@@ -156,7 +157,7 @@ fn state_from_release_0_1_0_plans_empty() {
     let ws = Workspace::new(tf);
     ws.write(&configuration(&emu.get().base_url));
     std::fs::copy(
-        PathBuf::from(FIXTURE).join("terraform.tfstate"),
+        PathBuf::from(FIXTURE).join("terraform-state.json"),
         ws.work_dir().join("terraform.tfstate"),
     )
     .unwrap();
