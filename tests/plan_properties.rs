@@ -1050,10 +1050,18 @@ async fn ai_search_instance_data_source_reads_validly() {
 // -------------------------------------------------------------- ephemeral
 
 async fn parent_token(emulator: &cfai::emulator::Emulator) -> cfai::cloudflare::models::Token {
+    support::fast_client(&emulator.base_url, 0)
+        .create_token(ACCOUNT, &r2_token_request("r2-parent"))
+        .await
+        .unwrap()
+}
+
+/// A token with R2 write access on the account.
+fn r2_token_request(name: &str) -> cfai::cloudflare::models::TokenRequest {
     let mut resources = serde_json::Map::new();
     resources.insert(format!("com.cloudflare.api.account.{ACCOUNT}"), "*".into());
-    let request = cfai::cloudflare::models::TokenRequest {
-        name: "r2-parent".into(),
+    cfai::cloudflare::models::TokenRequest {
+        name: name.into(),
         policies: vec![cfai::cloudflare::models::Policy {
             id: None,
             effect: "allow".into(),
@@ -1067,11 +1075,7 @@ async fn parent_token(emulator: &cfai::emulator::Emulator) -> cfai::cloudflare::
         not_before: None,
         expires_on: None,
         status: None,
-    };
-    support::fast_client(&emulator.base_url, 0)
-        .create_token(ACCOUNT, &request)
-        .await
-        .unwrap()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1470,17 +1474,8 @@ async fn listing_stops_at_the_limit_a_page_at_a_time() {
     let emulator = start_emulator().await;
     let plugin = Plugin::configured(&emulator.base_url, ACCOUNT, API_TOKEN).await;
     let client = support::fast_client(&emulator.base_url, 0);
-    let parent = parent_token(&emulator).await;
-    let mut request = cfai::cloudflare::models::TokenRequest {
-        name: String::new(),
-        policies: parent.policies.clone().unwrap_or_default(),
-        condition: None,
-        not_before: None,
-        expires_on: None,
-        status: None,
-    };
-    for i in 0..119 {
-        request.name = format!("bulk-{i:03}");
+    for i in 0..120 {
+        let request = r2_token_request(&format!("bulk-{i:03}"));
         client.create_token(ACCOUNT, &request).await.unwrap();
     }
     let listings = || {
