@@ -49,7 +49,7 @@ pub fn pages(examples: &Path) -> BTreeMap<String, String> {
             let example = read(&format!("list-resources/{name}/list-resource.tfquery.hcl"));
             out.insert(
                 format!("list-resources/{}.md", short(name)),
-                list_page(name, &schema, example),
+                config_block_page(name, "List Resource", LIST_NOTE, &schema, example),
             );
         }
     }
@@ -58,7 +58,7 @@ pub fn pages(examples: &Path) -> BTreeMap<String, String> {
         let example = read(&format!("actions/{name}/action.tf"));
         out.insert(
             format!("actions/{}.md", short(name)),
-            action_page(name, &a.schema(), example),
+            config_block_page(name, "Action", ACTION_NOTE, &a.schema(), example),
         );
     }
     for d in provider.data_sources() {
@@ -160,35 +160,25 @@ fn object_page(
     s.trim_end().to_string() + "\n"
 }
 
-/// A list resource's page: its `config` arguments, and how `terraform
-/// query` uses it (Terraform 1.14 and later).
-fn list_page(name: &str, schema: &Schema, example: Option<String>) -> String {
+/// The page of a kind that lives in a `config` block (a list resource, an
+/// action): its note on how Terraform uses it, the example, the arguments.
+fn config_block_page(
+    name: &str,
+    kind: &str,
+    note: &str,
+    schema: &Schema,
+    example: Option<String>,
+) -> String {
     let mut s = front_matter(
-        &format!("{name} List Resource - terraform-provider-{PROVIDER}"),
+        &format!("{name} {kind} - terraform-provider-{PROVIDER}"),
         &schema.description,
         true,
     );
-    let _ = write!(s, "# {name} (List Resource)\n\n{}\n\n", schema.description);
-    s.push_str(LIST_NOTE);
-    s.push_str("\n\n");
-    if let Some(ex) = example {
-        s.push_str("## Example Usage\n\n");
-        s.push_str(&example_block("terraform", &ex));
-    }
-    s.push_str(&schema_section(schema));
-    s.trim_end().to_string() + "\n"
-}
-
-/// An action's page: its `config` arguments, and how it is run.
-fn action_page(name: &str, schema: &Schema, example: Option<String>) -> String {
-    let mut s = front_matter(
-        &format!("{name} Action - terraform-provider-{PROVIDER}"),
-        &schema.description,
-        true,
+    let _ = write!(
+        s,
+        "# {name} ({kind})\n\n{}\n\n{note}\n\n",
+        schema.description
     );
-    let _ = write!(s, "# {name} (Action)\n\n{}\n\n", schema.description);
-    s.push_str(ACTION_NOTE);
-    s.push_str("\n\n");
     if let Some(ex) = example {
         s.push_str("## Example Usage\n\n");
         s.push_str(&example_block("terraform", &ex));

@@ -23,6 +23,18 @@ fn example_dirs(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// `examples/<kind>` and its `expected` example directories, in order.
+fn examples_of(kind: &str, expected: usize) -> (PathBuf, Vec<PathBuf>) {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(kind);
+    let mut dirs = Vec::new();
+    example_dirs(&examples, &mut dirs);
+    dirs.sort();
+    assert_eq!(dirs.len(), expected, "{dirs:?}");
+    (examples, dirs)
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let path = entry.unwrap().path();
@@ -136,11 +148,7 @@ fn every_list_resource_example_queries_in_place() {
     ) {
         return;
     }
-    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/list-resources");
-    let mut dirs = Vec::new();
-    example_dirs(&examples, &mut dirs);
-    dirs.sort();
-    assert_eq!(dirs.len(), 5, "{dirs:?}");
+    let (examples, dirs) = examples_of("list-resources", 5);
     let emu = BackgroundEmulator::start();
     let mut seed = Workspace::new(tf.clone());
     seed.env("CLOUDFLARE_API_TOKEN", API_TOKEN)
@@ -209,11 +217,7 @@ fn every_action_example_applies_and_invokes_in_place() {
     ) {
         return;
     }
-    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/actions");
-    let mut dirs = Vec::new();
-    example_dirs(&examples, &mut dirs);
-    dirs.sort();
-    assert_eq!(dirs.len(), 2, "{dirs:?}");
+    let (_, dirs) = examples_of("actions", 2);
     for dir in dirs {
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
         let emu = BackgroundEmulator::start();
