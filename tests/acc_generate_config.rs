@@ -61,15 +61,6 @@ resource "cfai_ai_search_instance" "kb" {{
     )
 }
 
-fn writes(emu: &BackgroundEmulator) -> u64 {
-    emu.get()
-        .counts()
-        .iter()
-        .filter(|(route, _)| !route.starts_with("GET "))
-        .map(|(_, n)| n)
-        .sum()
-}
-
 #[test]
 fn generated_configuration_imports_every_type_as_is() {
     let Some(tf) = require_terraform() else {
@@ -145,9 +136,9 @@ fn generated_configuration_imports_every_type_as_is() {
         plan.contains("7 to import, 0 to add, 0 to change, 0 to destroy"),
         "the generated file plans as imports only:\n{plan}\n{generated}"
     );
-    let before = writes(&emu);
+    let before = emu.writes();
     ws.apply();
-    assert_eq!(writes(&emu), before, "importing wrote to the API");
+    assert_eq!(emu.writes(), before, "importing wrote to the API");
     ws.assert_plan_empty();
     assert_eq!(
         ws.resource("cfai_ai_search_service_token.managed_by_user")["token_owner"],

@@ -145,15 +145,7 @@ fn every_managed_type_has_an_identity_and_imports_by_it() {
     // Managed service tokens, user tokens and account tokens are imported
     // without their values: rotation is not asked for here.
     ws.write(&format!("{}\n{imports}", objects(&base)));
-    let writes = |emu: &BackgroundEmulator| -> u64 {
-        emu.get()
-            .counts()
-            .iter()
-            .filter(|(route, _)| !route.starts_with("GET "))
-            .map(|(_, n)| n)
-            .sum()
-    };
-    let before_writes = writes(&emu);
+    let before_writes = emu.writes();
     let (code, plan) = ws.plan_code();
     assert_eq!(code, 2, "{plan}");
     assert!(
@@ -161,7 +153,7 @@ fn every_managed_type_has_an_identity_and_imports_by_it() {
         "{plan}"
     );
     ws.apply();
-    assert_eq!(writes(&emu), before_writes, "importing wrote to the API");
+    assert_eq!(emu.writes(), before_writes, "importing wrote to the API");
     let by_identity = stored(&ws);
     for (address, identity, _) in &before {
         let (_, got, _) = by_identity.iter().find(|(a, _, _)| a == address).unwrap();

@@ -15,15 +15,6 @@ fn setup() -> Option<(BackgroundEmulator, Workspace)> {
 const CREATE: &str = "POST /accounts/{account_id}/tokens";
 const PUT: &str = "PUT /accounts/{account_id}/tokens/{token_id}";
 
-fn writes(emu: &BackgroundEmulator) -> u64 {
-    let counts = emu.get().counts();
-    counts
-        .iter()
-        .filter(|(route, _)| !route.starts_with("GET ") && !route.contains("__admin"))
-        .map(|(_, n)| n)
-        .sum()
-}
-
 /// Each token has one attribute that is unknown until apply, taken from
 /// `terraform_data.x.output`.
 #[test]
@@ -272,7 +263,7 @@ resource "cfai_account_api_token" "t" {{
     while chrono::Utc::now() <= deadline + chrono::Duration::seconds(1) {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    let writes_before = writes(&emu);
+    let writes_before = emu.writes();
     let (code, text) = ws.plan_code();
     let text = one_line(&text);
     assert_eq!(
@@ -289,7 +280,7 @@ resource "cfai_account_api_token" "t" {{
     );
     let out = ws.apply();
     assert!(out.contains("has expired"), "{out}");
-    assert_eq!(writes(&emu), writes_before, "no write fights the API");
+    assert_eq!(emu.writes(), writes_before, "no write fights the API");
     assert_eq!(ws.resource("cfai_account_api_token.t")["status"], "expired");
     ws.assert_plan_empty();
 }
@@ -333,7 +324,7 @@ fn policy_errors_fail_the_plan_on_their_path_with_no_write() {
         );
         assert!(!out.contains("bug in the provider"), "{out}");
     }
-    assert_eq!(writes(&emu), 0, "the emulator saw no write");
+    assert_eq!(emu.writes(), 0, "the emulator saw no write");
 }
 
 /// A status Cloudflare may add later (`pending`) is stored as sent and not
@@ -364,7 +355,7 @@ fn an_unlisted_token_status_is_stored_as_sent_not_fought() {
     assert!(emu
         .get()
         .patch_token(&id, serde_json::json!({ "status": "pending" })));
-    let writes_before = writes(&emu);
+    let writes_before = emu.writes();
     let (code, text) = ws.plan_code();
     let text = one_line(&text);
     assert_eq!(code, 0, "{text}");
@@ -373,7 +364,7 @@ fn an_unlisted_token_status_is_stored_as_sent_not_fought() {
         "{text}"
     );
     ws.apply();
-    assert_eq!(writes(&emu), writes_before, "nothing fought the API");
+    assert_eq!(emu.writes(), writes_before, "nothing fought the API");
     assert_eq!(ws.resource("cfai_account_api_token.t")["status"], "pending");
     ws.write(&config("newer-renamed"));
     ws.apply();

@@ -146,15 +146,6 @@ fn results(out: &str) -> BTreeMap<String, Vec<String>> {
     found
 }
 
-fn writes(emu: &BackgroundEmulator) -> u64 {
-    emu.get()
-        .counts()
-        .iter()
-        .filter(|(route, _)| !route.starts_with("GET "))
-        .map(|(_, n)| n)
-        .sum()
-}
-
 fn gets(emu: &BackgroundEmulator) -> BTreeMap<String, u64> {
     emu.get()
         .counts()
@@ -185,7 +176,7 @@ fn query_finds_every_object_and_generates_configuration_that_imports_as_is() {
     ws.write(&provider_block(&base));
     std::fs::write(ws.work_dir().join("find.tfquery.hcl"), QUERIES).unwrap();
     let before = gets(&emu);
-    let writes_before = writes(&emu);
+    let writes_before = emu.writes();
     let out = ws.ok(&["query", "-no-color"]);
     let found = results(&out);
     // Results come in the API's order, page by page: compared as sets.
@@ -266,7 +257,7 @@ fn query_finds_every_object_and_generates_configuration_that_imports_as_is() {
             .all(|r| !r.contains("{token_id}") && !r.contains("{id}")),
         "an object was fetched one by one: {spent:#?}"
     );
-    assert_eq!(writes(&emu), writes_before, "listing wrote to the API");
+    assert_eq!(emu.writes(), writes_before, "listing wrote to the API");
 
     // Configuration for all of it, which imports as is.
     std::fs::remove_file(ws.work_dir().join("find.tfquery.hcl")).unwrap();
@@ -303,9 +294,9 @@ fn query_finds_every_object_and_generates_configuration_that_imports_as_is() {
         plan.contains("36 to import, 0 to add, 0 to change, 0 to destroy"),
         "{plan}"
     );
-    let writes_before = writes(&emu);
+    let writes_before = emu.writes();
     ws.apply();
-    assert_eq!(writes(&emu), writes_before, "importing wrote to the API");
+    assert_eq!(emu.writes(), writes_before, "importing wrote to the API");
     ws.assert_plan_empty();
 }
 

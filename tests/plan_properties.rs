@@ -17,15 +17,6 @@ use support::{start_emulator, ACCOUNT, API_TOKEN};
 const TOKEN: &str = "cfai_account_api_token";
 const USER_TOKEN: &str = "cfai_user_api_token";
 
-fn writes(emulator: &cfai::emulator::Emulator) -> u64 {
-    emulator
-        .counts()
-        .iter()
-        .filter(|(route, _)| !route.starts_with("GET "))
-        .map(|(_, n)| n)
-        .sum()
-}
-
 fn policy(groups: &[&str], resources: &[(&str, &str)], effect: Option<&str>) -> Value {
     Value::object([
         ("effect", Value::opt_string(effect)),
@@ -182,7 +173,7 @@ async fn api_token_plans_validly(ty: &'static str) {
             .unwrap_or_else(|e| panic!("case {case} (import): {e}"));
         let mut without_triggers = create.resolved.clone();
         without_triggers.set("rotation_triggers", Value::Null);
-        let writes_before = writes(&emulator);
+        let writes_before = support::api_writes(&emulator);
         plugin
             .converge(
                 ty,
@@ -196,7 +187,7 @@ async fn api_token_plans_validly(ty: &'static str) {
         // the first apply then sends the configuration's.)
         if !support::sparse_answers() {
             assert_eq!(
-                writes(&emulator),
+                support::api_writes(&emulator),
                 writes_before,
                 "case {case}: the import's first apply wrote to the API"
             );
@@ -468,7 +459,7 @@ async fn lifecycle(plugin: &Plugin, emulator: &cfai::emulator::Emulator, life: L
             .import(type_name, &import_id(&state))
             .await
             .unwrap_or_else(|e| panic!("{type_name} case {case} (import): {e}"));
-        let before = writes(emulator);
+        let before = support::api_writes(emulator);
         plugin
             .converge(
                 type_name,
@@ -482,7 +473,7 @@ async fn lifecycle(plugin: &Plugin, emulator: &cfai::emulator::Emulator, life: L
         // answers) leaves it null on import: the first apply sends it.
         if !import_may_write && !support::sparse_answers() {
             assert_eq!(
-                writes(emulator),
+                support::api_writes(emulator),
                 before,
                 "{type_name} case {case}: the import's apply wrote"
             );
@@ -1176,6 +1167,17 @@ async fn ephemeral_inputs_fail_validation_on_their_path() {
         &[(account_key.as_str(), "*")],
         None,
     )]);
+    // A valid run token but for its ttl.
+    let run_token = |schema: &cfai::framework::Schema, ttl: &str| {
+        with(
+            schema,
+            vec![
+                ("name", "n".into()),
+                ("policies", one_policy.clone()),
+                ("ttl", ttl.into()),
+            ],
+        )
+    };
     let cases = [
         (
             "cfai_r2_temporary_credentials",
@@ -1223,40 +1225,15 @@ async fn ephemeral_inputs_fail_validation_on_their_path() {
             ),
             "expires_in",
         ),
+        ("cfai_account_api_token", run_token(&token, "48h"), "ttl"),
         (
             "cfai_account_api_token",
-            with(
-                &token,
-                vec![
-                    ("name", "n".into()),
-                    ("policies", one_policy.clone()),
-                    ("ttl", "48h".into()),
-                ],
-            ),
-            "ttl",
-        ),
-        (
-            "cfai_account_api_token",
-            with(
-                &token,
-                vec![
-                    ("name", "n".into()),
-                    ("policies", one_policy.clone()),
-                    ("ttl", "-5m".into()),
-                ],
-            ),
+            run_token(&token, "-5m"),
             "ttl must be more than 0",
         ),
         (
             "cfai_account_api_token",
-            with(
-                &token,
-                vec![
-                    ("name", "n".into()),
-                    ("policies", one_policy.clone()),
-                    ("ttl", "5x".into()),
-                ],
-            ),
+            run_token(&token, "5x"),
             "unknown unit",
         ),
         (

@@ -21,15 +21,6 @@ use std::path::PathBuf;
 
 use support::{provider_block, require_terraform, BackgroundEmulator, Workspace, ACCOUNT};
 
-fn writes(emu: &BackgroundEmulator) -> u64 {
-    emu.get()
-        .counts()
-        .iter()
-        .filter(|(route, _)| !route.starts_with("GET ") && !route.contains("__admin"))
-        .map(|(_, n)| n)
-        .sum()
-}
-
 /// One object of every managed type and every data source.
 fn configuration(base: &str) -> String {
     format!(
@@ -100,12 +91,12 @@ fn state_from_an_earlier_build_plans_empty() {
             .parent()
             .unwrap(),
     );
-    let before = writes(&emu);
+    let before = emu.writes();
     ws.assert_plan_empty();
     ws.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
     ws.assert_plan_empty();
     assert_eq!(
-        writes(&emu),
+        emu.writes(),
         before,
         "planning and refreshing wrote nothing"
     );
@@ -170,12 +161,12 @@ fn state_from_release_0_1_0_plans_empty() {
         Some(7),
         "the fixture's state"
     );
-    let before = writes(&emu);
+    let before = emu.writes();
     ws.assert_plan_empty();
     ws.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
     ws.assert_plan_empty();
     assert_eq!(
-        writes(&emu),
+        emu.writes(),
         before,
         "planning and refreshing wrote nothing"
     );

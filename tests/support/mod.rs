@@ -464,6 +464,23 @@ impl BackgroundEmulator {
     }
 }
 
+/// The API writes (every request but a GET) the emulator has answered.
+pub fn api_writes(emulator: &cfai::emulator::Emulator) -> u64 {
+    emulator
+        .counts()
+        .iter()
+        .filter(|(route, _)| !route.starts_with("GET ") && !route.contains("__admin"))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+impl BackgroundEmulator {
+    /// See [`api_writes`].
+    pub fn writes(&self) -> u64 {
+        api_writes(self.get())
+    }
+}
+
 impl Drop for BackgroundEmulator {
     fn drop(&mut self) {
         drop(self.emulator.take());
